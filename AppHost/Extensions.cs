@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace MlPlatform.AppHost;
+
+internal static class Extensions
+{
+    /// <summary>
+    /// The platform's data folder: <c>Platform:DataDir</c> when set, else <c>.data/</c> at the repository root.
+    /// Publish mode uses a fixed path inside the container, backed by a volume.
+    /// </summary>
+    public static string GetDataDirectory(this IDistributedApplicationBuilder builder)
+    {
+        if (builder.ExecutionContext.IsPublishMode)
+        {
+            return "/var/lib/mlplatform";
+        }
+
+        var configured = builder.Configuration["Platform:DataDir"];
+        var dir = string.IsNullOrWhiteSpace(configured)
+            ? Path.Combine(builder.AppHostDirectory, "..", ".data")
+            : configured;
+        dir = Path.GetFullPath(dir);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>Gives a service its own sub-folder of the data folder as <c>Storage__DataDir</c>.</summary>
+    public static IResourceBuilder<T> WithDataDirectory<T>(this IResourceBuilder<T> builder, string dataDir, string subFolder)
+        where T : IResourceWithEnvironment
+    {
+        var path = Path.Combine(dataDir, subFolder);
+        if (!builder.ApplicationBuilder.ExecutionContext.IsPublishMode)
+        {
+            Directory.CreateDirectory(path);
+        }
+        return builder.WithEnvironment("Storage__DataDir", path);
+    }
+
+    /// <summary>
+    /// Binds the gateway straight to a fixed host port (8000 by default, the port Triton/KServe clients expect).
+    /// A port of 0 leaves the choice to the app host (tests run beside a developer's platform).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithGatewayPort(this IResourceBuilder<ProjectResource> builder, int port)
+    {
+        if (port <= 0 || builder.ApplicationBuilder.ExecutionContext.IsPublishMode)
+        {
+            return builder;
+        }
+        return builder.WithEndpoint("http", e =>
+        {
+            e.Port = port;
+            e.TargetPort = port;
+            e.IsProxied = false;
+        });
+    }
+
+    /// <summary>
+    /// Redis under the connection name <paramref name="name"/>: the container where a container runtime answers (always in publish mode),
+    /// else the machine's <c>redis-server</c> with append-only persistence in the data folder. <c>Redis:Mode</c> (auto|container|local) forces the choice.
+    /// </summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddPlatformRedis(
+        this IDistributedApplicationBuilder builder, string name, string dataDir)
+    {
+        var mode = builder.Configuration["Redis:Mode"]?.Trim().ToLowerInvariant() ?? "auto";
+        if (mode is not ("auto" or "container" or "local"))
+        {
+            throw new DistributedApplicationException($"Redis:Mode must be 'auto', 'container' or 'local', not '{mode}'.");
+        }
+
+        if (builder.ExecutionContext.IsPublishMode || mode == "container")
+        {
+            return builder.AddRedis(name).WithDataVolume().WithPersistence();
+        }
+
+        var redisServer = FindOnPath(builder.Configuration["Redis:ServerPath"] ?? "redis-server");
+        if (mode == "auto" && ContainerRuntimeAnswers(builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] ?? "docker"))
+        {
+            return builder.AddRedis(name).WithDataVolume().WithPersistence();
+        }
+
+        if (redisServer is null)
+        {
+            throw new DistributedApplicationException(
+                "Redis is required and none can be started: no container runtime answers and 'redis-server' is not on PATH. " +
+                "Fix one of: start a container runtime (Docker or Podman), or install Redis locally " +
+                "('sudo apt-get install -y redis-server'). Set Redis:Mode=container|local to force a choice.");
+        }
+
+        return builder.AddLocalRedis(name, redisServer, Path.Combine(dataDir, "redis"));
+    }
+
+    private static IResourceBuilder<IResourceWithConnectionString> AddLocalRedis(
+        this IDistributedApplicationBuilder builder, string name, string redisServer, string redisDir)
+    {
+        Directory.CreateDirectory(redisDir);
+        var resource = new LocalRedisResource(name, redisServer, redisDir);
+        var healthCheckKey = $"{name}-ping";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            healthCheckKey, _ => new RedisPingHealthCheck(resource), failureStatus: null, tags: null));
+
+        return builder.AddResource(resource)
+            .WithEndpoint(name: LocalRedisResource.EndpointName, scheme: "tcp", isProxied: false)
+            .WithArgs(ctx =>
+            {
+                ctx.Args.Add("--port");
+                ctx.Args.Add(resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
+                // Loopback only: this Redis has no password.
+                ctx.Args.Add("--bind");
+                ctx.Args.Add("127.0.0.1");
+                ctx.Args.Add("--dir");
+                ctx.Args.Add(redisDir);
+                ctx.Args.Add("--appendonly");
+                ctx.Args.Add("yes");
+                ctx.Args.Add("--appendfsync");
+                ctx.Args.Add("everysec");
+                ctx.Args.Add("--daemonize");
+                ctx.Args.Add("no");
+            })
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    private static string? FindOnPath(string command)
+    {
+        if (Path.IsPathRooted(command))
+        {
+            return File.Exists(command) ? command : null;
+        }
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, command))
+            .FirstOrDefault(File.Exists);
+    }
+
+    private static bool ContainerRuntimeAnswers(string runtime)
+    {
+        if (FindOnPath(runtime) is null)
+        {
+            return false;
+        }
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo(runtime, "info --format {{.ServerVersion}}")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            });
+            if (process is null)
+            {
+                return false;
+            }
+            if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                process.Kill(entireProcessTree: true);
+                return false;
+            }
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>The machine's <c>redis-server</c> run as an executable, exposing the same connection string as the container resource.</summary>
+internal sealed class LocalRedisResource(string name, string command, string workingDirectory)
+    : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
+{
+    public const string EndpointName = "tcp";
+
+    public EndpointReference PrimaryEndpoint => field ??= new EndpointReference(this, EndpointName);
+
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+        $"{PrimaryEndpoint.Property(EndpointProperty.Host)}:{PrimaryEndpoint.Property(EndpointProperty.Port)}");
+}
+
+/// <summary>Healthy once the server answers PING with PONG.</summary>
+internal sealed class RedisPingHealthCheck(LocalRedisResource resource) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            if (!resource.PrimaryEndpoint.IsAllocated)
+            {
+                return HealthCheckResult.Unhealthy("Redis endpoint not allocated yet.");
+            }
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", resource.PrimaryEndpoint.Port, cancellationToken);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken);
+            var buffer = new byte[64];
+            var read = await stream.ReadAsync(buffer, cancellationToken);
+            var reply = Encoding.ASCII.GetString(buffer, 0, read);
+            return reply.StartsWith("+PONG", StringComparison.Ordinal)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy($"Redis answered '{reply.Trim()}'.");
+        }
+        catch (Exception ex) when (ex is SocketException or IOException)
+        {
+            return HealthCheckResult.Unhealthy("Redis does not answer.", ex);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using MlPlatform.BatchScorer.Apis;
+using MlPlatform.BatchScorer.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+builder.Services.AddProblemDetails();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapBatchJobsApi();
+
+app.Run();

@@ -1,0 +1,7 @@
+namespace MlPlatform.ModelRegistry.Model;
+
+public sealed record ModelSummary(string Name, DateTimeOffset CreatedAt);
+
+public sealed record PaginatedItems<T>(int PageIndex, int PageSize, long Count, IReadOnlyList<T> Items);
+
+public sealed record PaginationRequest(int PageSize = 50, int PageIndex = 0);

@@ -1,0 +1,17 @@
+using MlPlatform.Inference.Registry;
+using MlPlatform.OnlineScorer.Serving;
+
+namespace MlPlatform.OnlineScorer.Extensions;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddRedisClient("redis");
+        builder.Services.AddRegistryClient();
+
+        builder.Services.AddSingleton<ServerReadiness>();
+        builder.Services.AddHostedService<RegistryReconciler>();
+        builder.Services.AddHealthChecks().AddCheck<ServerReadinessHealthCheck>("registry-reconciled");
+    }
+}
