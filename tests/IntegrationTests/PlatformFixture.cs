@@ -14,6 +14,9 @@ public class PlatformFixture : IAsyncLifetime
 
     private DistributedApplication? _app;
 
+    /// <summary>The admin key this fixture configures through the AppHost's <c>admin-api-key</c> parameter.</summary>
+    public const string AdminApiKey = "test-admin-key-0123456789abcdef";
+
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "mlplatform-tests", Guid.NewGuid().ToString("N"));
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The platform has not started.");
@@ -30,6 +33,7 @@ public class PlatformFixture : IAsyncLifetime
             "Platform:GatewayPort=0",
             "Platform:DemoModel=false",
             "Redis:Mode=local",
+            $"Parameters:admin-api-key={AdminApiKey}",
             .. ExtraArguments,
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args)
@@ -43,11 +47,15 @@ public class PlatformFixture : IAsyncLifetime
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway").WaitAsync(StartTimeout);
     }
 
-    /// <summary>An HTTP client whose base address is the gateway: the only door clients use.</summary>
-    public HttpClient CreateGatewayClient()
+    /// <summary>An HTTP client whose base address is the gateway (the only door clients use), presenting <paramref name="apiKey"/> (admin by default; null for none).</summary>
+    public HttpClient CreateGatewayClient(string? apiKey = AdminApiKey)
     {
         var client = App.CreateHttpClient("gateway", "http");
         client.Timeout = RequestTimeout;
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
         return client;
     }
 
