@@ -20,6 +20,7 @@ app.UseRateLimiter();
 app.MapDefaultEndpoints();
 app.MapReverseProxy(proxy =>
 {
+    proxy.UseGatewayTimeoutStatus();
     proxy.UseBodySizeLimits();
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();

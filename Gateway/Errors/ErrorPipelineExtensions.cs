@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Options;
 using MlPlatform.Gateway.Limits;
 using Yarp.ReverseProxy.Forwarder;
@@ -36,6 +37,24 @@ public static class ErrorPipelineExtensions
                 ReasonPhrase(context.Response.StatusCode), "The gateway failed to handle the request."),
         });
         return app.UseStatusCodePages(context => DescribeAsync(context.HttpContext));
+    }
+
+    /// <summary>
+    /// Turns a request cut short by its route's timeout into 504. The timeout middleware cancels the request, and YARP sees only a
+    /// cancelled request (RequestCanceled, 400); the timeout is recognised here, inside the proxy pipeline, while its token is still alive.
+    /// </summary>
+    public static IReverseProxyApplicationBuilder UseGatewayTimeoutStatus(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.Use(async (context, next) =>
+        {
+            await next();
+            if (!context.Response.HasStarted
+                && context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true })
+            {
+                context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            }
+        });
+        return proxy;
     }
 
     private static Task DescribeAsync(HttpContext context)
