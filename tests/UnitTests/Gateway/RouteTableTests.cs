@@ -1,0 +1,97 @@
+using System.Text.Json;
+using MlPlatform.Gateway.Limits;
+
+namespace MlPlatform.UnitTests.Gateway;
+
+/// <summary>The gateway's route table (Gateway/appsettings.json) against its policies: every route locked as documented in docs/gateway.md.</summary>
+public sealed class RouteTableTests
+{
+    private static readonly JsonElement Routes = LoadRoutes();
+
+    public static TheoryData<string, string> ExpectedPolicies() => new()
+    {
+        { "inference-health", "Anonymous" },
+        { "inference", "reader" },
+        { "inference-repository", "admin" },
+        { "models-read", "reader" },
+        { "models-upload", "admin" },
+        { "models", "admin" },
+        { "artifacts-read", "reader" },
+        { "artifacts", "admin" },
+        { "alerts-read", "reader" },
+        { "alerts", "admin" },
+        { "batch-read", "reader" },
+        { "batch-jobs-write", "operator" },
+        { "batch", "admin" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ExpectedPolicies))]
+    public void EachRouteNamesTheAuthorizationPolicyOfItsRole(string routeId, string policy)
+    {
+        Assert.Equal(policy, Routes.GetProperty(routeId).GetProperty("AuthorizationPolicy").GetString());
+    }
+
+    [Fact]
+    public void EveryRouteIsInThePolicyTable()
+    {
+        var expected = ExpectedPolicies().Select(row => (string)row[0]).Order();
+        Assert.Equal(expected, Routes.EnumerateObject().Select(r => r.Name).Order());
+    }
+
+    [Fact]
+    public void EveryKeyedRouteIsRateLimitedPerKeyAndOnlyHealthIsAnonymous()
+    {
+        foreach (var route in Routes.EnumerateObject())
+        {
+            var anonymous = route.Value.GetProperty("AuthorizationPolicy").GetString() == "Anonymous";
+            Assert.Equal(anonymous, route.Value.GetProperty("Match").GetProperty("Path").GetString()!.StartsWith("/v2/health/", StringComparison.Ordinal));
+            if (!anonymous)
+            {
+                Assert.Equal(RateLimitOptions.PerKeyPolicy, route.Value.GetProperty("RateLimiterPolicy").GetString());
+            }
+        }
+    }
+
+    [Fact]
+    public void EveryRouteNamesAnExistingTimeoutAndBodySizeLimit()
+    {
+        var timeouts = new TimeoutOptions();
+        var bodies = new BodySizeLimitOptions();
+        foreach (var route in Routes.EnumerateObject())
+        {
+            Assert.NotNull(timeouts.For(route.Value.GetProperty("TimeoutPolicy").GetString()!));
+            var limit = route.Value.TryGetProperty("Metadata", out var metadata) && metadata.TryGetProperty(BodySizeLimitOptions.MetadataKey, out var name)
+                ? name.GetString()
+                : null;
+            Assert.NotNull(bodies.For(limit));
+        }
+    }
+
+    [Fact]
+    public void InferenceUploadAndBatchRoutesCarryTheirOwnBodyLimits()
+    {
+        Assert.Equal("inference", Routes.GetProperty("inference").GetProperty("Metadata").GetProperty("BodySizeLimit").GetString());
+        Assert.Equal("upload", Routes.GetProperty("models-upload").GetProperty("Metadata").GetProperty("BodySizeLimit").GetString());
+        Assert.Equal("batch", Routes.GetProperty("batch-jobs-write").GetProperty("Metadata").GetProperty("BodySizeLimit").GetString());
+        Assert.Equal("inference", Routes.GetProperty("inference").GetProperty("TimeoutPolicy").GetString());
+    }
+
+    [Fact]
+    public void DefaultLimitsAreTheDocumentedOnes()
+    {
+        var bodies = new BodySizeLimitOptions();
+        Assert.Equal(32L << 20, bodies.Inference);
+        Assert.Equal(1L << 30, bodies.Upload);
+        Assert.Equal(4L << 30, bodies.Batch);
+        Assert.Equal(1L << 20, bodies.Default);
+        Assert.Null(bodies.For("huge"));
+        Assert.Equal(TimeSpan.FromSeconds(30), new TimeoutOptions().Inference);
+    }
+
+    private static JsonElement LoadRoutes()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "gateway.appsettings.json")));
+        return json.RootElement.GetProperty("ReverseProxy").GetProperty("Routes").Clone();
+    }
+}
