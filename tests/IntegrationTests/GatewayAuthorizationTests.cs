@@ -11,6 +11,10 @@ public sealed class GatewayAuthorizationTests(PlatformFixture platform)
     private const string Open = "open";
     private const string BadKey = "not-a-key-of-this-platform-0123456789";
 
+    // Names no other test uses, so that admin writes in the matrix (archive, rollback, alias changes) cannot disturb other tests' models.
+    private const string Model = "gateway-matrix-model";
+    private const string Job = "gateway-matrix-job";
+
     /// <summary>(method, path, the weakest role allowed); the table in docs/gateway.md.</summary>
     public static readonly (string Method, string Path, string Required)[] Routes =
     [
@@ -19,36 +23,36 @@ public sealed class GatewayAuthorizationTests(PlatformFixture platform)
         ("GET", "/v2/health/live", Open),
         ("GET", "/v2/health/ready", Open),
         ("GET", "/v2", "reader"),
-        ("GET", "/v2/models/iris", "reader"),
-        ("GET", "/v2/models/iris/ready", "reader"),
-        ("GET", "/v2/models/iris/versions/1", "reader"),
-        ("POST", "/v2/models/iris/infer", "reader"),
-        ("POST", "/v2/models/iris/versions/1/infer", "reader"),
-        ("POST", "/v2/repository/models/iris/load", "admin"),
+        ("GET", $"/v2/models/{Model}", "reader"),
+        ("GET", $"/v2/models/{Model}/ready", "reader"),
+        ("GET", $"/v2/models/{Model}/versions/1", "reader"),
+        ("POST", $"/v2/models/{Model}/infer", "reader"),
+        ("POST", $"/v2/models/{Model}/versions/1/infer", "reader"),
+        ("POST", $"/v2/repository/models/{Model}/load", "admin"),
         ("GET", "/v1/models", "reader"),
-        ("GET", "/v1/models/iris", "reader"),
-        ("GET", "/v1/models/iris/versions/1", "reader"),
-        ("GET", "/v1/models/iris/versions/1/artifact", "reader"),
-        ("GET", "/v1/models/iris/serving", "reader"),
-        ("GET", "/v1/models/iris/aliases/production/history", "reader"),
-        ("POST", "/v1/models/iris/versions", "admin"),
-        ("PATCH", "/v1/models/iris/versions/1", "admin"),
-        ("DELETE", "/v1/models/iris/versions/1", "admin"),
-        ("PUT", "/v1/models/iris/serving", "admin"),
-        ("PUT", "/v1/models/iris/aliases/production", "admin"),
-        ("DELETE", "/v1/models/iris/aliases/canary", "admin"),
-        ("POST", "/v1/models/iris/rollback", "admin"),
+        ("GET", $"/v1/models/{Model}", "reader"),
+        ("GET", $"/v1/models/{Model}/versions/1", "reader"),
+        ("GET", $"/v1/models/{Model}/versions/1/artifact", "reader"),
+        ("GET", $"/v1/models/{Model}/serving", "reader"),
+        ("GET", $"/v1/models/{Model}/aliases/production/history", "reader"),
+        ("POST", $"/v1/models/{Model}/versions", "admin"),
+        ("PATCH", $"/v1/models/{Model}/versions/1", "admin"),
+        ("DELETE", $"/v1/models/{Model}/versions/1", "admin"),
+        ("PUT", $"/v1/models/{Model}/serving", "admin"),
+        ("PUT", $"/v1/models/{Model}/aliases/production", "admin"),
+        ("DELETE", $"/v1/models/{Model}/aliases/canary", "admin"),
+        ("POST", $"/v1/models/{Model}/rollback", "admin"),
         ("GET", "/v1/artifacts/" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "reader"),
         ("DELETE", "/v1/artifacts/" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "admin"),
         ("GET", "/v1/alerts", "reader"),
         ("POST", "/v1/alerts", "admin"),
         ("GET", "/v1/batch/jobs", "reader"),
-        ("GET", "/v1/batch/jobs/job-1", "reader"),
-        ("GET", "/v1/batch/jobs/job-1/results", "reader"),
+        ("GET", $"/v1/batch/jobs/{Job}", "reader"),
+        ("GET", $"/v1/batch/jobs/{Job}/results", "reader"),
         ("POST", "/v1/batch/jobs", "operator"),
-        ("POST", "/v1/batch/jobs/job-1/cancel", "operator"),
-        ("DELETE", "/v1/batch/jobs/job-1", "operator"),
-        ("PUT", "/v1/batch/jobs/job-1", "admin"),
+        ("POST", $"/v1/batch/jobs/{Job}/cancel", "operator"),
+        ("DELETE", $"/v1/batch/jobs/{Job}", "operator"),
+        ("PUT", $"/v1/batch/jobs/{Job}", "admin"),
     ];
 
     private static readonly string[] Callers = ["none", "bad-key", "reader", "operator", "admin"];
@@ -122,7 +126,7 @@ public sealed class GatewayAuthorizationTests(PlatformFixture platform)
         using var client = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
         client.DefaultRequestHeaders.Add("X-API-Key", PlatformFixture.AdminApiKey);
 
-        using var response = await client.PutAsJsonAsync("/v1/models/iris/aliases/production", new { version = 1, reason = "escalate" })
+        using var response = await client.PutAsJsonAsync($"/v1/models/{Model}/aliases/production", new { version = 1, reason = "escalate" })
             .WaitAsync(PlatformFixture.RequestTimeout);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -133,7 +137,7 @@ public sealed class GatewayAuthorizationTests(PlatformFixture platform)
     public async Task ClientSuppliedIdentityAndInternalHeadersGrantNothing()
     {
         using var client = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/models/iris/rollback")
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/models/{Model}/rollback")
         {
             Content = JsonContent.Create(new { reason = "spoof" }),
         };
