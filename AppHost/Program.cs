@@ -37,4 +37,6 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 
+builder.PublishProjectsAsContainers();
+
 builder.Build().Run();
