@@ -18,9 +18,9 @@ public static class ServiceDefaultsExtensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.ConfigureGracefulShutdown();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
-        builder.ConfigureGracefulShutdown();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
