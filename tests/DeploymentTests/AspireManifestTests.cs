@@ -79,7 +79,10 @@ public sealed class AspireManifestTests(AspireManifestFixture manifest) : IClass
             .Where(p => p.Name.Contains("password", StringComparison.Ordinal) || p.Name.EndsWith("-key", StringComparison.Ordinal))
             .ToList();
 
+        // The gateway's admin key and the services' internal credential always exist; operator and reader keys when configured.
         Assert.Contains(credentials, p => p.Name == "redis-password");
+        Assert.Contains(credentials, p => p.Name == "admin-api-key");
+        Assert.Contains(credentials, p => p.Name == "internal-api-key");
         foreach (var (name, parameter) in credentials)
         {
             var input = parameter.GetProperty("inputs").GetProperty("value");
@@ -135,6 +138,18 @@ public sealed class AspireManifestTests(AspireManifestFixture manifest) : IClass
         {
             Assert.Equal(1, manifest.Resource(project).GetProperty("replicas").GetInt32());
         }
+    }
+
+    [Fact]
+    public void EveryServiceReceivesTheInternalCredentialAndTheGatewayTheAdminKeyByReference()
+    {
+        foreach (var project in Projects)
+        {
+            Assert.Equal("{internal-api-key.value}", manifest.Resource(project).GetProperty("env").GetProperty("InternalCredential__Key").GetString());
+        }
+        var gateway = manifest.Resource("gateway").GetProperty("env");
+        Assert.Equal("admin", gateway.GetProperty("ApiKeys__Keys__admin__Role").GetString());
+        Assert.Equal("{admin-api-key.value}", gateway.GetProperty("ApiKeys__Keys__admin__Key").GetString());
     }
 
     [Fact]
