@@ -4,8 +4,11 @@ using System.Text.RegularExpressions;
 namespace MlPlatform.DeploymentTests;
 
 /// <summary>
-/// One Release publish for linux-x64 (the OnlineScorer, which serves through ONNX Runtime), checked for what the image needs:
-/// the native library present, and no glibc or libstdc++ symbol version newer than the base image carries.
+/// One Release publish (the OnlineScorer, which serves through ONNX Runtime), checked for what the image needs: the linux-x64
+/// native library present, and no glibc or libstdc++ symbol version newer than the base image carries.
+/// It publishes without restoring: a restore for a runtime identifier would rewrite obj/project.assets.json under the feet of
+/// the integration tests, which run the same projects in parallel. CD publishes per RID (--os linux --arch x64), which
+/// flattens the same runtimes/linux-x64/native files into the app folder.
 /// </summary>
 public sealed class PublishedOnlineScorerFixture : IAsyncLifetime
 {
@@ -15,7 +18,7 @@ public sealed class PublishedOnlineScorerFixture : IAsyncLifetime
         await Repository.RunAsync("dotnet",
         [
             "publish", Repository.PathOf("OnlineScorer", "OnlineScorer.csproj"), "-nologo", "-v:q", "-warnaserror",
-            "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-o", OutputDir,
+            "-c", "Release", "--no-restore", "-o", OutputDir,
         ]);
 
     public Task DisposeAsync()
@@ -31,7 +34,7 @@ public sealed partial class PublishedImageContentTests(PublishedOnlineScorerFixt
     private static readonly Version BaseGlibc = new(2, 39);
     private static readonly Version BaseGlibcxx = new(3, 4, 33);
 
-    private string OnnxRuntime => Path.Combine(publish.OutputDir, "libonnxruntime.so");
+    private string OnnxRuntime => Path.Combine(publish.OutputDir, "runtimes", "linux-x64", "native", "libonnxruntime.so");
 
     [Fact]
     public void PublishedScorerCarriesTheOnnxRuntimeNativeLibraryForLinuxX64()
@@ -43,6 +46,8 @@ public sealed partial class PublishedImageContentTests(PublishedOnlineScorerFixt
         Assert.Equal("\u007FELF"u8.ToArray(), header[..4]);
         Assert.Equal(2, header[4]); // 64-bit
         Assert.Equal(62, BitConverter.ToUInt16(header, 18)); // EM_X86_64
+        // The host finds it through the dependency manifest.
+        Assert.Contains("\"runtimes/linux-x64/native/libonnxruntime.so\"", File.ReadAllText(Path.Combine(publish.OutputDir, "OnlineScorer.deps.json")));
     }
 
     [Fact]
