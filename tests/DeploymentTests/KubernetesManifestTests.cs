@@ -216,6 +216,15 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void OnlyTheServicesThatUseRedisReceiveItsPassword()
+    {
+        var withPassword = Containers.Where(c => c.Container.Items("env").Any(e => e.Text("valueFrom.secretKeyRef.key") == "redis-password"))
+            .Select(c => c.Workload.Name()).Order();
+
+        Assert.Equal(["batchscorer", "modelregistry", "onlinescorer", "redis"], withPassword);
+    }
+
+    [Fact]
     public void TerminationGracePeriodCoversEachServicesShutdownTimeoutAndPreStopPause()
     {
         foreach (var service in Repository.Services)
