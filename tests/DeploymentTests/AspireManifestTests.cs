@@ -153,6 +153,27 @@ public sealed class AspireManifestTests(AspireManifestFixture manifest) : IClass
     }
 
     [Fact]
+    public async Task BatchScorerReplicaCountFollowsThePlatformSettingAtPublishTime()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "mlplatform-manifest-tests", $"{Guid.NewGuid():N}.json");
+        try
+        {
+            await Repository.RunAsync("dotnet",
+            [
+                "run", "--no-build", "--project", Repository.PathOf("AppHost", "AppHost.csproj"), "--",
+                "--publisher", "manifest", "--output-path", path, "Platform:BatchScorerReplicas=5",
+            ]);
+
+            using var published = JsonDocument.Parse(await File.ReadAllTextAsync(path));
+            Assert.Equal(5, published.RootElement.GetProperty("resources").GetProperty("batchscorer").GetProperty("replicas").GetInt32());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void GatewayFindsTheServicesThroughServiceDiscovery()
     {
         var env = manifest.Resource("gateway").GetProperty("env");
