@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Aspire.Hosting.Publishing;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Configuration;
@@ -29,16 +30,74 @@ internal static class Extensions
         return dir;
     }
 
-    /// <summary>Gives a service its own sub-folder of the data folder as <c>Storage__DataDir</c>.</summary>
+    /// <summary>
+    /// Gives a service its own sub-folder of the data folder as <c>Storage__DataDir</c>.
+    /// Publish mode mounts a volume named <c>&lt;resource&gt;-data</c> there instead, because a container's own file system dies with it.
+    /// </summary>
     public static IResourceBuilder<T> WithDataDirectory<T>(this IResourceBuilder<T> builder, string dataDir, string subFolder)
-        where T : IResourceWithEnvironment
+        where T : IResourceWithEnvironment, IComputeResource
     {
         var path = Path.Combine(dataDir, subFolder);
-        if (!builder.ApplicationBuilder.ExecutionContext.IsPublishMode)
+        if (builder.ApplicationBuilder.ExecutionContext.IsPublishMode)
         {
-            Directory.CreateDirectory(path);
+            return builder.WithVolume($"{builder.Resource.Name}-data", path, "Storage__DataDir");
         }
+        Directory.CreateDirectory(path);
         return builder.WithEnvironment("Storage__DataDir", path);
+    }
+
+    /// <summary>The port the SDK-built images listen on (<c>ContainerPort</c> in Directory.Build.props, ASPNETCORE_HTTP_PORTS of the base image).</summary>
+    public const int ContainerHttpPort = 8080;
+
+    /// <summary>
+    /// Publish mode only: shapes every project for containers. Each serves plain HTTP on <see cref="ContainerHttpPort"/> (TLS ends at the
+    /// ingress in front of the gateway, so the https endpoints Aspire adds by default are dropped), and its manifest entry also carries
+    /// its data volumes and replica count, which the standard <c>project.v0</c> entry leaves out.
+    /// </summary>
+    public static void PublishProjectsAsContainers(this IDistributedApplicationBuilder builder)
+    {
+        if (!builder.ExecutionContext.IsPublishMode)
+        {
+            return;
+        }
+
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            foreach (var https in project.Annotations.OfType<EndpointAnnotation>().Where(e => e.UriScheme == "https").ToList())
+            {
+                project.Annotations.Remove(https);
+            }
+            builder.CreateResourceBuilder(project)
+                .WithEndpoint("http", e => e.TargetPort = ContainerHttpPort)
+                .WithManifestPublishingCallback(context => WriteProjectManifestAsync(context, project));
+        }
+    }
+
+    private static async Task WriteProjectManifestAsync(ManifestPublishingContext context, ProjectResource project)
+    {
+        var writer = context.Writer;
+        writer.WriteString("type", "project.v0");
+        writer.WriteString("path", context.GetManifestRelativePath(project.GetProjectMetadata().ProjectPath));
+        await context.WriteCommandLineArgumentsAsync(project);
+        await context.WriteEnvironmentVariablesAsync(project);
+        context.WriteBindings(project);
+
+        var volumes = project.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.Volume).ToList();
+        if (volumes.Count > 0)
+        {
+            writer.WriteStartArray("volumes");
+            foreach (var volume in volumes)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", volume.Source);
+                writer.WriteString("target", volume.Target);
+                writer.WriteBoolean("readOnly", volume.IsReadOnly);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+
+        writer.WriteNumber("replicas", project.TryGetLastAnnotation<ReplicaAnnotation>(out var replicas) ? replicas.Replicas : 1);
     }
 
     /// <summary>
@@ -91,13 +150,13 @@ internal static class Extensions
 
         if (builder.ExecutionContext.IsPublishMode || mode == "container")
         {
-            return builder.AddRedis(name).WithDataVolume().WithPersistence();
+            return builder.AddRedis(name).WithDataVolume().WithPersistence().WithAppendOnlyFile();
         }
 
         var redisServer = FindOnPath(builder.Configuration["Redis:ServerPath"] ?? "redis-server");
         if (mode == "auto" && ContainerRuntimeAnswers(builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] ?? "docker"))
         {
-            return builder.AddRedis(name).WithDataVolume().WithPersistence();
+            return builder.AddRedis(name).WithDataVolume().WithPersistence().WithAppendOnlyFile();
         }
 
         if (redisServer is null)
@@ -110,6 +169,26 @@ internal static class Extensions
 
         return builder.AddLocalRedis(name, redisServer, Path.Combine(dataDir, "redis"));
     }
+
+    /// <summary>
+    /// Turns on the append-only file (fsync every second) beside the snapshots, as the local redis-server has it: batch jobs and
+    /// their chunks live in Redis, and a snapshot alone would lose up to a minute of accepted work.
+    /// </summary>
+    private static IResourceBuilder<RedisResource> WithAppendOnlyFile(this IResourceBuilder<RedisResource> builder) =>
+        builder.WithArgs(context =>
+        {
+            // Publish mode passes the whole server command line as one "sh -c" argument (so the password comes from the environment).
+            var shellCommand = context.Args.IndexOf("-c");
+            if (shellCommand >= 0 && shellCommand + 1 < context.Args.Count && context.Args[shellCommand + 1] is string command)
+            {
+                context.Args[shellCommand + 1] = $"{command} --appendonly yes --appendfsync everysec";
+                return;
+            }
+            context.Args.Add("--appendonly");
+            context.Args.Add("yes");
+            context.Args.Add("--appendfsync");
+            context.Args.Add("everysec");
+        });
 
     private static IResourceBuilder<IResourceWithConnectionString> AddLocalRedis(
         this IDistributedApplicationBuilder builder, string name, string redisServer, string redisDir)

@@ -52,4 +52,6 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 
+builder.PublishProjectsAsContainers();
+
 builder.Build().Run();

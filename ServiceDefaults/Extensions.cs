@@ -20,6 +20,7 @@ public static class ServiceDefaultsExtensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.ConfigureGracefulShutdown();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 
