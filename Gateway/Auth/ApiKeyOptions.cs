@@ -30,6 +30,12 @@ public sealed class ApiKeyEntry
 
     /// <summary>The SHA-256 of the key's UTF-8 bytes as 64 hex digits. Give this or <see cref="Key"/>.</summary>
     public string? Sha256 { get; set; }
+
+    /// <summary>
+    /// An entry with neither key nor digest stands for an optional key left unset (a deployment's empty <c>operator-api-key</c> secret, say):
+    /// it is skipped, so that role simply has no key.
+    /// </summary>
+    public bool IsUnset => string.IsNullOrEmpty(Key) && string.IsNullOrEmpty(Sha256);
 }
 
 internal sealed class ApiKeyOptionsValidator(IHostEnvironment environment) : IValidateOptions<ApiKeyOptions>
@@ -37,12 +43,12 @@ internal sealed class ApiKeyOptionsValidator(IHostEnvironment environment) : IVa
     public ValidateOptionsResult Validate(string? name, ApiKeyOptions options)
     {
         var failures = new List<string>();
-        if (options.Keys.Count == 0 && !environment.IsDevelopment())
+        if (options.Keys.Values.All(entry => entry.IsUnset) && !environment.IsDevelopment())
         {
             failures.Add("No API key is configured, and outside Development the gateway refuses to start without one. " +
                 "Set the AppHost parameter 'admin-api-key' (Parameters__admin-api-key=... or user secrets) or ApiKeys:Keys:<id>.");
         }
-        foreach (var (id, entry) in options.Keys)
+        foreach (var (id, entry) in options.Keys.Where(pair => !pair.Value.IsUnset))
         {
             if (!GatewayRoles.IsKnown(entry.Role))
             {
@@ -50,7 +56,7 @@ internal sealed class ApiKeyOptionsValidator(IHostEnvironment environment) : IVa
             }
             var hasKey = !string.IsNullOrEmpty(entry.Key);
             var hasDigest = !string.IsNullOrEmpty(entry.Sha256);
-            if (hasKey == hasDigest)
+            if (hasKey && hasDigest)
             {
                 failures.Add($"ApiKeys:Keys:{id} needs exactly one of Key or Sha256.");
             }

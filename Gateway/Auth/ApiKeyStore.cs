@@ -24,6 +24,7 @@ public sealed class ApiKeyStore
     {
         ArgumentNullException.ThrowIfNull(options);
         _entries = options.Keys
+            .Where(pair => !pair.Value.IsUnset)
             .Select(pair => (DigestOf(pair.Value), new ApiKeyIdentity(pair.Key, pair.Value.Role)))
             .ToArray();
     }
@@ -67,7 +68,7 @@ public sealed class ApiKeyStore
     internal static (string First, string Second)? FindDuplicateDigest(ApiKeyOptions options)
     {
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (id, entry) in options.Keys)
+        foreach (var (id, entry) in options.Keys.Where(pair => !pair.Value.IsUnset))
         {
             var hex = Convert.ToHexStringLower(DigestOf(entry));
             if (!seen.TryAdd(hex, id))

@@ -30,7 +30,6 @@ public sealed class ApiKeyOptionsTests
     [InlineData("root", Key, null, "must be one of reader, operator, admin")]
     [InlineData("admin", "short-key", null, "shorter than 16")]
     [InlineData("admin", Key, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "exactly one of Key or Sha256")]
-    [InlineData("admin", null, null, "exactly one of Key or Sha256")]
     [InlineData("admin", null, "not-hex", "64 hexadecimal digits")]
     public void ABadKeyEntryFailsStartWithItsReason(string role, string? key, string? sha256, string reason)
     {
@@ -41,6 +40,31 @@ public sealed class ApiKeyOptionsTests
         Assert.True(result.Failed);
         Assert.Contains("ApiKeys:Keys:ci", result.FailureMessage);
         Assert.Contains(reason, result.FailureMessage);
+    }
+
+    [Fact]
+    public void AnEntryWithNeitherKeyNorDigestIsAnUnsetOptionalKey()
+    {
+        var options = new ApiKeyOptions
+        {
+            Keys =
+            {
+                ["admin"] = new ApiKeyEntry { Role = GatewayRoles.Admin, Key = Key },
+                ["operator"] = new ApiKeyEntry { Role = GatewayRoles.Operator, Key = "" },
+            },
+        };
+
+        Assert.True(Validator(Environments.Production).Validate(null, options).Succeeded);
+        Assert.Equal(1, new ApiKeyStore(options).Count);
+        Assert.Null(new ApiKeyStore(options).Find(""));
+    }
+
+    [Fact]
+    public void OnlyUnsetEntriesCountAsNoKeyOutsideDevelopment()
+    {
+        var options = new ApiKeyOptions { Keys = { ["admin"] = new ApiKeyEntry { Role = GatewayRoles.Admin, Key = "" } } };
+
+        Assert.Contains("refuses to start", Validator(Environments.Production).Validate(null, options).FailureMessage);
     }
 
     [Fact]
