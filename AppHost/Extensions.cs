@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -38,6 +39,41 @@ internal static class Extensions
             Directory.CreateDirectory(path);
         }
         return builder.WithEnvironment("Storage__DataDir", path);
+    }
+
+    /// <summary>
+    /// Passes the AppHost's <c>{section}:*</c> settings to a service as its own configuration:
+    /// <c>Registry:Registration:MaxArtifactBytes=65536</c> becomes the registry's <c>Registration__MaxArtifactBytes</c>.
+    /// </summary>
+    public static IResourceBuilder<T> WithForwardedSettings<T>(this IResourceBuilder<T> builder, string section)
+        where T : IResourceWithEnvironment
+    {
+        var settings = builder.ApplicationBuilder.Configuration.GetSection(section);
+        foreach (var (key, value) in settings.AsEnumerable(makePathsRelative: true))
+        {
+            if (value is not null)
+            {
+                builder.WithEnvironment(key.Replace(":", "__", StringComparison.Ordinal), value);
+            }
+        }
+        return builder;
+    }
+
+    /// <summary>
+    /// In run mode, has the registry register <c>models/iris.onnx</c> as <c>iris</c> with the <c>production</c> alias at its first start,
+    /// through its ordinary upload path, so a new user can call inference right away. <c>Platform:DemoModel=false</c> turns it off.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithDemoModel(this IResourceBuilder<ProjectResource> builder, bool enabled)
+    {
+        if (!enabled || builder.ApplicationBuilder.ExecutionContext.IsPublishMode)
+        {
+            return builder;
+        }
+        var path = Path.GetFullPath(Path.Combine(builder.ApplicationBuilder.AppHostDirectory, "..", "models", "iris.onnx"));
+        return builder
+            .WithEnvironment("Seed__ModelPath", path)
+            .WithEnvironment("Seed__ModelName", "iris")
+            .WithEnvironment("Seed__Alias", "production");
     }
 
     /// <summary>

@@ -11,6 +11,8 @@ var redis = builder.AddPlatformRedis("redis", dataDir);
 // Services
 var registry = builder.AddProject<Projects.ModelRegistry>("modelregistry")
     .WithDataDirectory(dataDir, "registry")
+    .WithForwardedSettings("Registry")
+    .WithDemoModel(builder.Configuration.GetValue("Platform:DemoModel", true))
     .WithReference(redis).WaitFor(redis)
     .WithHttpHealthCheck("/health");
 

@@ -14,7 +14,8 @@ public static class AliasesApi
 
     public static IEndpointRouteBuilder MapAliasesApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/models/{name}").WithTags("Aliases");
+        var api = app.MapGroup("/v1/models/{name}").WithTags("Aliases")
+            .AddEndpointFilter<ProblemJsonFilter>();
 
         api.MapGet("/aliases/{alias}", GetAlias)
             .WithName("GetAlias")

@@ -10,14 +10,14 @@ public static class ArtifactsApi
 {
     public static IEndpointRouteBuilder MapArtifactsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/models/{name}/versions/{version}/artifact", GetVersionArtifact)
-            .WithTags("Artifacts")
+        var api = app.MapGroup("/v1").WithTags("Artifacts").AddEndpointFilter<ProblemJsonFilter>();
+
+        api.MapGet("/models/{name}/versions/{version}/artifact", GetVersionArtifact)
             .WithName("GetVersionArtifact")
             .WithSummary("Download a version's ONNX file")
             .WithDescription("ETag is the sha256; honours If-None-Match (304) and Range (206). Archived versions stay downloadable for audit.");
 
-        app.MapGet("/v1/artifacts/{sha256}", GetArtifact)
-            .WithTags("Artifacts")
+        api.MapGet("/artifacts/{sha256}", GetArtifact)
             .WithName("GetArtifact")
             .WithSummary("Download an artifact by its sha256")
             .WithDescription("ETag is the sha256; honours If-None-Match (304) and Range (206).");

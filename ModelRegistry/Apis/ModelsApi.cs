@@ -23,7 +23,8 @@ public static class ModelsApi
 
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/models").WithTags("Models");
+        var api = app.MapGroup("/v1/models").WithTags("Models")
+            .AddEndpointFilter<ProblemJsonFilter>();
 
         api.MapGet("/", ListModels)
             .WithName("ListModels")
@@ -40,6 +41,7 @@ public static class ModelsApi
             .WithDescription("Body: the ONNX file as application/octet-stream (description and tags in the query), or multipart/form-data with "
                 + "'file' and optional 'description' and 'tags'. The file is opened by ONNX Runtime in a separate process to read its signature. "
                 + "An Idempotency-Key header makes a retry return the first result.")
+            // Other media types get 415 from routing.
             .Accepts<byte[]>("application/octet-stream", "multipart/form-data");
 
         api.MapGet("/{name}/versions/{version}", GetVersion)
@@ -115,12 +117,6 @@ public static class ModelsApi
         var request = context.Request;
         var max = registration.MaxArtifactBytes;
         var isMultipart = request.HasFormContentType && request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase);
-        if (!isMultipart && request.ContentType is { } contentType
-            && !contentType.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase))
-        {
-            return Problems.Status(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
-                $"Send the model as application/octet-stream or as multipart/form-data with a 'file' part, not as '{contentType}'.");
-        }
         if (request.ContentLength > max + (isMultipart ? MultipartOverheadBytes : 0))
         {
             return TooLarge(max);

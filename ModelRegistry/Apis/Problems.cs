@@ -48,3 +48,19 @@ internal static class Problems
     private static ProblemDetails Create(int status, string title, string detail) =>
         new() { Status = status, Title = title, Detail = detail };
 }
+
+/// <summary>
+/// Typed error results (<c>BadRequest&lt;ProblemDetails&gt;</c>, ...) keep the OpenAPI document precise but are written as <c>application/json</c>;
+/// this filter re-issues them as <c>application/problem+json</c>, the media type RFC 7807 clients look for.
+/// </summary>
+internal sealed class ProblemJsonFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var result = await next(context);
+        var inner = result is INestedHttpResult nested ? nested.Result : result;
+        return inner is IValueHttpResult { Value: ProblemDetails problem } and not ProblemHttpResult and not ValidationProblem
+            ? TypedResults.Problem(problem)
+            : result;
+    }
+}

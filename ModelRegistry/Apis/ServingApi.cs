@@ -9,7 +9,8 @@ public static class ServingApi
 {
     public static IEndpointRouteBuilder MapServingApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/models/{name}/serving").WithTags("Serving");
+        var api = app.MapGroup("/v1/models/{name}/serving").WithTags("Serving")
+            .AddEndpointFilter<ProblemJsonFilter>();
 
         api.MapGet("/", GetServing)
             .WithName("GetServingSettings")
