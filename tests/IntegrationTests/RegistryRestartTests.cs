@@ -12,8 +12,8 @@ public sealed class RegistryFaultFixture : PlatformFixture
     [
         $"Registry:Registration:MaxArtifactBytes={MaxArtifactBytes}",
         // The testing host runs no dashboard, so the registry's OTLP exports fail; with the in-memory retry Aspire enables, its shutdown
-        // then waits ~10 s flushing them, longer than DCP waits for a stop to finish.
-        "Registry:OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=disabled",
+        // then spends ~10 s retrying the final flush, longer than DCP waits for a stop to finish. A 1 s export timeout bounds that.
+        "Registry:OTEL_EXPORTER_OTLP_TIMEOUT=1000",
     ];
 }
 
