@@ -34,7 +34,9 @@ static void ExportIris(MLContext ml, string outputDir)
     var (train, test) = (split.TrainSet, split.TestSet);
 
     // The label is mapped to a key outside the exported pipeline, so the ONNX graph takes only the features.
-    var labelMap = ml.Transforms.Conversion.MapValueToKey("Label", nameof(IrisRow.Species)).Fit(train);
+    // Keys by value (alphabetical), so PredictedLabel 1/2/3 = setosa/versicolor/virginica whatever the row order.
+    var labelMap = ml.Transforms.Conversion.MapValueToKey("Label", nameof(IrisRow.Species),
+        keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(train);
     var model = ml.Transforms.NormalizeMinMax("input")
         .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(labelColumnName: "Label", featureColumnName: "input"))
         .Fit(labelMap.Transform(train));

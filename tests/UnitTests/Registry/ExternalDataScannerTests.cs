@@ -7,21 +7,21 @@ public sealed class ExternalDataScannerTests
     [Fact]
     public void ASelfContainedModelHasNoExternalData()
     {
-        using var model = File.OpenRead(RepositoryFile("models", "tabular-mlp.onnx"));
+        using var model = File.OpenRead(RepositoryFiles.Path("models", "tabular-mlp.onnx"));
         Assert.Equal(ExternalDataScan.None, ExternalDataScanner.Scan(model));
     }
 
     [Fact]
     public void AnMlNetExportHasNoExternalData()
     {
-        using var model = File.OpenRead(RepositoryFile("models", "iris.onnx"));
+        using var model = File.OpenRead(RepositoryFiles.Path("models", "iris.onnx"));
         Assert.Equal(ExternalDataScan.None, ExternalDataScanner.Scan(model));
     }
 
     [Fact]
     public void InitializersStoredInASideFileAreFound()
     {
-        using var model = File.OpenRead(RepositoryFile("tests", "IntegrationTests", "Assets", "mlp-external-data.onnx"));
+        using var model = File.OpenRead(RepositoryFiles.Path("tests", "IntegrationTests", "Assets", "mlp-external-data.onnx"));
         Assert.Equal(ExternalDataScan.Present, ExternalDataScanner.Scan(model));
     }
 
@@ -50,14 +50,4 @@ public sealed class ExternalDataScannerTests
         Assert.Equal(ExternalDataScan.Unreadable, ExternalDataScanner.Scan(new MemoryStream([0x3A, 0x7F, 0x00])));
 
     private static byte[] Message(int field, byte[] payload) => [(byte)((field << 3) | 2), (byte)payload.Length, .. payload];
-
-    private static string RepositoryFile(params string[] parts)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MlPlatform.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return Path.Combine([dir?.FullName ?? throw new InvalidOperationException("Repository root not found."), .. parts]);
-    }
 }
