@@ -53,7 +53,8 @@ public static class InspectCommand
         }
         catch (OnnxRuntimeException ex)
         {
-            return InspectionReport.Refused($"ONNX Runtime cannot load the model: {ex.Message}");
+            // The blob path is the registry's business, not the caller's.
+            return InspectionReport.Refused($"ONNX Runtime cannot load the model: {ex.Message.Replace(path, "<model>", StringComparison.Ordinal)}");
         }
         catch (UnsupportedSignatureException ex)
         {

@@ -41,7 +41,16 @@ public sealed class ModelRegistration(
             var path = blobs.Commit(staged);
             if (known is null)
             {
-                var report = await inspector.InspectAsync(path, cancellationToken);
+                InspectionReport report;
+                try
+                {
+                    report = await inspector.InspectAsync(path, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    blobs.Forget(staged.Sha256);
+                    throw;
+                }
                 if (report.Signature is null)
                 {
                     blobs.Forget(staged.Sha256);

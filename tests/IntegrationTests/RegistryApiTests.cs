@@ -347,6 +347,7 @@ public sealed class RegistryApiTests(PlatformFixture platform)
     [InlineData("-leading-dash")]
     [InlineData("has%20space")]
     [InlineData("a%2Fb")]
+    [InlineData("a%2e%2eb")]
     [InlineData("waytoolong-0123456789012345678901234567890123456789012345678901234567890")]
     public async Task InvalidModelNamesAreRejectedWithTheNamingRule(string name)
     {
@@ -363,18 +364,33 @@ public sealed class RegistryApiTests(PlatformFixture platform)
     [InlineData("..")]
     [InlineData("%2e%2e")]
     [InlineData("%2E%2E")]
-    public async Task DotDotAsAModelNameNeverReachesAModel(string name)
+    [InlineData(".%2e")]
+    public async Task DotDotAsAModelNameNeverReachesAModel(string rawName)
     {
+        // Sent byte for byte: HttpClient's Uri would normalise the dot segment away before it left the test.
+        var (status, body) = await SendRawAsync($"POST /v1/models/{rawName}/versions", await File.ReadAllBytesAsync(MlpModel));
+
+        // The gateway decodes and removes the dot segment, so the path becomes /v1/versions, which routes nowhere.
+        Assert.True(status is 400 or 404, $"Answered {status}: {body}");
         using var client = platform.CreateGatewayClient();
+        using var list = await ReadJsonAsync(await client.GetAsync("/v1/models?prefix=.").WaitAsync(PlatformFixture.RequestTimeout));
+        Assert.Equal(0, list.RootElement.GetProperty("count").GetInt64());
+    }
 
-        using var upload = await UploadAsync(client, name, await File.ReadAllBytesAsync(MlpModel));
-
-        // Either the name reaches the registry and breaks its rule, or the path is normalised and leaves /v1/models/{name}: never a model.
-        Assert.True(upload.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, $"Answered {(int)upload.StatusCode}");
-        if (upload.StatusCode == HttpStatusCode.BadRequest)
-        {
-            await AssertProblemAsync(upload, HttpStatusCode.BadRequest, "is not a valid model name");
-        }
+    private async Task<(int Status, string Body)> SendRawAsync(string requestLine, byte[] body)
+    {
+        var gateway = platform.App.GetEndpoint("gateway", "http");
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(gateway.Host, gateway.Port).WaitAsync(PlatformFixture.RequestTimeout);
+        await using var stream = tcp.GetStream();
+        var head = $"{requestLine} HTTP/1.1\r\nHost: {gateway.Authority}\r\nAuthorization: Bearer {PlatformFixture.AdminApiKey}\r\n"
+            + $"Content-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(body);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var response = await reader.ReadToEndAsync().WaitAsync(PlatformFixture.RequestTimeout);
+        var status = int.Parse(response.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture);
+        return (status, response);
     }
 
     [Fact]
