@@ -73,11 +73,8 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
             }
         }
 
-        var items = new List<ModelSummary>(rows.Count);
-        foreach (var row in rows)
-        {
-            items.Add(new ModelSummary(row.Name, row.CreatedAt, row.Latest, await ReadAliasesAsync(connection, null, row.Name, cancellationToken)));
-        }
+        var aliases = await ReadAliasesAsync(connection, rows.Select(r => r.Name).ToList(), cancellationToken);
+        var items = rows.Select(r => new ModelSummary(r.Name, r.CreatedAt, r.Latest, aliases[r.Name].ToList())).ToList();
         return new PaginatedItems<ModelSummary>(pageIndex, pageSize, total, items);
     }
 
@@ -468,6 +465,22 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
             aliases.Add(new AliasInfo(reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetInt32(2)));
         }
         return aliases;
+    }
+
+    /// <summary>The aliases of several models in one query (a list page).</summary>
+    private static async Task<ILookup<string, AliasInfo>> ReadAliasesAsync(
+        SqliteConnection connection, IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT model, alias, version, weight FROM aliases WHERE model IN (SELECT value FROM json_each($names)) ORDER BY model, alias";
+        command.Parameters.AddWithValue("$names", JsonSerializer.Serialize(names, Json));
+        var aliases = new List<(string Model, AliasInfo Alias)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            aliases.Add((reader.GetString(0), new AliasInfo(reader.GetString(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetInt32(3))));
+        }
+        return aliases.ToLookup(a => a.Model, a => a.Alias, StringComparer.Ordinal);
     }
 
     private static async Task<List<AliasChange>> ReadHistoryAsync(

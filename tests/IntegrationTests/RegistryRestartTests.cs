@@ -11,6 +11,8 @@ public sealed class RegistryFaultFixture : PlatformFixture
     protected override IEnumerable<string> ExtraArguments =>
     [
         $"Registry:Registration:MaxArtifactBytes={MaxArtifactBytes}",
+        // This platform seeds the demo model, as a developer's first start does.
+        "Platform:DemoModel=true",
         // The testing host runs no dashboard, so the registry's OTLP exports fail; with the in-memory retry Aspire enables, its shutdown
         // then spends ~10 s retrying the final flush, longer than DCP waits for a stop to finish. A 1 s export timeout bounds that.
         "Registry:OTEL_EXPORTER_OTLP_TIMEOUT=1000",
@@ -39,6 +41,14 @@ public sealed class RegistryRestartTests(RegistryFaultFixture platform)
             Assert.Equal(HttpStatusCode.OK, set.StatusCode);
         }
 
+        // What a crash mid-upload leaves behind: a temp file, and a blob whose inspection never finished.
+        var blobs = Path.Combine(platform.DataDir, "registry", "blobs");
+        var leftoverTemp = Path.Combine(blobs, "tmp", "crashed-upload.part");
+        var uninspected = Path.Combine(blobs, "sha256", "ab", "ab" + new string('c', 62));
+        Directory.CreateDirectory(Path.GetDirectoryName(uninspected)!);
+        await File.WriteAllBytesAsync(leftoverTemp, [1, 2, 3]);
+        await File.WriteAllBytesAsync(uninspected, [4, 5, 6]);
+
         var stop = await platform.App.ResourceCommands.ExecuteCommandAsync("modelregistry", KnownResourceCommands.StopCommand)
             .WaitAsync(PlatformFixture.StartTimeout);
         Assert.True(stop.Success, stop.Message);
@@ -60,6 +70,17 @@ public sealed class RegistryRestartTests(RegistryFaultFixture platform)
 
         // Versions keep counting from where they were.
         Assert.Equal(3, await RegisterAsync(client, name, bytes));
+
+        Assert.False(File.Exists(leftoverTemp));
+        Assert.False(File.Exists(uninspected));
+        Assert.True(File.Exists(Path.Combine(blobs, "sha256", Sha256Of(bytes)[..2], Sha256Of(bytes))));
+
+        // The demo model was seeded once, at the first start, not again at the restart.
+        using var demo = await ReadJsonAsync(await client.GetAsync("/v1/models/iris").WaitAsync(PlatformFixture.RequestTimeout));
+        Assert.Equal(1, demo.RootElement.GetProperty("latestVersion").GetInt32());
+        Assert.Equal(Sha256Of(await File.ReadAllBytesAsync(IrisModel)), demo.RootElement.GetProperty("versions")[0].GetProperty("sha256").GetString());
+        var demoAlias = demo.RootElement.GetProperty("aliases").EnumerateArray().Single();
+        Assert.Equal(("production", 1), (demoAlias.GetProperty("name").GetString(), demoAlias.GetProperty("version").GetInt32()));
     }
 
     [Fact]
