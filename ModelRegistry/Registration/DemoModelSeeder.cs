@@ -41,6 +41,12 @@ public sealed class DemoModelSeeder(
         {
             return;
         }
+        if (!File.Exists(seed.ModelPath))
+        {
+            throw new FileNotFoundException(
+                $"Seed:ModelPath '{seed.ModelPath}' does not exist; regenerate the demo models with tools/generate-models.sh or unset Seed:ModelPath.",
+                seed.ModelPath);
+        }
 
         RegistrationOutcome outcome;
         await using (var file = File.OpenRead(seed.ModelPath))
