@@ -3,14 +3,16 @@ using static MlPlatform.IntegrationTests.RegistryTestSupport;
 
 namespace MlPlatform.IntegrationTests;
 
-/// <summary>A platform whose registry has a low artifact limit and may be stopped and started by its tests.</summary>
+/// <summary>A platform whose registry has low artifact and inspection-memory limits and may be stopped and started by its tests.</summary>
 public sealed class RegistryFaultFixture : PlatformFixture
 {
     public const long MaxArtifactBytes = 64 * 1024;
+    public const int InspectionMemoryMegabytes = 512;
 
     protected override IEnumerable<string> ExtraArguments =>
     [
         $"Registry:Registration:MaxArtifactBytes={MaxArtifactBytes}",
+        $"Registry:Inspection:MaxMemoryMegabytes={InspectionMemoryMegabytes}",
         // This platform seeds the demo model, as a developer's first start does.
         "Platform:DemoModel=true",
         // The testing host runs no dashboard, so the registry's OTLP exports fail; with the in-memory retry Aspire enables, its shutdown
@@ -81,6 +83,21 @@ public sealed class RegistryRestartTests(RegistryFaultFixture platform)
         Assert.Equal(Sha256Of(await File.ReadAllBytesAsync(IrisModel)), demo.RootElement.GetProperty("versions")[0].GetProperty("sha256").GetString());
         var demoAlias = demo.RootElement.GetProperty("aliases").EnumerateArray().Single();
         Assert.Equal(("production", 1), (demoAlias.GetProperty("name").GetString(), demoAlias.GetProperty("version").GetInt32()));
+    }
+
+    [Fact]
+    public async Task AModelThatExhaustsMemoryWhileLoadingIsRefusedAndTheRegistryKeepsServing()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("bomb");
+
+        // 178 bytes that make ONNX Runtime's constant folding allocate 1-2 GB.
+        using var response = await UploadAsync(client, name, await File.ReadAllBytesAsync(MemoryBombModel));
+
+        await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, $"more than {RegistryFaultFixture.InspectionMemoryMegabytes} MiB");
+        using var model = await client.GetAsync($"/v1/models/{name}").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.NotFound, model.StatusCode);
+        Assert.Equal(1, await RegisterAsync(client, name, await File.ReadAllBytesAsync(MlpModel)));
     }
 
     [Fact]
