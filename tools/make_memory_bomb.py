@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes a 178-byte ONNX model that is valid but makes ONNX Runtime allocate 1-2 GB while it loads: constant folding
+"""Writes a ~200-byte ONNX model that is valid but makes ONNX Runtime allocate 1-2 GB while it loads: constant folding
 expands a 1x1 tensor to 16000x16000 floats. Test asset for the registry's memory-limited inspection process.
 
 Needs Debian's python3-onnx (run with /usr/bin/python3)."""

@@ -91,7 +91,7 @@ public sealed class RegistryRestartTests(RegistryFaultFixture platform)
         using var client = platform.CreateGatewayClient();
         var name = UniqueName("bomb");
 
-        // 178 bytes that make ONNX Runtime's constant folding allocate 1-2 GB.
+        // ~200 bytes that make ONNX Runtime's constant folding allocate 1-2 GB.
         using var response = await UploadAsync(client, name, await File.ReadAllBytesAsync(MemoryBombModel));
 
         await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, $"more than {RegistryFaultFixture.InspectionMemoryMegabytes} MiB");

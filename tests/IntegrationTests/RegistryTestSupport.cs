@@ -16,7 +16,7 @@ internal static class RegistryTestSupport
     /// <summary>The MLP with its weights in a side file, which the registry must refuse.</summary>
     public static readonly string ExternalDataModel = RepositoryFile("tests", "IntegrationTests", "Assets", "mlp-external-data.onnx");
 
-    /// <summary>A valid 178-byte model whose loading makes ONNX Runtime allocate 1-2 GB (constant folding of an Expand).</summary>
+    /// <summary>A valid ~200-byte model whose loading makes ONNX Runtime allocate 1-2 GB (constant folding of an Expand).</summary>
     public static readonly string MemoryBombModel = RepositoryFile("tests", "IntegrationTests", "Assets", "expand-bomb.onnx");
 
     /// <summary>A model name no other test uses, so tests can share one running platform.</summary>
