@@ -118,6 +118,41 @@ internal static class Extensions
     }
 
     /// <summary>
+    /// Passes the AppHost's <c>{section}:*</c> settings to a service as its own configuration:
+    /// <c>Registry:Registration:MaxArtifactBytes=65536</c> becomes the registry's <c>Registration__MaxArtifactBytes</c>.
+    /// </summary>
+    public static IResourceBuilder<T> WithForwardedSettings<T>(this IResourceBuilder<T> builder, string section)
+        where T : IResourceWithEnvironment
+    {
+        var settings = builder.ApplicationBuilder.Configuration.GetSection(section);
+        foreach (var (key, value) in settings.AsEnumerable(makePathsRelative: true))
+        {
+            if (value is not null)
+            {
+                builder.WithEnvironment(key.Replace(":", "__", StringComparison.Ordinal), value);
+            }
+        }
+        return builder;
+    }
+
+    /// <summary>
+    /// In run mode, has the registry register <c>models/iris.onnx</c> as <c>iris</c> with the <c>production</c> alias at its first start,
+    /// through its ordinary upload path, so a new user can call inference right away. <c>Platform:DemoModel=false</c> turns it off.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithDemoModel(this IResourceBuilder<ProjectResource> builder, bool enabled)
+    {
+        if (!enabled || builder.ApplicationBuilder.ExecutionContext.IsPublishMode)
+        {
+            return builder;
+        }
+        var path = Path.GetFullPath(Path.Combine(builder.ApplicationBuilder.AppHostDirectory, "..", "models", "iris.onnx"));
+        return builder
+            .WithEnvironment("Seed__ModelPath", path)
+            .WithEnvironment("Seed__ModelName", "iris")
+            .WithEnvironment("Seed__Alias", "production");
+    }
+
+    /// <summary>
     /// Binds the gateway straight to a fixed host port (8000 by default, the port Triton/KServe clients expect).
     /// A port of 0 leaves the choice to the app host (tests run beside a developer's platform).
     /// </summary>

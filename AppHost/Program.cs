@@ -19,6 +19,8 @@ var internalApiKey = builder.AddInternalApiKey();
 var registry = builder.AddProject<Projects.ModelRegistry>("modelregistry")
     .WithDataDirectory(dataDir, "registry")
     .WithInternalCredential(internalApiKey)
+    .WithForwardedSettings("Registry")
+    .WithDemoModel(builder.Configuration.GetValue("Platform:DemoModel", true))
     .WithReference(redis).WaitFor(redis)
     .WithHttpHealthCheck("/health");
 
