@@ -1,9 +1,14 @@
-"""Builds the small ONNX models the batch tests score (run with Debian's /usr/bin/python3, which has python3-onnx).
+#!/usr/bin/python3
+"""Builds the small ONNX models the batch scorer's tests and benchmark use (models/batch/).
+
+Run with Debian's python (it has python3-onnx 1.12): /usr/bin/python3 tools/build_batch_models.py
+The weights come from a fixed seed, so the files are reproducible byte for byte.
 
 batch-linear.onnx: input [-1, 8] FP32 -> logits = input @ W + b  [-1, 3], probabilities = softmax(logits) [-1, 3].
 batch-poison.onnx: the same, plus an output `check` = Gather([1, 2], int64(input[:, 0])): a row whose first value is 2 or more
                    makes ONNX Runtime fail the whole run (index out of bounds), the way a real model fails on data it cannot take.
 """
+import os
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -39,11 +44,12 @@ def build(poison: bool) -> onnx.ModelProto:
     graph = helper.make_graph(
         nodes, "batch_poison" if poison else "batch_linear",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [-1, 8])], outputs, inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="mlplatform-tests")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="mlplatform-tools")
     model.ir_version = 8
     onnx.checker.check_model(model)
     return model
 
 
-onnx.save(build(False), "batch-linear.onnx")
-onnx.save(build(True), "batch-poison.onnx")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "batch")
+onnx.save(build(False), os.path.join(OUT, "batch-linear.onnx"))
+onnx.save(build(True), os.path.join(OUT, "batch-poison.onnx"))
