@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -38,6 +39,26 @@ internal static class Extensions
             Directory.CreateDirectory(path);
         }
         return builder.WithEnvironment("Storage__DataDir", path);
+    }
+
+    /// <summary>
+    /// Passes the AppHost's configuration sections (e.g. <c>BatchWorkerOptions</c>) to a service as environment variables,
+    /// so limits can be set in the AppHost's settings or on its command line (tests use this for short idle times).
+    /// </summary>
+    public static IResourceBuilder<T> WithConfigurationSections<T>(this IResourceBuilder<T> builder, params string[] sections)
+        where T : IResourceWithEnvironment
+    {
+        foreach (var section in sections)
+        {
+            foreach (var (key, value) in builder.ApplicationBuilder.Configuration.GetSection(section).AsEnumerable())
+            {
+                if (value is not null)
+                {
+                    builder.WithEnvironment(key.Replace(":", "__"), value);
+                }
+            }
+        }
+        return builder;
     }
 
     /// <summary>
