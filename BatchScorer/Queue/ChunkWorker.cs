@@ -145,6 +145,11 @@ public sealed class ChunkWorker(
         try
         {
             var outcome = await scorer.ScoreAsync(manifest, chunk, stoppingToken);
+            if (manifest.FailFast && outcome.FailedRows > 0)
+            {
+                // Before the chunk is counted: counting the last chunk would otherwise complete the job.
+                await lifecycle.FailAsync(message.JobId, $"Row {outcome.FirstFailedRow} cannot be scored (failFast): {outcome.FirstError}");
+            }
             var (counted, statusAfter) = await store.MarkChunkDoneAsync(message.JobId, chunk.Index, outcome.Rows, outcome.FailedRows);
             if (counted)
             {
@@ -153,10 +158,6 @@ public sealed class ChunkWorker(
                 {
                     await lifecycle.SucceededAsync(message.JobId);
                 }
-            }
-            if (manifest.FailFast && outcome.FailedRows > 0)
-            {
-                await lifecycle.FailAsync(message.JobId, $"Row {outcome.FirstFailedRow} cannot be scored (failFast): {outcome.FirstError}");
             }
             await queue.CompleteAsync(message.MessageId);
             logger.LogDebug("Scored chunk {Chunk} of job {JobId}: rows {First}-{Last}, {Failed} failed", chunk.Index, message.JobId, chunk.FirstRow, chunk.LastRow, outcome.FailedRows);
