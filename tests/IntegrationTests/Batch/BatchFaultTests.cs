@@ -67,7 +67,7 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
             var id = await BatchTestClient.AcceptedIdAsync(submitted);
             await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
 
-            var victim = BatchScorerProcesses().First();
+            var victim = (await BatchScorerProcessesAsync()).First();
             victim.Kill(entireProcessTree: true);
             await victim.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
 
@@ -98,10 +98,10 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
 
             var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
             var stopped = await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
-            Assert.True(stopped.Success, stopped.ErrorMessage);
+            Assert.True(stopped.Success, stopped.Message);
             await Task.Delay(TimeSpan.FromSeconds(2));
             var started = await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.RequestTimeout);
-            Assert.True(started.Success, started.ErrorMessage);
+            Assert.True(started.Success, started.Message);
             await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("redis").WaitAsync(PlatformFixture.StartTimeout);
 
             var job = await batch.WaitForStatusAsync(id, "succeeded");
@@ -131,22 +131,26 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         }
     }
 
-    /// <summary>The running batch scorer replicas, by the process ids the app host reports.</summary>
-    private List<Process> BatchScorerProcesses()
+    /// <summary>The running batch scorer replicas, by the process ids the app host reports for them.</summary>
+    private async Task<List<Process>> BatchScorerProcessesAsync()
     {
-        var model = platform.App.Services.GetRequiredService<DistributedApplicationModel>();
-        var resource = model.Resources.Single(r => r.Name == "batchscorer");
-        var processes = new List<Process>();
-        foreach (var replica in resource.GetResolvedResourceNames())
+        var pids = new Dictionary<string, int>();
+        using var cts = new CancellationTokenSource(PlatformFixture.RequestTimeout);
+        // WatchAsync starts with the current state of every resource, replicas included.
+        await foreach (var update in platform.App.ResourceNotifications.WatchAsync(cts.Token))
         {
-            if (platform.App.ResourceNotifications.TryGetCurrentState(replica, out var state) &&
-                state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid)
+            if (update.Resource.Name == "batchscorer" &&
+                update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid)
             {
-                processes.Add(Process.GetProcessById(Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture)));
+                pids[update.ResourceId] = Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+                if (pids.Count == 2)
+                {
+                    break;
+                }
             }
         }
-        Assert.Equal(2, processes.Count);
-        return processes;
+        Assert.Equal(2, pids.Count);
+        return pids.Values.Select(Process.GetProcessById).ToList();
     }
 
     private async Task<ConnectionMultiplexer> ConnectRedisAsync()
