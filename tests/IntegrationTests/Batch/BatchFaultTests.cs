@@ -35,7 +35,8 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         var name = BatchTestClient.UniqueName("batch-poison");
         await batch.RegisterAsync(name, "batch-poison.onnx");
         // A first value of 5 makes the poison model's Gather index out of bounds: ONNX Runtime fails every run of chunk 1.
-        var data = string.Join("\n", Enumerable.Range(0, 300).Select(i => i == 150 ? "{\"input\":[5,0,0,0,0,0,0,0]}" : BatchTestClient.JsonlRow(i)));
+        // Every other row starts with a value in [0, 1), which the model takes.
+        var data = string.Join("\n", Enumerable.Range(0, 300).Select(i => i == 150 ? "{\"input\":[5,0,0,0,0,0,0,0]}" : $"{{\"input\":[0.{i % 10},1,2,3,4,5,6,7]}}"));
 
         using var submitted = await batch.SubmitJsonAsync(new { model = name, input = new { format = "jsonl", data }, chunkSize = 100 });
         var id = await BatchTestClient.AcceptedIdAsync(submitted);
