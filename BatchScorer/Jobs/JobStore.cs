@@ -59,11 +59,14 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         return {1, status}
         """;
 
-    // Creates a job unless it exists. ARGV: id, createdAtMs, status, then field/value pairs.
+    // Creates a job unless it exists, with the chunks already done (a restore) in the same step, so a chunk completing
+    // concurrently is counted either by the restore or by its worker, never by both.
+    // ARGV: id, createdAtMs, status, done chunks (space separated), then field/value pairs.
     private const string CreateScript = """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-        for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
         redis.call('HSET', KEYS[1], 'status', ARGV[3], 'createdAtMs', ARGV[2])
+        for chunk in string.gmatch(ARGV[4], '%d+') do redis.call('SADD', KEYS[3], chunk) end
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
         redis.call('ZADD', 'mlplatform:batch:jobs:' .. ARGV[3], ARGV[2], ARGV[1])
         return 1
@@ -77,7 +80,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         var status = restored?.Status ?? JobStatus.Queued;
         var fields = new List<RedisValue>
         {
-            manifest.Id, manifest.CreatedAt.ToUnixTimeMilliseconds(), status,
+            manifest.Id, manifest.CreatedAt.ToUnixTimeMilliseconds(), status, string.Join(' ', restored?.ChunksDone ?? []),
             "model", manifest.Model, "version", manifest.Version, "sha256", manifest.Sha256, "alias", manifest.Alias ?? "",
             "format", manifest.Format, "rowsTotal", manifest.RowsTotal, "chunksTotal", manifest.Chunks.Count,
             "chunkSize", manifest.ChunkSize, "failFast", manifest.FailFast ? 1 : 0, "createdAt", Iso(manifest.CreatedAt),
@@ -95,12 +98,8 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         {
             fields.AddRange(["startedAt", Iso(manifest.CreatedAt)]);
         }
-        var created = (long)await Db.ScriptEvaluateAsync(CreateScript, [BatchKeys.Job(manifest.Id), BatchKeys.Jobs], [.. fields]) == 1;
-        if (created && restored is { ChunksDone.Count: > 0 })
-        {
-            await Db.SetAddAsync(BatchKeys.DoneChunks(manifest.Id), restored.ChunksDone.Select(c => (RedisValue)c).ToArray());
-        }
-        return created;
+        return (long)await Db.ScriptEvaluateAsync(CreateScript,
+            [BatchKeys.Job(manifest.Id), BatchKeys.Jobs, BatchKeys.DoneChunks(manifest.Id)], [.. fields]) == 1;
     }
 
     public async Task<bool> ExistsAsync(string id) => await Db.KeyExistsAsync(BatchKeys.Job(id));

@@ -116,6 +116,67 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         }
     }
 
+    [Fact]
+    public async Task ChunksLostFromTheStreamAreReenqueuedByTheReconciler()
+    {
+        const int rows = 60_000;
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-trim");
+        await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
+
+            // What a Redis crash inside its fsync window does to the queue: the waiting messages are gone.
+            await using (var redis = await ConnectRedisAsync())
+            {
+                await redis.GetDatabase().StreamTrimAsync("mlplatform:batch:chunks", 0);
+            }
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+            await AssertEveryRowOnceAsync(batch, id, rows);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    [Fact]
+    public async Task JobsARedisForgotAreRestoredFromTheDataFolderAndComplete()
+    {
+        const int rows = 60_000;
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-flush");
+        await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
+
+            await using (var redis = await ConnectRedisAsync(admin: true))
+            {
+                await redis.GetServers().Single().FlushAllDatabasesAsync();
+            }
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+            Assert.Equal(600, job.GetProperty("chunksDone").GetInt32());
+            Assert.Equal(name, job.GetProperty("model").GetString());
+            await AssertEveryRowOnceAsync(batch, id, rows);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
     private static async Task AssertEveryRowOnceAsync(BatchTestClient batch, string id, int rows)
     {
         var (response, body) = await batch.GetResultsAsync(id);
@@ -154,9 +215,9 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         return pids.Values.Select(Process.GetProcessById).ToList();
     }
 
-    private async Task<ConnectionMultiplexer> ConnectRedisAsync()
+    private async Task<ConnectionMultiplexer> ConnectRedisAsync(bool admin = false)
     {
         var connectionString = await platform.App.GetConnectionStringAsync("redis").AsTask().WaitAsync(PlatformFixture.RequestTimeout);
-        return await ConnectionMultiplexer.ConnectAsync(connectionString!).WaitAsync(PlatformFixture.RequestTimeout);
+        return await ConnectionMultiplexer.ConnectAsync(connectionString + (admin ? ",allowAdmin=true" : "")).WaitAsync(PlatformFixture.RequestTimeout);
     }
 }
