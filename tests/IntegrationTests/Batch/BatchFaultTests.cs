@@ -68,7 +68,7 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
             var id = await BatchTestClient.AcceptedIdAsync(submitted);
             await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
 
-            var victim = (await BatchScorerProcessesAsync()).First();
+            var (victimId, victim) = (await RunningReplicasAsync()).First();
             victim.Kill(entireProcessTree: true);
             await victim.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
 
@@ -76,6 +76,38 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
             Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
             Assert.Equal(600, job.GetProperty("chunksDone").GetInt32());
             await AssertEveryRowOnceAsync(batch, id, rows);
+            await StartReplicaAsync(victimId);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    [Fact]
+    public async Task StoppedReplicaHandsItsChunkBackAndEveryRowAppearsExactlyOnce()
+    {
+        const int rows = 60_000;
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-stop");
+        await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
+
+            // A graceful stop (SIGTERM): the worker hands its chunk back instead of leaving it to the idle-time reclaim.
+            var (replicaId, _) = (await RunningReplicasAsync()).First();
+            var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+            var stopped = await commands.ExecuteCommandAsync(replicaId, KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
+            Assert.True(stopped.Success, stopped.Message);
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+            await AssertEveryRowOnceAsync(batch, id, rows);
+            await StartReplicaAsync(replicaId);
         }
         finally
         {
@@ -193,26 +225,49 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         }
     }
 
-    /// <summary>The running batch scorer replicas, by the process ids the app host reports for them.</summary>
-    private async Task<List<Process>> BatchScorerProcessesAsync()
+    /// <summary>The running batch scorer replicas (resource id and process), as the app host reports them.</summary>
+    private async Task<List<(string ResourceId, Process Process)>> RunningReplicasAsync()
     {
-        var pids = new Dictionary<string, int>();
-        using var cts = new CancellationTokenSource(PlatformFixture.RequestTimeout);
-        // WatchAsync starts with the current state of every resource, replicas included.
-        await foreach (var update in platform.App.ResourceNotifications.WatchAsync(cts.Token))
+        var replicas = new Dictionary<string, int>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
         {
-            if (update.Resource.Name == "batchscorer" &&
-                update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid)
+            // WatchAsync starts with the current state of every resource, replicas included.
+            await foreach (var update in platform.App.ResourceNotifications.WatchAsync(cts.Token))
             {
-                pids[update.ResourceId] = Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
-                if (pids.Count == 2)
+                if (update.Resource.Name != "batchscorer")
                 {
-                    break;
+                    continue;
+                }
+                if (update.Snapshot.State?.Text == KnownResourceStates.Running &&
+                    update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid)
+                {
+                    replicas[update.ResourceId] = Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+                }
+                else
+                {
+                    replicas.Remove(update.ResourceId);
                 }
             }
         }
-        Assert.Equal(2, pids.Count);
-        return pids.Values.Select(Process.GetProcessById).ToList();
+        catch (OperationCanceledException)
+        {
+        }
+        Assert.NotEmpty(replicas);
+        return replicas.Select(r => (r.Key, Process.GetProcessById(r.Value))).ToList();
+    }
+
+    /// <summary>Brings a stopped or killed replica back, so the next test has two again.</summary>
+    private async Task StartReplicaAsync(string resourceId)
+    {
+        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+        var started = await commands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.True(started.Success, started.Message);
+        var deadline = DateTime.UtcNow + PlatformFixture.StartTimeout;
+        while ((await RunningReplicasAsync()).All(r => r.ResourceId != resourceId))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Replica {resourceId} did not come back.");
+        }
     }
 
     private async Task<ConnectionMultiplexer> ConnectRedisAsync(bool admin = false)
