@@ -107,6 +107,25 @@ public sealed class ChunkQueue(IConnectionMultiplexer redis, ILogger<ChunkQueue>
         ]);
     }
 
+    /// <summary>
+    /// Forgets consumers (one per process that ever ran) that hold nothing and have been idle longer than <paramref name="idle"/>:
+    /// every restarted replica is a new consumer, and the group would otherwise list the dead ones forever.
+    /// </summary>
+    public async Task<int> PruneConsumersAsync(TimeSpan idle)
+    {
+        var db = Db;
+        var removed = 0;
+        foreach (var consumer in await db.StreamConsumerInfoAsync(BatchKeys.Chunks, BatchKeys.ConsumerGroup))
+        {
+            if (consumer.PendingMessageCount == 0 && consumer.IdleTimeInMilliseconds > idle.TotalMilliseconds)
+            {
+                await db.StreamDeleteConsumerAsync(BatchKeys.Chunks, BatchKeys.ConsumerGroup, consumer.Name);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
     /// <summary>Chunk index → message id of the job's chunks as last enqueued.</summary>
     public async Task<Dictionary<int, RedisValue>> GetEnqueuedAsync(string jobId)
     {

@@ -18,6 +18,9 @@ public sealed class JobReconciler(
     // Submissions create the Redis state and then enqueue; a job younger than this may be between the two.
     private static readonly TimeSpan SubmissionGrace = TimeSpan.FromSeconds(5);
 
+    // A live worker polls every PollInterval; an hour without a read is a process that is gone.
+    private static readonly TimeSpan ConsumerRetention = TimeSpan.FromHours(1);
+
     private readonly string _owner = Guid.NewGuid().ToString("N");
     private TaskCompletionSource _trigger = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -64,6 +67,7 @@ public sealed class JobReconciler(
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         await queue.EnsureGroupAsync();
+        await queue.PruneConsumersAsync(ConsumerRetention);
         foreach (var id in files.EnumerateJobIds())
         {
             if (files.Exists(id) && !await store.ExistsAsync(id))
