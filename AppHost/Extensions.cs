@@ -153,6 +153,26 @@ internal static class Extensions
     }
 
     /// <summary>
+    /// Passes the AppHost's configuration sections (e.g. <c>BatchWorkerOptions</c>) to a service as environment variables,
+    /// so limits can be set in the AppHost's settings or on its command line (tests use this for short idle times).
+    /// </summary>
+    public static IResourceBuilder<T> WithConfigurationSections<T>(this IResourceBuilder<T> builder, params string[] sections)
+        where T : IResourceWithEnvironment
+    {
+        foreach (var section in sections)
+        {
+            foreach (var (key, value) in builder.ApplicationBuilder.Configuration.GetSection(section).AsEnumerable())
+            {
+                if (value is not null)
+                {
+                    builder.WithEnvironment(key.Replace(":", "__"), value);
+                }
+            }
+        }
+        return builder;
+    }
+
+    /// <summary>
     /// Binds the gateway straight to a fixed host port (8000 by default, the port Triton/KServe clients expect).
     /// A port of 0 leaves the choice to the app host (tests run beside a developer's platform).
     /// </summary>

@@ -38,6 +38,7 @@ var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")
     .WithReference(redis).WaitFor(redis)
     .WithReference(registry).WaitFor(registry)
     .WithReplicas(builder.Configuration.GetValue("Platform:BatchScorerReplicas", 2))
+    .WithConfigurationSections("BatchJobOptions", "BatchWorkerOptions")
     .WithHttpHealthCheck("/health");
 
 // Gateway: the only external endpoint.

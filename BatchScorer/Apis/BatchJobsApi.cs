@@ -1,6 +1,15 @@
+using System.ComponentModel;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using MlPlatform.BatchScorer.Input;
 using MlPlatform.BatchScorer.Jobs;
+using MlPlatform.BatchScorer.Results;
+using MlPlatform.BatchScorer.Storage;
 
 namespace MlPlatform.BatchScorer.Apis;
 
@@ -11,22 +20,238 @@ public static class BatchJobsApi
     public static IEndpointRouteBuilder MapBatchJobsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/batch/jobs").WithTags("Batch jobs");
-        api.MapGet("/", ListJobs).WithName("ListBatchJobs").WithSummary("List batch jobs, newest first");
+
+        api.MapPost("/", SubmitJob)
+            .WithName("SubmitBatchJob")
+            .WithSummary("Submit a batch scoring job")
+            .WithDescription("A JSON job spec with inline input, or multipart/form-data with a 'spec' part (JSON) and an 'input' file streamed to storage. Answers 202 once the input and manifest are durable.")
+            .Accepts<JobSpec>("application/json", "multipart/form-data");
+
+        api.MapGet("/", ListJobs)
+            .WithName("ListBatchJobs")
+            .WithSummary("List batch jobs, newest first")
+            .WithDescription("Paged; optionally only jobs in one status (queued, running, succeeded, failed, cancelled).");
+
+        api.MapGet("/{id}", GetJob)
+            .WithName("GetBatchJob")
+            .WithSummary("A job's status and progress");
+
+        api.MapGet("/{id}/results", GetResults)
+            .WithName("GetBatchJobResults")
+            .WithSummary("Stream a job's results in input order")
+            .WithDescription("JSONL by default; CSV with ?format=csv or Accept: text/csv. While the job runs, the rows of the chunks finished so far.");
+
+        api.MapDelete("/{id}", CancelJob)
+            .WithName("CancelBatchJob")
+            .WithSummary("Cancel a queued or running job")
+            .WithDescription("No new chunk starts; results of finished chunks stay readable.");
+
         return app;
     }
 
-    public static async Task<Results<Ok<JobPage>, BadRequest<ProblemDetails>>> ListJobs(
-        JobStore store, int pageIndex = 0, int pageSize = 50)
+    public static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> SubmitJob(
+        HttpRequest request, JobSubmitter submitter, IOptions<BatchJobOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        var id = JobSubmitter.NewJobId();
+        try
+        {
+            JobSpec spec;
+            if (request.HasJsonContentType())
+            {
+                SetBodyLimit(request, limits.MaxInlineBytes + 64 * 1024);
+                spec = await ReadSpecAsync(request.Body, cancellationToken);
+                submitter.ValidateSpec(spec);
+                if (spec.Input?.Data is not { Length: > 0 } data)
+                {
+                    throw new InputRejectedException("'input.data' is required in a JSON submission; upload a file as multipart/form-data with an 'input' part instead.");
+                }
+                await submitter.StoreInlineInputAsync(id, data, cancellationToken);
+            }
+            else if (MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) && contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            {
+                SetBodyLimit(request, limits.MaxInputBytes + 1024 * 1024);
+                spec = await ReadMultipartAsync(request, contentType, id, submitter, limits, cancellationToken);
+            }
+            else
+            {
+                return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
+                    "Send a JSON job spec (application/json) or multipart/form-data with 'spec' and 'input' parts.");
+            }
+            var accepted = await submitter.AcceptAsync(id, spec, cancellationToken);
+            return TypedResults.Accepted(accepted.Links.Self, accepted);
+        }
+        catch (InputRejectedException ex)
+        {
+            submitter.Abandon(id);
+            return Problem(ex.StatusCode, "Job rejected", ex.Message);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            submitter.Abandon(id);
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Job rejected", $"The request body is larger than allowed (BatchJobOptions): {ex.Message}");
+        }
+        catch (HttpRequestException ex)
+        {
+            submitter.Abandon(id);
+            loggers.CreateLogger(typeof(BatchJobsApi)).LogWarning(ex, "The registry could not resolve the job's model");
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Registry unavailable", $"The model could not be resolved: {ex.Message}");
+        }
+    }
+
+    public static async Task<Results<Ok<JobPage>, ProblemHttpResult>> ListJobs(
+        JobStore store,
+        [Description("Page number, from 0")] int pageIndex = 0,
+        [Description("Jobs per page, 1-500")] int pageSize = 50,
+        [Description("Only jobs in this status")] string? status = null)
     {
         if (pageSize is < 1 or > MaxPageSize || pageIndex < 0)
         {
-            return TypedResults.BadRequest(new ProblemDetails
-            {
-                Title = "Invalid paging",
-                Detail = $"pageSize must be between 1 and {MaxPageSize} and pageIndex at least 0.",
-                Status = StatusCodes.Status400BadRequest,
-            });
+            return Problem(StatusCodes.Status400BadRequest, "Invalid paging", $"pageSize must be between 1 and {MaxPageSize} and pageIndex at least 0.");
         }
-        return TypedResults.Ok(await store.ListAsync(pageIndex, pageSize));
+        if (status is not null && !JobStatus.All.Contains(status))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid status", $"status must be one of {string.Join(", ", JobStatus.All)}.");
+        }
+        return TypedResults.Ok(await store.ListAsync(pageIndex, pageSize, status));
     }
+
+    public static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetJob(string id, JobStore store, JobFiles files, Queue.JobRestorer restorer, CancellationToken cancellationToken)
+    {
+        var job = await FindAsync(id, store, files, restorer, cancellationToken);
+        return job is null ? NotFound(id) : TypedResults.Ok(job);
+    }
+
+    public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> GetResults(
+        string id, HttpRequest request, JobStore store, JobFiles files, Queue.JobRestorer restorer, ResultReader reader,
+        [Description("jsonl (default) or csv")] string? format, CancellationToken cancellationToken)
+    {
+        var job = await FindAsync(id, store, files, restorer, cancellationToken);
+        if (job is null)
+        {
+            return NotFound(id);
+        }
+        var csv = format is not null
+            ? format.Equals("csv", StringComparison.OrdinalIgnoreCase)
+            : request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));
+        if (format is not null && !csv && !format.Equals("jsonl", StringComparison.OrdinalIgnoreCase))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid format", "format must be 'jsonl' or 'csv'.");
+        }
+        var manifest = await files.ReadManifestAsync(id, cancellationToken);
+        if (csv && !ResultReader.CanWriteCsv(manifest))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "CSV unavailable", "An output has a dynamic shape, so rows have no fixed columns; read the results as JSONL.");
+        }
+        request.HttpContext.Response.Headers["X-Job-Status"] = job.Status;
+        request.HttpContext.Response.Headers["X-Rows-Done"] = job.RowsDone.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return csv
+            ? TypedResults.Stream(stream => reader.WriteCsvAsync(manifest, stream, cancellationToken), "text/csv; charset=utf-8")
+            : TypedResults.Stream(stream => reader.WriteJsonlAsync(manifest, stream, cancellationToken), "application/jsonl; charset=utf-8");
+    }
+
+    public static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelJob(string id, JobStore store, JobFiles files, Queue.JobRestorer restorer, JobLifecycle lifecycle, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(id, store, files, restorer, cancellationToken) is null)
+        {
+            return NotFound(id);
+        }
+        var (cancelled, status) = await lifecycle.CancelAsync(id);
+        if (!cancelled)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Job already finished", $"Job {id} is {status}; only queued or running jobs can be cancelled.");
+        }
+        return TypedResults.Ok((await store.GetAsync(id))!);
+    }
+
+    /// <summary>The job from Redis, restoring it from the data folder first when Redis lost it.</summary>
+    private static async Task<JobView?> FindAsync(string id, JobStore store, JobFiles files, Queue.JobRestorer restorer, CancellationToken cancellationToken)
+    {
+        if (!JobFiles.IsValidJobId(id))
+        {
+            return null;
+        }
+        var job = await store.GetAsync(id);
+        if (job is null && files.Exists(id))
+        {
+            await restorer.RestoreAsync(id, cancellationToken);
+            job = await store.GetAsync(id);
+        }
+        return job;
+    }
+
+    private static async Task<JobSpec> ReadSpecAsync(Stream body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await JsonSerializer.DeserializeAsync(body, BatchJson.Default.JobSpec, cancellationToken)
+                ?? throw new InputRejectedException("The job spec is empty.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InputRejectedException($"The job spec is not valid JSON: {ex.Message}");
+        }
+    }
+
+    /// <summary>Reads the parts in order without buffering: the <c>input</c> file goes straight to the data folder.</summary>
+    private static async Task<JobSpec> ReadMultipartAsync(
+        HttpRequest request, MediaTypeHeaderValue contentType, string id, JobSubmitter submitter, BatchJobOptions limits, CancellationToken cancellationToken)
+    {
+        var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value;
+        if (string.IsNullOrEmpty(boundary))
+        {
+            throw new InputRejectedException("The multipart body has no boundary.");
+        }
+        var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = limits.MaxInputBytes + 1 };
+        JobSpec? spec = null;
+        var hasInput = false;
+        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+        {
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
+            {
+                continue;
+            }
+            var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+            if (name == "spec")
+            {
+                spec = await ReadSpecAsync(section.Body, cancellationToken);
+                submitter.ValidateSpec(spec);
+            }
+            else if (name == "input")
+            {
+                await submitter.StoreInputAsync(id, section.Body, limits.MaxInputBytes, cancellationToken);
+                hasInput = true;
+            }
+        }
+        if (spec is null)
+        {
+            throw new InputRejectedException("The multipart body has no 'spec' part.");
+        }
+        if (!hasInput)
+        {
+            if (spec.Input?.Data is { Length: > 0 } data)
+            {
+                await submitter.StoreInlineInputAsync(id, data, cancellationToken);
+            }
+            else
+            {
+                throw new InputRejectedException("The multipart body has no 'input' file part.");
+            }
+        }
+        return spec;
+    }
+
+    private static void SetBodyLimit(HttpRequest request, long limit)
+    {
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+    }
+
+    private static ProblemHttpResult NotFound(string id) =>
+        Problem(StatusCodes.Status404NotFound, "Job not found", $"There is no batch job '{id}'.");
+
+    private static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(new ProblemDetails { Status = status, Title = title, Detail = detail });
 }

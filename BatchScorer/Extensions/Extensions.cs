@@ -1,5 +1,10 @@
 using MlPlatform.BatchScorer.Jobs;
-using MlPlatform.Inference.Registry;
+using MlPlatform.BatchScorer.Queue;
+using MlPlatform.BatchScorer.Results;
+using MlPlatform.BatchScorer.Scoring;
+using MlPlatform.BatchScorer.Storage;
+using MlPlatform.BatchScorer.Telemetry;
+using MlPlatform.Inference;
 
 namespace MlPlatform.BatchScorer.Extensions;
 
@@ -8,7 +13,26 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
-        builder.Services.AddRegistryClient();
+        builder.AddInferenceCore();
+
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BatchJobOptions>().BindConfiguration(nameof(BatchJobOptions)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BatchWorkerOptions>().BindConfiguration(nameof(BatchWorkerOptions)).ValidateDataAnnotations().ValidateOnStart();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<BatchMetrics>();
+        builder.Services.AddSingleton<JobFiles>();
         builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<JobLifecycle>();
+        builder.Services.AddSingleton<JobRestorer>();
+        builder.Services.AddSingleton<ChunkQueue>();
+        builder.Services.AddSingleton<ModelResolver>();
+        builder.Services.AddSingleton<ModelSessions>();
+        builder.Services.AddSingleton<ChunkScorer>();
+        builder.Services.AddSingleton<JobSubmitter>();
+        builder.Services.AddSingleton<ResultReader>();
+
+        builder.Services.AddHostedService<ChunkWorker>();
+        builder.Services.AddHostedService<JobReconciler>();
     }
 }

@@ -1,4 +1,4 @@
-using MlPlatform.Inference.Registry;
+using MlPlatform.Inference;
 using MlPlatform.OnlineScorer.Serving;
 
 namespace MlPlatform.OnlineScorer.Extensions;
@@ -8,7 +8,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
-        builder.Services.AddRegistryClient();
+        builder.AddInferenceCore();
 
         builder.Services.AddSingleton<ServerReadiness>();
         builder.Services.AddHostedService<RegistryReconciler>();

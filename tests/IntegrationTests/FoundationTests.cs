@@ -44,16 +44,20 @@ public sealed class FoundationTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task BatchScorerListsNoJobsOnAFreshRedis()
+    public async Task BatchScorerListsJobsInPages()
     {
         using var client = platform.CreateGatewayClient();
 
-        using var response = await client.GetAsync("/v1/batch/jobs").WaitAsync(PlatformFixture.RequestTimeout);
+        // Other tests of this collection submit jobs, so only the page itself is fixed here.
+        using var response = await client.GetAsync("/v1/batch/jobs?pageIndex=0&pageSize=5").WaitAsync(PlatformFixture.RequestTimeout);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal(0, body.RootElement.GetProperty("count").GetInt64());
-        Assert.Equal(0, body.RootElement.GetProperty("items").GetArrayLength());
+        Assert.Equal(0, body.RootElement.GetProperty("pageIndex").GetInt32());
+        Assert.Equal(5, body.RootElement.GetProperty("pageSize").GetInt32());
+        var items = body.RootElement.GetProperty("items").GetArrayLength();
+        Assert.InRange(items, 0, 5);
+        Assert.True(body.RootElement.GetProperty("count").GetInt64() >= items);
     }
 
     [Fact]

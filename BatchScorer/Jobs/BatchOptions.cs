@@ -1,0 +1,109 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MlPlatform.BatchScorer.Jobs;
+
+/// <summary>Where job inputs, manifests and chunk results live: a folder every replica shares (<c>Storage__DataDir</c>).</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Storage";
+
+    /// <summary>The shared data folder. Required; the AppHost passes the platform's <c>batch</c> sub-folder.</summary>
+    [Required]
+    public string DataDir { get; set; } = "";
+}
+
+/// <summary>Limits on what a job may submit. Enforced at submission with a 400/413 problem.</summary>
+public sealed class BatchJobOptions : IValidatableObject
+{
+    /// <summary>Largest input (inline or uploaded file), in bytes. Default 2 GiB.</summary>
+    [Range(1024L, long.MaxValue)]
+    public long MaxInputBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Largest inline <c>input.data</c> in a JSON spec, in bytes (a JSON body is held in memory; files are streamed). Default 16 MiB.</summary>
+    [Range(1024L, 256L * 1024 * 1024)]
+    public long MaxInlineBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Most rows a job may hold. Default 10,000,000.</summary>
+    [Range(1L, 1_000_000_000L)]
+    public long MaxRows { get; set; } = 10_000_000;
+
+    /// <summary>Longest single input line, in bytes. Default 1 MiB.</summary>
+    [Range(64, 64 * 1024 * 1024)]
+    public int MaxRowBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Rows per chunk when the spec names none. Default 1,000.</summary>
+    [Range(1, 1_000_000)]
+    public int DefaultChunkSize { get; set; } = 1000;
+
+    /// <summary>Smallest chunk a spec may ask for. Default 10.</summary>
+    [Range(1, 1_000_000)]
+    public int MinChunkSize { get; set; } = 10;
+
+    /// <summary>Largest chunk a spec may ask for. Default 100,000.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxChunkSize { get; set; } = 100_000;
+
+    /// <summary>Most chunks one job may be split into (each is one stream message and one result file). Default 100,000.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxChunks { get; set; } = 100_000;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MinChunkSize > DefaultChunkSize || DefaultChunkSize > MaxChunkSize)
+        {
+            yield return new ValidationResult(
+                $"Chunk sizes must satisfy MinChunkSize ({MinChunkSize}) <= DefaultChunkSize ({DefaultChunkSize}) <= MaxChunkSize ({MaxChunkSize}).",
+                [nameof(MinChunkSize), nameof(DefaultChunkSize), nameof(MaxChunkSize)]);
+        }
+        if (MaxInlineBytes > MaxInputBytes)
+        {
+            yield return new ValidationResult("MaxInlineBytes must not exceed MaxInputBytes.", [nameof(MaxInlineBytes)]);
+        }
+    }
+}
+
+/// <summary>How a replica's workers take chunks from the queue.</summary>
+public sealed class BatchWorkerOptions : IValidatableObject
+{
+    /// <summary>Chunks one replica scores at the same time. Default 2.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrentChunks { get; set; } = 2;
+
+    /// <summary>Rows stacked into one ONNX Runtime run. Default 1,024.</summary>
+    [Range(1, 65_536)]
+    public int InferenceBatchSize { get; set; } = 1024;
+
+    /// <summary>How long a delivered chunk may go without its holder renewing the claim before another worker takes it over (XAUTOCLAIM). Default 15 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ClaimIdleTime { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often a worker renews the claim on the chunk in hand; must be well inside <see cref="ClaimIdleTime"/>. Default 5 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:20:00")]
+    public TimeSpan ClaimRenewInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Deliveries of one chunk before it is dead-lettered and its job failed. Default 3.</summary>
+    [Range(1, 100)]
+    public int MaxDeliveries { get; set; } = 3;
+
+    /// <summary>Idle wait between polls of an empty queue (a pub/sub nudge wakes workers earlier). Default 250 ms.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>ONNX sessions a replica keeps open; the least recently used idle one is closed beyond this. Default 4.</summary>
+    [Range(1, 256)]
+    public int MaxLoadedModels { get; set; } = 4;
+
+    /// <summary>How often the reconciler re-enqueues lost chunks and restores jobs from the data folder. Default 10 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ClaimRenewInterval * 2 > ClaimIdleTime)
+        {
+            yield return new ValidationResult(
+                $"ClaimRenewInterval ({ClaimRenewInterval}) must be at most half of ClaimIdleTime ({ClaimIdleTime}) so a healthy chunk is never taken over.",
+                [nameof(ClaimRenewInterval), nameof(ClaimIdleTime)]);
+        }
+    }
+}

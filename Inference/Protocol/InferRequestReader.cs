@@ -1,0 +1,251 @@
+using System.Text.Json;
+using MlPlatform.Inference.Tensors;
+using static MlPlatform.Inference.Protocol.TensorJsonParser;
+
+namespace MlPlatform.Inference.Protocol;
+
+/// <summary>Decodes V2 infer requests (JSON, or JSON header plus binary tensors) into pooled buffers, checked against a signature.</summary>
+public static class InferRequestReader
+{
+    /// <summary>Decodes a request body.</summary>
+    /// <param name="body">The whole body.</param>
+    /// <param name="jsonLength">The <c>Inference-Header-Content-Length</c> header, or null when the body is all JSON.</param>
+    /// <param name="signature">When given, inputs are checked against it (names, datatypes, shapes, no missing input) and requested outputs must exist.</param>
+    /// <param name="limits">Limits enforced while reading.</param>
+    /// <exception cref="InferenceProtocolException">The body is malformed or does not fit the signature; the message says which input and what was expected.</exception>
+    public static InferRequest Read(ReadOnlySpan<byte> body, int? jsonLength, ModelSignature? signature, InferRequestLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        if (jsonLength is { } length && (length < 0 || length > body.Length))
+        {
+            throw Bad($"Inference-Header-Content-Length is {length} but the body has {body.Length} bytes.");
+        }
+        var json = jsonLength is { } l ? body[..l] : body;
+        var binary = jsonLength is { } h ? body[h..] : [];
+
+        string? id = null;
+        var binaryDataOutput = false;
+        var headers = new List<TensorHeader>();
+        var outputs = new List<RequestedOutput>();
+        try
+        {
+            var reader = new Utf8JsonReader(json, ReaderOptions);
+            Next(ref reader);
+            Expect(ref reader, JsonTokenType.StartObject, "The request body must be a JSON object.");
+            while (Next(ref reader) == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("id"u8))
+                {
+                    Next(ref reader);
+                    id = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Bad("'id' must be a string.");
+                }
+                else if (reader.ValueTextEquals("parameters"u8))
+                {
+                    Next(ref reader);
+                    binaryDataOutput = ReadRequestParameters(ref reader);
+                }
+                else if (reader.ValueTextEquals("inputs"u8))
+                {
+                    Next(ref reader);
+                    Expect(ref reader, JsonTokenType.StartArray, "'inputs' must be an array.");
+                    while (Next(ref reader) != JsonTokenType.EndArray)
+                    {
+                        headers.Add(ReadHeader(ref reader, "input"));
+                    }
+                }
+                else if (reader.ValueTextEquals("outputs"u8))
+                {
+                    Next(ref reader);
+                    Expect(ref reader, JsonTokenType.StartArray, "'outputs' must be an array.");
+                    while (Next(ref reader) != JsonTokenType.EndArray)
+                    {
+                        var output = ReadHeader(ref reader, "output");
+                        outputs.Add(new RequestedOutput(output.Name!, output.BinaryData));
+                    }
+                }
+                else
+                {
+                    Next(ref reader);
+                    reader.Skip();
+                }
+            }
+            if (reader.Read())
+            {
+                throw Bad("The JSON body has content after its closing brace.");
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw Bad($"Malformed JSON: {ex.Message}");
+        }
+
+        if (headers.Count == 0)
+        {
+            throw Bad("The request has no 'inputs'.");
+        }
+        Check(headers, outputs, signature, limits);
+        return new InferRequest(id, ReadTensors(json, binary, headers, "input"), outputs, binaryDataOutput);
+    }
+
+    /// <summary>Reads header/data pairs into buffers, data from JSON or from the binary section in order of appearance.</summary>
+    internal static TensorBuffer[] ReadTensors(ReadOnlySpan<byte> json, ReadOnlySpan<byte> binary, List<TensorHeader> headers, string kind)
+    {
+        var tensors = new TensorBuffer[headers.Count];
+        var created = 0;
+        var binaryOffset = 0;
+        try
+        {
+            foreach (var header in headers)
+            {
+                var name = header.Name!;
+                if (header.DatatypeText is null || !TensorDataTypes.TryParse(header.DatatypeText, out var type))
+                {
+                    throw Bad($"{Describe(kind, name)}: 'datatype' must be one of BOOL, UINT8/16/32/64, INT8/16/32/64, FP16, FP32, FP64, BYTES, not '{header.DatatypeText}'.");
+                }
+                var shape = header.Shape ?? throw Bad($"{Describe(kind, name)} has no 'shape'.");
+                if (header.BinaryDataSize is { } size)
+                {
+                    if (size > binary.Length - binaryOffset)
+                    {
+                        throw Bad($"{Describe(kind, name)}: binary_data_size is {size} but only {binary.Length - binaryOffset} binary bytes remain.");
+                    }
+                    var tensor = ReadBinary(binary.Slice(binaryOffset, (int)size), name, type, shape, kind);
+                    tensors[created++] = tensor;
+                    binaryOffset += (int)size;
+                }
+                else if (header.DataStart >= 0)
+                {
+                    var tensor = ReadData(json, header.DataStart, name, type, shape, kind);
+                    tensors[created++] = tensor;
+                }
+                else
+                {
+                    throw Bad($"{Describe(kind, name)} has neither 'data' nor 'parameters.binary_data_size'.");
+                }
+            }
+            if (binaryOffset != binary.Length)
+            {
+                throw Bad($"The binary section has {binary.Length - binaryOffset} bytes that no binary_data_size accounts for.");
+            }
+            return tensors;
+        }
+        catch (JsonException ex)
+        {
+            Release(tensors, created);
+            throw Bad($"Malformed JSON: {ex.Message}");
+        }
+        catch
+        {
+            Release(tensors, created);
+            throw;
+        }
+    }
+
+    private static void Release(TensorBuffer[] tensors, int created)
+    {
+        for (var i = 0; i < created; i++)
+        {
+            tensors[i].Dispose();
+        }
+    }
+
+    private static bool ReadRequestParameters(ref Utf8JsonReader reader)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, "'parameters' must be an object.");
+        var binaryDataOutput = false;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("binary_data_output"u8))
+            {
+                Next(ref reader);
+                binaryDataOutput = reader.TokenType switch
+                {
+                    JsonTokenType.True => true,
+                    JsonTokenType.False => false,
+                    _ => throw Bad("'binary_data_output' must be true or false."),
+                };
+            }
+            else
+            {
+                Next(ref reader);
+                reader.Skip();
+            }
+        }
+        return binaryDataOutput;
+    }
+
+    private static void Check(List<TensorHeader> headers, List<RequestedOutput> outputs, ModelSignature? signature, InferRequestLimits limits)
+    {
+        long? batch = null;
+        for (var i = 0; i < headers.Count; i++)
+        {
+            var header = headers[i];
+            var name = header.Name!;
+            for (var j = 0; j < i; j++)
+            {
+                if (headers[j].Name == name)
+                {
+                    throw Bad($"Input '{name}' appears more than once.");
+                }
+            }
+            if (header.Shape is null)
+            {
+                throw Bad($"Input '{name}' has no 'shape'.");
+            }
+            long elements;
+            try
+            {
+                elements = TensorBuffer.CountElements(header.Shape);
+            }
+            catch (OverflowException)
+            {
+                throw new InferenceProtocolException($"Input '{name}': shape {TensorSpec.FormatShape(header.Shape)} has too many elements.", 413);
+            }
+            if (elements > limits.MaxElementsPerInput)
+            {
+                throw new InferenceProtocolException(
+                    $"Input '{name}': shape {TensorSpec.FormatShape(header.Shape)} has {elements} elements; the limit is {limits.MaxElementsPerInput} per input.", 413);
+            }
+            if (signature is null)
+            {
+                continue;
+            }
+            var spec = signature.FindInput(name)
+                ?? throw Bad($"Unknown input '{name}'; the model expects: {signature.DescribeInputs()}.");
+            if (header.DatatypeText != spec.Datatype)
+            {
+                throw Bad($"Input '{name}' has datatype {header.DatatypeText ?? "(none)"} but the model expects {spec.Datatype}.");
+            }
+            if (!spec.Accepts(header.Shape))
+            {
+                throw Bad($"Input '{name}' has shape {TensorSpec.FormatShape(header.Shape)} but the model expects {spec.ShapeText} (-1 = any size).");
+            }
+            if (signature.IsBatchable)
+            {
+                if (batch is { } b && b != header.Shape[0])
+                {
+                    throw Bad($"Input '{name}' has batch size {header.Shape[0]} but another input has {b}; all inputs must agree on the first dimension.");
+                }
+                batch = header.Shape[0];
+            }
+        }
+        if (signature is null)
+        {
+            return;
+        }
+        foreach (var spec in signature.Inputs)
+        {
+            if (!headers.Exists(h => h.Name == spec.Name))
+            {
+                throw Bad($"Missing input '{spec.Name}' ({spec.Datatype} {spec.ShapeText}).");
+            }
+        }
+        foreach (var output in outputs)
+        {
+            if (signature.FindOutput(output.Name) is null)
+            {
+                throw Bad($"Unknown output '{output.Name}'; the model has outputs: {string.Join(", ", signature.Outputs.Select(o => o.Name))}.");
+            }
+        }
+    }
+}

@@ -1,0 +1,393 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using MlPlatform.Inference.Tensors;
+
+namespace MlPlatform.Inference.Protocol;
+
+/// <summary>What a tensor object in a V2 body says about itself before its data is read.</summary>
+internal struct TensorHeader
+{
+    public string? Name;
+    public string? DatatypeText;
+    public long[]? Shape;
+    public long? BinaryDataSize;
+    public bool? BinaryData;
+    /// <summary>Offset of the <c>data</c> value in the JSON, or -1: the data is read once name, shape and datatype are known, in whatever order they came.</summary>
+    public int DataStart;
+}
+
+/// <summary>Hand-written <see cref="Utf8JsonReader"/> code that reads V2 tensor objects straight into pooled buffers.</summary>
+internal static class TensorJsonParser
+{
+    public static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
+
+    /// <summary>Reads one tensor object (<c>{"name", "shape", "datatype", "parameters", "data"}</c>); the reader is on its StartObject.</summary>
+    public static TensorHeader ReadHeader(ref Utf8JsonReader reader, string kind)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, $"Each {kind} must be a JSON object.");
+        var header = new TensorHeader { DataStart = -1 };
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("name"u8))
+            {
+                Next(ref reader);
+                header.Name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Bad($"An {kind}'s 'name' must be a string.");
+            }
+            else if (reader.ValueTextEquals("datatype"u8))
+            {
+                Next(ref reader);
+                header.DatatypeText = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Bad($"{Describe(kind, header.Name)}: 'datatype' must be a string.");
+            }
+            else if (reader.ValueTextEquals("shape"u8))
+            {
+                Next(ref reader);
+                header.Shape = ReadShape(ref reader, kind, header.Name);
+            }
+            else if (reader.ValueTextEquals("parameters"u8))
+            {
+                Next(ref reader);
+                ReadTensorParameters(ref reader, ref header, kind);
+            }
+            else if (reader.ValueTextEquals("data"u8))
+            {
+                Next(ref reader);
+                header.DataStart = (int)reader.TokenStartIndex;
+                reader.Skip();
+            }
+            else
+            {
+                Next(ref reader);
+                reader.Skip();
+            }
+        }
+        if (string.IsNullOrEmpty(header.Name))
+        {
+            throw Bad($"An {kind} has no 'name'.");
+        }
+        return header;
+    }
+
+    private static long[] ReadShape(ref Utf8JsonReader reader, string kind, string? name)
+    {
+        Expect(ref reader, JsonTokenType.StartArray, $"{Describe(kind, name)}: 'shape' must be an array of integers.");
+        Span<long> dims = stackalloc long[16];
+        var rank = 0;
+        while (Next(ref reader) != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var dim) || dim < 0)
+            {
+                throw Bad($"{Describe(kind, name)}: 'shape' must hold non-negative integers.");
+            }
+            if (rank == dims.Length)
+            {
+                throw Bad($"{Describe(kind, name)}: 'shape' has more than {dims.Length} dimensions.");
+            }
+            dims[rank++] = dim;
+        }
+        return dims[..rank].ToArray();
+    }
+
+    private static void ReadTensorParameters(ref Utf8JsonReader reader, ref TensorHeader header, string kind)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, $"{Describe(kind, header.Name)}: 'parameters' must be an object.");
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("binary_data_size"u8))
+            {
+                Next(ref reader);
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var size) || size < 0)
+                {
+                    throw Bad($"{Describe(kind, header.Name)}: 'binary_data_size' must be a non-negative integer.");
+                }
+                header.BinaryDataSize = size;
+            }
+            else if (reader.ValueTextEquals("binary_data"u8))
+            {
+                Next(ref reader);
+                header.BinaryData = reader.TokenType switch
+                {
+                    JsonTokenType.True => true,
+                    JsonTokenType.False => false,
+                    _ => throw Bad($"{Describe(kind, header.Name)}: 'binary_data' must be true or false."),
+                };
+            }
+            else
+            {
+                Next(ref reader);
+                reader.Skip();
+            }
+        }
+    }
+
+    /// <summary>Reads the elements of a <c>data</c> value (flat or nested, row-major) into a new buffer of the given shape.</summary>
+    public static TensorBuffer ReadData(ReadOnlySpan<byte> json, int dataStart, string name, TensorDataType type, long[] shape, string kind)
+    {
+        var expected = TensorBuffer.CountElements(shape);
+        var reader = new Utf8JsonReader(json[dataStart..], isFinalBlock: true, new JsonReaderState(ReaderOptions));
+        Next(ref reader);
+        if (type == TensorDataType.Bytes)
+        {
+            return ReadStrings(ref reader, name, shape, expected, kind);
+        }
+
+        var buffer = TensorBuffer.Rent(name, type, shape);
+        try
+        {
+            var span = buffer.Span;
+            long count = 0;
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                WriteElement(ref reader, type, span, 0, name, kind);
+                count = 1;
+            }
+            else
+            {
+                var depth = 1;
+                while (depth > 0)
+                {
+                    switch (Next(ref reader))
+                    {
+                        case JsonTokenType.StartArray:
+                            depth++;
+                            break;
+                        case JsonTokenType.EndArray:
+                            depth--;
+                            break;
+                        default:
+                            if (count >= expected)
+                            {
+                                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has more.");
+                            }
+                            WriteElement(ref reader, type, span, count, name, kind);
+                            count++;
+                            break;
+                    }
+                }
+            }
+            if (count != expected)
+            {
+                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has {count}.");
+            }
+            return buffer;
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    private static void WriteElement(ref Utf8JsonReader reader, TensorDataType type, Span<byte> span, long index, string name, string kind)
+    {
+        var i = (int)index;
+        var ok = type switch
+        {
+            TensorDataType.FP32 => reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out MemoryMarshal.Cast<byte, float>(span)[i]),
+            TensorDataType.FP64 => reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out MemoryMarshal.Cast<byte, double>(span)[i]),
+            TensorDataType.FP16 => TryWriteHalf(ref reader, span, i),
+            TensorDataType.Int64 => reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out MemoryMarshal.Cast<byte, long>(span)[i]),
+            TensorDataType.Int32 => reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out MemoryMarshal.Cast<byte, int>(span)[i]),
+            TensorDataType.Int16 => reader.TokenType == JsonTokenType.Number && reader.TryGetInt16(out MemoryMarshal.Cast<byte, short>(span)[i]),
+            TensorDataType.Int8 => reader.TokenType == JsonTokenType.Number && reader.TryGetSByte(out MemoryMarshal.Cast<byte, sbyte>(span)[i]),
+            TensorDataType.UInt64 => reader.TokenType == JsonTokenType.Number && reader.TryGetUInt64(out MemoryMarshal.Cast<byte, ulong>(span)[i]),
+            TensorDataType.UInt32 => reader.TokenType == JsonTokenType.Number && reader.TryGetUInt32(out MemoryMarshal.Cast<byte, uint>(span)[i]),
+            TensorDataType.UInt16 => reader.TokenType == JsonTokenType.Number && reader.TryGetUInt16(out MemoryMarshal.Cast<byte, ushort>(span)[i]),
+            TensorDataType.UInt8 => reader.TokenType == JsonTokenType.Number && reader.TryGetByte(out span[i]),
+            TensorDataType.Bool => TryWriteBool(ref reader, span, i),
+            _ => false,
+        };
+        if (!ok)
+        {
+            throw Bad($"{Describe(kind, name)}: element {index} is not a valid {type.ToV2Name()} value.");
+        }
+    }
+
+    private static bool TryWriteHalf(ref Utf8JsonReader reader, Span<byte> span, int i)
+    {
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var value))
+        {
+            return false;
+        }
+        MemoryMarshal.Cast<byte, Half>(span)[i] = (Half)value;
+        return true;
+    }
+
+    private static bool TryWriteBool(ref Utf8JsonReader reader, Span<byte> span, int i)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.True:
+                span[i] = 1;
+                return true;
+            case JsonTokenType.False:
+                span[i] = 0;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static TensorBuffer ReadStrings(ref Utf8JsonReader reader, string name, long[] shape, long expected, string kind)
+    {
+        var writer = new PooledByteWriter(256);
+        try
+        {
+            long count = 0;
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                AppendString(ref reader, ref writer, 0, name, kind);
+                count = 1;
+            }
+            else
+            {
+                var depth = 1;
+                while (depth > 0)
+                {
+                    switch (Next(ref reader))
+                    {
+                        case JsonTokenType.StartArray:
+                            depth++;
+                            break;
+                        case JsonTokenType.EndArray:
+                            depth--;
+                            break;
+                        default:
+                            if (count >= expected)
+                            {
+                                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has more.");
+                            }
+                            AppendString(ref reader, ref writer, count, name, kind);
+                            count++;
+                            break;
+                    }
+                }
+            }
+            if (count != expected)
+            {
+                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has {count}.");
+            }
+            return writer.ToTensor(name, shape);
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+    }
+
+    private static void AppendString(ref Utf8JsonReader reader, ref PooledByteWriter writer, long index, string name, string kind)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw Bad($"{Describe(kind, name)}: element {index} is not a string, as BYTES needs.");
+        }
+        var maxLength = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+        var target = writer.GetSpan(4 + maxLength);
+        var written = reader.CopyString(target[4..]);
+        BinaryPrimitives.WriteInt32LittleEndian(target, written);
+        writer.Advance(4 + written);
+    }
+
+    /// <summary>Takes a tensor's bytes from the binary section, checking that they fit its datatype and shape.</summary>
+    public static TensorBuffer ReadBinary(ReadOnlySpan<byte> bytes, string name, TensorDataType type, long[] shape, string kind)
+    {
+        var expected = TensorBuffer.CountElements(shape);
+        if (type != TensorDataType.Bytes)
+        {
+            var needed = expected * type.ElementSize();
+            if (bytes.Length != needed)
+            {
+                throw Bad($"{Describe(kind, name)}: binary_data_size is {bytes.Length} but shape {TensorSpec.FormatShape(shape)} of {type.ToV2Name()} needs {needed} bytes.");
+            }
+            var buffer = TensorBuffer.Rent(name, type, shape);
+            bytes.CopyTo(buffer.Span);
+            return buffer;
+        }
+
+        long count = 0;
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            if (bytes.Length - offset < 4)
+            {
+                throw Bad($"{Describe(kind, name)}: BYTES element {count} has a truncated 4-byte length.");
+            }
+            var length = BinaryPrimitives.ReadInt32LittleEndian(bytes[offset..]);
+            if (length < 0 || length > bytes.Length - offset - 4)
+            {
+                throw Bad($"{Describe(kind, name)}: BYTES element {count} claims {length} bytes, beyond binary_data_size.");
+            }
+            offset += 4 + length;
+            count++;
+        }
+        if (count != expected)
+        {
+            throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} BYTES elements but the binary data holds {count}.");
+        }
+        var strings = TensorBuffer.RentBytes(name, shape, bytes.Length);
+        bytes.CopyTo(strings.Span);
+        return strings;
+    }
+
+    public static JsonTokenType Next(ref Utf8JsonReader reader)
+    {
+        if (!reader.Read())
+        {
+            throw Bad("The JSON body ends too early.");
+        }
+        return reader.TokenType;
+    }
+
+    public static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string message)
+    {
+        if (reader.TokenType != type)
+        {
+            throw Bad(message);
+        }
+    }
+
+    public static string Describe(string kind, string? name) => name is null ? $"An {kind}" : $"{char.ToUpperInvariant(kind[0])}{kind[1..]} '{name}'";
+
+    public static InferenceProtocolException Bad(string message) => new(message);
+}
+
+/// <summary>A growable buffer over <see cref="ArrayPool{T}.Shared"/> arrays whose final array becomes a tensor's storage.</summary>
+internal struct PooledByteWriter(int initialCapacity) : IDisposable
+{
+    private byte[]? _array = ArrayPool<byte>.Shared.Rent(initialCapacity);
+    private int _length;
+
+    public Span<byte> GetSpan(int sizeHint)
+    {
+        var array = _array!;
+        if (array.Length - _length < sizeHint)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(checked(_length + sizeHint), array.Length * 2));
+            array.AsSpan(0, _length).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(array);
+            _array = array = bigger;
+        }
+        return array.AsSpan(_length);
+    }
+
+    public void Advance(int count) => _length += count;
+
+    public TensorBuffer ToTensor(string name, long[] shape)
+    {
+        var array = _array!;
+        _array = null;
+        return TensorBuffer.FromRented(name, TensorDataType.Bytes, shape, array, _length);
+    }
+
+    public void Dispose()
+    {
+        if (_array is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+            _array = null;
+        }
+    }
+}

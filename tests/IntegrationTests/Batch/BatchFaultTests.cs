@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace MlPlatform.IntegrationTests.Batch;
+
+/// <summary>A platform of its own for tests that kill processes: short idle and reconcile times so recovery happens within a test's patience.</summary>
+public sealed class BatchFaultFixture : PlatformFixture
+{
+    protected override IEnumerable<string> ExtraArguments =>
+    [
+        "BatchWorkerOptions:ClaimIdleTime=00:00:03",
+        "BatchWorkerOptions:ClaimRenewInterval=00:00:01",
+        "BatchWorkerOptions:MaxDeliveries=2",
+        "BatchWorkerOptions:ReconcileInterval=00:00:02",
+    ];
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BatchFaultCollection : ICollectionFixture<BatchFaultFixture>
+{
+    public const string Name = "Batch faults";
+}
+
+[Collection(BatchFaultCollection.Name)]
+public sealed class BatchFaultTests(BatchFaultFixture platform)
+{
+    private const string LinearModel = "batch-linear.onnx";
+
+    [Fact]
+    public async Task AlwaysFailingChunkIsDeadLetteredAndFailsTheJobWithItsRowRange()
+    {
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-poison");
+        await batch.RegisterAsync(name, "batch-poison.onnx");
+        // A first value of 5 makes the poison model's Gather index out of bounds: ONNX Runtime fails every run of chunk 1.
+        // Every other row starts with a value in [0, 1), which the model takes.
+        var data = string.Join("\n", Enumerable.Range(0, 300).Select(i => i == 150 ? "{\"input\":[5,0,0,0,0,0,0,0]}" : $"{{\"input\":[0.{i % 10},1,2,3,4,5,6,7]}}"));
+
+        using var submitted = await batch.SubmitJsonAsync(new { model = name, input = new { format = "jsonl", data }, chunkSize = 100 });
+        var id = await BatchTestClient.AcceptedIdAsync(submitted);
+        var job = await batch.WaitForStatusAsync(id, "failed", TimeSpan.FromMinutes(2));
+
+        var error = job.GetProperty("error").GetString()!;
+        Assert.StartsWith("Chunk 1 (rows 100-199) failed 2 times and was dead-lettered; last error: OnnxRuntimeException:", error);
+        await using var redis = await ConnectRedisAsync();
+        var dead = await redis.GetDatabase().StreamRangeAsync("mlplatform:batch:chunks:dead");
+        var entry = Assert.Single(dead, e => e["job"] == id);
+        Assert.Equal(1, (int)entry["chunk"]);
+        Assert.Equal(100, (long)entry["firstRow"]);
+        Assert.Equal(199, (long)entry["lastRow"]);
+        Assert.Equal(2, (int)entry["deliveries"]);
+        Assert.StartsWith("OnnxRuntimeException:", entry["error"].ToString());
+    }
+
+    [Fact]
+    public async Task KilledWorkerReplicaChunksAreReclaimedAndEveryRowAppearsExactlyOnce()
+    {
+        const int rows = 60_000;
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-kill");
+        await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
+
+            var (victimId, victim) = (await RunningReplicasAsync()).First();
+            victim.Kill(entireProcessTree: true);
+            await victim.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+            Assert.Equal(600, job.GetProperty("chunksDone").GetInt32());
+            await AssertEveryRowOnceAsync(batch, id, rows);
+            await StartReplicaAsync(victimId);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    [Fact]
+    public async Task StoppedReplicaFinishesOrHandsBackItsChunksAndEveryRowAppearsExactlyOnce()
+    {
+        const int rows = 60_000;
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-stop");
+        await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
+
+            // A graceful stop (SIGTERM): the worker finishes a chunk at its last ORT batch or hands it back at a batch boundary;
+            // if the app host has to kill it, the idle-time reclaim takes over. Either way no row is lost or doubled.
+            var (replicaId, process) = (await RunningReplicasAsync()).First();
+            var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+            // Under heavy load the app host may report a stop that outlasts its own wait as failed; what matters is that the process ends.
+            await commands.ExecuteCommandAsync(replicaId, KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
+            await process.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+            await AssertEveryRowOnceAsync(batch, id, rows);
+            await StartReplicaAsync(replicaId);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    [Fact]
+    public async Task RedisRestartMidJobLosesNoAcceptedWork()
+    {
+        const int rows = 60_000;
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-redis");
+        await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
+
+            var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+            var stopped = await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
+            Assert.True(stopped.Success, stopped.Message);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var started = await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.RequestTimeout);
+            Assert.True(started.Success, started.Message);
+            await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("redis").WaitAsync(PlatformFixture.StartTimeout);
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+            Assert.Equal(0, job.GetProperty("rowsFailed").GetInt64());
+            await AssertEveryRowOnceAsync(batch, id, rows);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    [Fact]
+    public async Task ChunksLostFromTheStreamAreReenqueuedByTheReconciler()
+    {
+        const int rows = 60_000;
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-trim");
+        await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
+
+            // What a Redis crash inside its fsync window does to the queue: the waiting messages are gone.
+            await using (var redis = await ConnectRedisAsync())
+            {
+                await redis.GetDatabase().StreamTrimAsync("mlplatform:batch:chunks", 0);
+            }
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+            await AssertEveryRowOnceAsync(batch, id, rows);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    [Fact]
+    public async Task JobsARedisForgotAreRestoredFromTheDataFolderAndComplete()
+    {
+        const int rows = 60_000;
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-flush");
+        await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
+
+            await using (var redis = await ConnectRedisAsync(admin: true))
+            {
+                await redis.GetServers().Single().FlushAllDatabasesAsync();
+            }
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+            Assert.Equal(600, job.GetProperty("chunksDone").GetInt32());
+            Assert.Equal(name, job.GetProperty("model").GetString());
+            await AssertEveryRowOnceAsync(batch, id, rows);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    private static async Task AssertEveryRowOnceAsync(BatchTestClient batch, string id, int rows)
+    {
+        var (response, body) = await batch.GetResultsAsync(id);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(rows, lines.Length);
+        var expected = BatchTestClient.ExpectedOutputs(LinearModel, "probabilities", rows);
+        for (var i = 0; i < rows; i++)
+        {
+            using var line = JsonDocument.Parse(lines[i]);
+            Assert.Equal(i, line.RootElement.GetProperty("row").GetInt64());
+            BatchTestClient.AssertClose(expected[i],
+                line.RootElement.GetProperty("outputs").GetProperty("probabilities").EnumerateArray().Select(v => v.GetSingle()).ToArray(), i);
+        }
+    }
+
+    /// <summary>The running batch scorer replicas (resource id and process), as the app host reports them.</summary>
+    private async Task<List<(string ResourceId, Process Process)>> RunningReplicasAsync()
+    {
+        var replicas = new Dictionary<string, int>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            // WatchAsync starts with the current state of every resource, replicas included.
+            await foreach (var update in platform.App.ResourceNotifications.WatchAsync(cts.Token))
+            {
+                if (update.Resource.Name != "batchscorer")
+                {
+                    continue;
+                }
+                if (update.Snapshot.State?.Text == KnownResourceStates.Running &&
+                    update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid)
+                {
+                    replicas[update.ResourceId] = Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+                }
+                else
+                {
+                    replicas.Remove(update.ResourceId);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Assert.NotEmpty(replicas);
+        return replicas.Select(r => (r.Key, Process.GetProcessById(r.Value))).ToList();
+    }
+
+    /// <summary>Brings a stopped or killed replica back, so the next test has two again.</summary>
+    private async Task StartReplicaAsync(string resourceId)
+    {
+        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+        var started = await commands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.True(started.Success, started.Message);
+        var deadline = DateTime.UtcNow + PlatformFixture.StartTimeout;
+        while ((await RunningReplicasAsync()).All(r => r.ResourceId != resourceId))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Replica {resourceId} did not come back.");
+        }
+    }
+
+    private async Task<ConnectionMultiplexer> ConnectRedisAsync(bool admin = false)
+    {
+        var connectionString = await platform.App.GetConnectionStringAsync("redis").AsTask().WaitAsync(PlatformFixture.RequestTimeout);
+        return await ConnectionMultiplexer.ConnectAsync(connectionString + (admin ? ",allowAdmin=true" : "")).WaitAsync(PlatformFixture.RequestTimeout);
+    }
+}

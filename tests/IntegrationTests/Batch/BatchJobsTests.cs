@@ -1,0 +1,323 @@
+using System.Text.Json;
+
+namespace MlPlatform.IntegrationTests.Batch;
+
+[Collection(PlatformCollection.Name)]
+public sealed class BatchJobsTests(PlatformFixture platform)
+{
+    private const string LinearModel = "batch-linear.onnx";
+
+    private BatchTestClient Client() => new(platform.CreateGatewayClient());
+
+    [Fact]
+    public async Task HundredThousandRowJsonlJobMatchesInProcessOnnxRuntimeRowForRowInOrder()
+    {
+        const int rows = 100_000;
+        var batch = Client();
+        var name = BatchTestClient.UniqueName("batch-big");
+        var (version, sha256) = await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, outputs = new[] { "probabilities" } }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+
+            Assert.Equal(rows, job.GetProperty("rowsTotal").GetInt64());
+            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+            Assert.Equal(0, job.GetProperty("rowsFailed").GetInt64());
+            Assert.Equal(100, job.GetProperty("chunksTotal").GetInt32());
+            Assert.Equal(100, job.GetProperty("chunksDone").GetInt32());
+            Assert.Equal(version, job.GetProperty("version").GetInt32());
+            Assert.Equal(sha256, job.GetProperty("sha256").GetString());
+            Assert.Equal("production", job.GetProperty("alias").GetString());
+            Assert.True(job.GetProperty("rowsPerSecond").GetDouble() > 0);
+            Assert.True(job.TryGetProperty("finishedAt", out _));
+
+            var (response, body) = await batch.GetResultsAsync(id);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/jsonl", response.Content.Headers.ContentType?.MediaType);
+            var expected = BatchTestClient.ExpectedOutputs(LinearModel, "probabilities", rows);
+            var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(rows, lines.Length);
+            for (var i = 0; i < rows; i++)
+            {
+                using var line = JsonDocument.Parse(lines[i]);
+                Assert.Equal(i, line.RootElement.GetProperty("row").GetInt64());
+                var outputs = line.RootElement.GetProperty("outputs");
+                Assert.False(outputs.TryGetProperty("logits", out _));
+                var actual = outputs.GetProperty("probabilities").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+                BatchTestClient.AssertClose(expected[i], actual, i);
+            }
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    [Fact]
+    public async Task CsvJobWithAHeaderReportsBadRowsInPlaceAndStreamsCsvResults()
+    {
+        var batch = Client();
+        var name = BatchTestClient.UniqueName("batch-csv");
+        await batch.RegisterAsync(name, LinearModel);
+        var lines = new List<string> { "f0,f1,f2,f3,f4,f5,f6,f7" };
+        lines.AddRange(Enumerable.Range(0, 250).Select(i => i switch
+        {
+            17 => "1,2,3",
+            123 => "1,2,3,4,5,6,7,oops",
+            _ => BatchTestClient.CsvRow(i),
+        }));
+
+        using var submitted = await batch.SubmitJsonAsync(new { model = name, input = new { format = "csv", data = string.Join("\r\n", lines) }, chunkSize = 100 });
+        var id = await BatchTestClient.AcceptedIdAsync(submitted);
+        var job = await batch.WaitForStatusAsync(id, "succeeded");
+
+        Assert.Equal(250, job.GetProperty("rowsTotal").GetInt64());
+        Assert.Equal(250, job.GetProperty("rowsDone").GetInt64());
+        Assert.Equal(2, job.GetProperty("rowsFailed").GetInt64());
+        Assert.Equal(3, job.GetProperty("chunksTotal").GetInt32());
+
+        var (jsonlResponse, jsonl) = await batch.GetResultsAsync(id);
+        var results = jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(Enumerable.Range(0, 250), results.Select(r => r.GetProperty("row").GetInt32()));
+        Assert.Equal("Expected 8 columns, found 3.", results[17].GetProperty("error").GetString());
+        Assert.Equal("Column 8: 'oops' is not a valid FP32 value.", results[123].GetProperty("error").GetString());
+        var expected = BatchTestClient.ExpectedOutputs(LinearModel, "logits", 250);
+        BatchTestClient.AssertClose(expected[18], results[18].GetProperty("outputs").GetProperty("logits").EnumerateArray().Select(v => v.GetSingle()).ToArray(), 18);
+
+        var (csvResponse, csv) = await batch.GetResultsAsync(id, accept: "text/csv");
+        Assert.Equal("text/csv", csvResponse.Content.Headers.ContentType?.MediaType);
+        var csvLines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        Assert.Equal("row,logits_0,logits_1,logits_2,probabilities_0,probabilities_1,probabilities_2,error", csvLines[0]);
+        Assert.Equal(251, csvLines.Count);
+        Assert.Equal("17,,,,,,,\"Expected 8 columns, found 3.\"", csvLines[18]);
+        var row18 = csvLines[19].Split(',');
+        Assert.Equal("18", row18[0]);
+        Assert.Equal("", row18[^1]);
+        Assert.Equal(expected[18][0], float.Parse(row18[1], System.Globalization.CultureInfo.InvariantCulture), 1e-5f);
+        var (_, csvByQuery) = await batch.GetResultsAsync(id, format: "csv");
+        Assert.Equal(csv, csvByQuery);
+    }
+
+    [Fact]
+    public async Task FailFastJobFailsAtItsFirstBadRowWithTheRowInTheError()
+    {
+        var batch = Client();
+        var name = BatchTestClient.UniqueName("batch-failfast");
+        await batch.RegisterAsync(name, LinearModel);
+        var data = string.Join("\n", Enumerable.Range(0, 40).Select(i => i == 25 ? "{\"input\":\"x\"}" : BatchTestClient.JsonlRow(i)));
+
+        using var submitted = await batch.SubmitJsonAsync(new { model = name, input = new { format = "jsonl", data }, chunkSize = 10, failFast = true });
+        var id = await BatchTestClient.AcceptedIdAsync(submitted);
+        var job = await batch.WaitForStatusAsync(id, "failed");
+
+        Assert.True(job.GetProperty("failFast").GetBoolean());
+        Assert.Equal("Row 25 cannot be scored (failFast): Input 'input': expected an array of 8 at nesting level 1, found a string (row shape [8]).",
+            job.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task JobsPinTheVersionTheirAliasNamedAtSubmission()
+    {
+        var batch = Client();
+        var name = BatchTestClient.UniqueName("batch-pin");
+        var (v1, sha1) = await batch.RegisterAsync(name, LinearModel);
+        var (v2, _) = await batch.RegisterAsync(name, "batch-poison.onnx", promote: false);
+        await batch.SetAliasAsync(name, "canary", v2);
+
+        using var byAlias = await batch.SubmitJsonAsync(new { model = name, alias = "canary", input = new { format = "jsonl", data = BatchTestClient.JsonlRow(0) } });
+        var canaryJob = await batch.GetJobAsync(await BatchTestClient.AcceptedIdAsync(byAlias));
+        using var byDefault = await batch.SubmitJsonAsync(new { model = name, input = new { format = "jsonl", data = BatchTestClient.JsonlRow(0) } });
+        var defaultId = await BatchTestClient.AcceptedIdAsync(byDefault);
+        await batch.SetAliasAsync(name, "production", v2);
+        var defaultJob = await batch.WaitForStatusAsync(defaultId, "succeeded");
+
+        Assert.Equal(v2, canaryJob.GetProperty("version").GetInt32());
+        Assert.Equal("canary", canaryJob.GetProperty("alias").GetString());
+        Assert.Equal(v1, defaultJob.GetProperty("version").GetInt32());
+        Assert.Equal(sha1, defaultJob.GetProperty("sha256").GetString());
+        var (_, results) = await batch.GetResultsAsync(defaultId);
+        using var line = JsonDocument.Parse(results.Trim());
+        Assert.False(line.RootElement.GetProperty("outputs").TryGetProperty("check", out _), "v1 has no 'check' output; the job must not follow the alias to v2");
+    }
+
+    [Fact]
+    public async Task CancelledJobStartsNoNewChunkAndKeepsItsPartialResultsReadable()
+    {
+        var batch = Client();
+        var name = BatchTestClient.UniqueName("batch-cancel");
+        await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(100_000);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 10 }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() > 0);
+
+            using var cancelled = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
+            Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+            using var cancelledBody = JsonDocument.Parse(await cancelled.Content.ReadAsStringAsync());
+            Assert.Equal("cancelled", cancelledBody.RootElement.GetProperty("status").GetString());
+
+            // Chunks in hand when the job was cancelled may still finish; after that nothing moves.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var settled = await batch.GetJobAsync(id);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var later = await batch.GetJobAsync(id);
+            Assert.Equal("cancelled", later.GetProperty("status").GetString());
+            Assert.Equal(settled.GetProperty("rowsDone").GetInt64(), later.GetProperty("rowsDone").GetInt64());
+            Assert.True(later.GetProperty("rowsDone").GetInt64() < 100_000);
+            Assert.True(later.TryGetProperty("finishedAt", out _));
+
+            var (response, body) = await batch.GetResultsAsync(id);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var rows = body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("row").GetInt64()).ToList();
+            Assert.Equal(later.GetProperty("rowsDone").GetInt64(), rows.Count);
+            Assert.Equal(rows.Order(), rows);
+
+            using var again = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
+            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+            Assert.Equal($"Job {id} is cancelled; only queued or running jobs can be cancelled.", BatchTestClient.Problem(await again.Content.ReadAsStringAsync()).GetProperty("detail").GetString());
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    [Fact]
+    public async Task ResultsAreReadableInInputOrderWhileTheJobRuns()
+    {
+        var batch = Client();
+        var name = BatchTestClient.UniqueName("batch-midjob");
+        await batch.RegisterAsync(name, LinearModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(100_000);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 10 }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
+
+            var (response, body) = await batch.GetResultsAsync(id);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("running", response.Headers.GetValues("X-Job-Status").Single());
+            var rows = body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("row").GetInt64()).ToList();
+            Assert.InRange(rows.Count, 50, 99_999);
+            Assert.Equal(rows.Count, rows.Distinct().Count());
+            Assert.Equal(rows.Order(), rows);
+            Assert.All(rows.Chunk(10), chunk => Assert.Equal(chunk[0] + 9, chunk[^1]));
+
+            using var cancel = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    [Fact]
+    public async Task ListedJobsArePagedNewestFirstAndFilteredByStatus()
+    {
+        var batch = Client();
+        var name = BatchTestClient.UniqueName("batch-list");
+        await batch.RegisterAsync(name, LinearModel);
+        using var first = await batch.SubmitJsonAsync(new { model = name, input = new { format = "jsonl", data = BatchTestClient.JsonlRow(1) } });
+        var firstId = await BatchTestClient.AcceptedIdAsync(first);
+        using var second = await batch.SubmitJsonAsync(new { model = name, input = new { format = "jsonl", data = BatchTestClient.JsonlRow(2) } });
+        var secondId = await BatchTestClient.AcceptedIdAsync(second);
+        await batch.WaitForStatusAsync(firstId, "succeeded");
+        await batch.WaitForStatusAsync(secondId, "succeeded");
+
+        var page = await batch.Http.GetFromJsonAsync<JsonElement>("/v1/batch/jobs?status=succeeded&pageSize=500").WaitAsync(PlatformFixture.RequestTimeout);
+        var ids = page.GetProperty("items").EnumerateArray().Select(j => j.GetProperty("id").GetString()).ToList();
+        Assert.True(ids.IndexOf(secondId) >= 0 && ids.IndexOf(secondId) < ids.IndexOf(firstId), "newest first");
+        Assert.All(page.GetProperty("items").EnumerateArray(), j => Assert.Equal("succeeded", j.GetProperty("status").GetString()));
+        Assert.Equal(500, page.GetProperty("pageSize").GetInt32());
+        Assert.True(page.GetProperty("count").GetInt64() >= 2);
+        var item = page.GetProperty("items").EnumerateArray().First(j => j.GetProperty("id").GetString() == firstId);
+        Assert.Equal(name, item.GetProperty("model").GetString());
+        Assert.Equal(1, item.GetProperty("rowsDone").GetInt64());
+
+        using var bad = await batch.Http.GetAsync("/v1/batch/jobs?status=done").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("status must be one of queued, running, succeeded, failed, cancelled.", BatchTestClient.Problem(await bad.Content.ReadAsStringAsync()).GetProperty("detail").GetString());
+    }
+
+    public static TheoryData<string, int, string> RejectedSubmissions => new()
+    {
+        { """{"input":{"format":"jsonl","data":"{}"}}""", 400, "'model' is required." },
+        { """{"model":"m","input":{"format":"xml","data":"<a/>"}}""", 400, "'input.format' must be 'jsonl' or 'csv'." },
+        { """{"model":"m","version":1,"alias":"production","input":{"format":"jsonl","data":"{}"}}""", 400, "Give either 'version' or 'alias', not both." },
+        { """{"model":"m","input":{"format":"jsonl","data":"{}"},"chunkSize":1}""", 400, "'chunkSize' must be between 10 and 100000 (BatchJobOptions)." },
+        { """{"model":"no-such-model","input":{"format":"jsonl","data":"{}"}}""", 404, "Model 'no-such-model' is not registered." },
+        { """{"model":"m","input":{"format":"jsonl"}}""", 400, "'input.data' is required in a JSON submission; upload a file as multipart/form-data with an 'input' part instead." },
+        { """{"model":""", 400, null! },
+    };
+
+    [Theory]
+    [MemberData(nameof(RejectedSubmissions))]
+    public async Task InvalidSubmissionsAreRejectedWithProblemDetails(string spec, int status, string? detail)
+    {
+        using var client = platform.CreateGatewayClient();
+        using var content = new StringContent(spec, System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await client.PostAsync("/v1/batch/jobs", content).WaitAsync(PlatformFixture.RequestTimeout);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = BatchTestClient.Problem(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Job rejected", problem.GetProperty("title").GetString());
+        if (detail is null)
+        {
+            Assert.StartsWith("The job spec is not valid JSON", problem.GetProperty("detail").GetString());
+        }
+        else
+        {
+            Assert.Equal(detail, problem.GetProperty("detail").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task InputsThatCannotFeedTheModelAreRejectedAtSubmission()
+    {
+        var batch = Client();
+        var name = BatchTestClient.UniqueName("batch-reject");
+        await batch.RegisterAsync(name, LinearModel);
+
+        using var noRows = await batch.SubmitJsonAsync(new { model = name, input = new { format = "jsonl", data = "\n\n" } });
+        using var wrongHeader = await batch.SubmitJsonAsync(new { model = name, input = new { format = "csv", data = "a,b,c\n1,2,3" } });
+        using var unknownOutput = await batch.SubmitJsonAsync(new { model = name, outputs = new[] { "scores" }, input = new { format = "jsonl", data = BatchTestClient.JsonlRow(0) } });
+        using var unknownAlias = await batch.SubmitJsonAsync(new { model = name, alias = "staging", input = new { format = "jsonl", data = BatchTestClient.JsonlRow(0) } });
+        using var text = new StringContent("hello", System.Text.Encoding.UTF8, "text/plain");
+        using var wrongType = await batch.Http.PostAsync("/v1/batch/jobs", text).WaitAsync(PlatformFixture.RequestTimeout);
+
+        Assert.Equal(HttpStatusCode.BadRequest, noRows.StatusCode);
+        Assert.Equal("The input has no rows.", BatchTestClient.Problem(await noRows.Content.ReadAsStringAsync()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, wrongHeader.StatusCode);
+        Assert.Equal("The CSV header has 3 columns but input 'input' takes 8 values per row.", BatchTestClient.Problem(await wrongHeader.Content.ReadAsStringAsync()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, unknownOutput.StatusCode);
+        Assert.Equal("The model has no output 'scores'; it has logits, probabilities.", BatchTestClient.Problem(await unknownOutput.Content.ReadAsStringAsync()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, unknownAlias.StatusCode);
+        Assert.Equal($"Model '{name}' has no alias 'staging'; name a version or an existing alias.", BatchTestClient.Problem(await unknownAlias.Content.ReadAsStringAsync()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+    }
+
+    [Fact]
+    public async Task UnknownJobsAreNotFound()
+    {
+        var batch = Client();
+
+        using var status = await batch.Http.GetAsync("/v1/batch/jobs/0123456789abcdef").WaitAsync(PlatformFixture.RequestTimeout);
+        using var results = await batch.Http.GetAsync("/v1/batch/jobs/0123456789abcdef/results").WaitAsync(PlatformFixture.RequestTimeout);
+        using var cancel = await batch.Http.DeleteAsync("/v1/batch/jobs/..%2Fetc").WaitAsync(PlatformFixture.RequestTimeout);
+
+        Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
+        Assert.Equal("There is no batch job '0123456789abcdef'.", BatchTestClient.Problem(await status.Content.ReadAsStringAsync()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, results.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, cancel.StatusCode);
+    }
+}
