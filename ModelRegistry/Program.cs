@@ -1,5 +1,12 @@
 using MlPlatform.ModelRegistry.Apis;
 using MlPlatform.ModelRegistry.Extensions;
+using MlPlatform.ModelRegistry.Inspection;
+
+// The registry re-invokes itself to open uploaded models in a separate, limited process.
+if (InspectCommand.IsInvocation(args))
+{
+    return InspectCommand.Run(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,8 +17,14 @@ builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
+app.UseExceptionHandler();
+app.UseStatusCodePages();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapModelsApi();
+app.MapAliasesApi();
+app.MapArtifactsApi();
+app.MapServingApi();
 
 app.Run();
+return 0;

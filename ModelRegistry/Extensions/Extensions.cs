@@ -1,3 +1,6 @@
+using MlPlatform.ModelRegistry.Events;
+using MlPlatform.ModelRegistry.Inspection;
+using MlPlatform.ModelRegistry.Registration;
 using MlPlatform.ModelRegistry.Storage;
 
 namespace MlPlatform.ModelRegistry.Extensions;
@@ -8,13 +11,23 @@ internal static class Extensions
     {
         builder.AddRedisClient("redis");
 
-        builder.Services.AddOptions<StorageOptions>()
-            .BindConfiguration(StorageOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<RegistrationOptions>().BindConfiguration(RegistrationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<InspectionOptions>().BindConfiguration(InspectionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<SeedOptions>().BindConfiguration(SeedOptions.SectionName);
 
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        // Hosted services start in registration order: schema first, then blob clean-up (it reads the schema), then the seed (it uses both).
         builder.Services.AddSingleton<RegistryDatabase>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RegistryDatabase>());
+        builder.Services.AddSingleton<BlobStore>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BlobStore>());
         builder.Services.AddSingleton<ModelStore>();
+        builder.Services.AddSingleton<ModelInspector>();
+        builder.Services.AddSingleton<ModelRegistration>();
+        builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddHostedService<DemoModelSeeder>();
     }
 }

@@ -23,6 +23,56 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
             created_at  TEXT NOT NULL
         );
         """,
+        """
+        ALTER TABLE models ADD COLUMN serving_json TEXT NULL;
+        CREATE TABLE blobs (
+            sha256          TEXT PRIMARY KEY,
+            size_bytes      INTEGER NOT NULL,
+            signature_json  TEXT NOT NULL,
+            created_at      TEXT NOT NULL
+        );
+        CREATE TABLE versions (
+            model        TEXT NOT NULL REFERENCES models(name),
+            version      INTEGER NOT NULL,
+            sha256       TEXT NOT NULL REFERENCES blobs(sha256),
+            description  TEXT NULL,
+            tags_json    TEXT NOT NULL DEFAULT '{}',
+            created_at   TEXT NOT NULL,
+            archived_at  TEXT NULL,
+            PRIMARY KEY (model, version)
+        );
+        CREATE TABLE aliases (
+            model       TEXT NOT NULL REFERENCES models(name),
+            alias       TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            weight      INTEGER NULL,
+            updated_at  TEXT NOT NULL,
+            PRIMARY KEY (model, alias),
+            FOREIGN KEY (model, version) REFERENCES versions(model, version)
+        );
+        CREATE TABLE alias_history (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            model         TEXT NOT NULL REFERENCES models(name),
+            alias         TEXT NOT NULL,
+            from_version  INTEGER NULL,
+            to_version    INTEGER NULL,
+            weight        INTEGER NULL,
+            at            TEXT NOT NULL,
+            actor         TEXT NOT NULL,
+            role          TEXT NULL,
+            reason        TEXT NOT NULL,
+            kind          TEXT NOT NULL
+        );
+        CREATE INDEX alias_history_by_alias ON alias_history (model, alias, id);
+        CREATE TABLE idempotency_keys (
+            model       TEXT NOT NULL REFERENCES models(name),
+            key         TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            sha256      TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (model, key)
+        );
+        """,
     ];
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
@@ -58,6 +108,21 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
             await transaction.CommitAsync(cancellationToken);
             logger.LogInformation("Registry schema migrated to version {Version}", i + 1);
         }
+    }
+
+    /// <summary>The hashes of every blob that passed inspection.</summary>
+    public async Task<HashSet<string>> ReadKnownBlobsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sha256 FROM blobs";
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            known.Add(reader.GetString(0));
+        }
+        return known;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using MlPlatform.ModelRegistry.Model;
+using MlPlatform.ModelRegistry.Naming;
+
+namespace MlPlatform.ModelRegistry.Apis;
+
+/// <summary>Problem-details results shared by the registry's APIs, and request pieces they all read.</summary>
+internal static class Problems
+{
+    public const string ActorHeader = "X-MlPlatform-Actor";
+    public const string RoleHeader = "X-MlPlatform-Role";
+    public const string Anonymous = "anonymous";
+
+    public static BadRequest<ProblemDetails> BadRequest(string title, string detail) =>
+        TypedResults.BadRequest(Create(StatusCodes.Status400BadRequest, title, detail));
+
+    public static NotFound<ProblemDetails> NotFound(string detail) =>
+        TypedResults.NotFound(Create(StatusCodes.Status404NotFound, "Not found", detail));
+
+    public static Conflict<ProblemDetails> Conflict(string title, string detail) =>
+        TypedResults.Conflict(Create(StatusCodes.Status409Conflict, title, detail));
+
+    public static UnprocessableEntity<ProblemDetails> Unprocessable(string title, string detail) =>
+        TypedResults.UnprocessableEntity(Create(StatusCodes.Status422UnprocessableEntity, title, detail));
+
+    public static ProblemHttpResult Status(int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title);
+
+    /// <summary>A 400 naming the rule when <paramref name="name"/> is not a valid model or alias name, else null.</summary>
+    public static BadRequest<ProblemDetails>? CheckName(string name, string what = "model") =>
+        NameRules.IsValidName(name) ? null : BadRequest($"Invalid {what} name", $"'{name}' is not a valid {what} name. {NameRules.NameRule}");
+
+    public static BadRequest<ProblemDetails> InvalidVersion(string version) =>
+        BadRequest("Invalid version", $"'{version}' is not a version: versions are integers from 1.");
+
+    /// <summary>The caller as the gateway forwards it; "anonymous" when the request did not come with an identity.</summary>
+    public static Caller CallerOf(HttpRequest request)
+    {
+        static string? Header(HttpRequest request, string name)
+        {
+            var value = request.Headers[name].ToString().Trim();
+            return value.Length == 0 ? null : value.Length > 200 ? value[..200] : value;
+        }
+        return new Caller(Header(request, ActorHeader) ?? Anonymous, Header(request, RoleHeader));
+    }
+
+    private static ProblemDetails Create(int status, string title, string detail) =>
+        new() { Status = status, Title = title, Detail = detail };
+}

@@ -1,0 +1,50 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace MlPlatform.ModelRegistry.Events;
+
+public sealed class EventsOptions
+{
+    public const string SectionName = "Events";
+
+    /// <summary>Redis pub/sub channel every platform event is published on. Default <c>mlplatform:events</c>.</summary>
+    [Required]
+    public string Channel { get; set; } = "mlplatform:events";
+
+    /// <summary>Capped Redis stream every event is appended to (field <c>event</c>). Default <c>mlplatform:events:log</c>.</summary>
+    [Required]
+    public string Stream { get; set; } = "mlplatform:events:log";
+
+    /// <summary>Approximate number of entries the stream keeps. Default 10000.</summary>
+    [Range(100, 10_000_000)]
+    public int StreamMaxLength { get; set; } = 10_000;
+}
+
+/// <summary>
+/// Publishes registry events to Redis after their change is committed. Events are hints (consumers reconcile from the API),
+/// so a Redis failure is logged and never undoes or fails the committed change.
+/// </summary>
+public sealed class EventPublisher(IConnectionMultiplexer redis, IOptions<EventsOptions> options, ILogger<EventPublisher> logger)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task PublishAsync(AliasChangedEvent change)
+    {
+        var json = JsonSerializer.Serialize(change, Json);
+        var settings = options.Value;
+        try
+        {
+            var db = redis.GetDatabase();
+            // Logged before it is announced, so a subscriber that reads the log on a notification finds the entry.
+            await db.StreamAddAsync(settings.Stream, "event", json, maxLength: settings.StreamMaxLength, useApproximateMaxLength: true);
+            await db.PublishAsync(RedisChannel.Literal(settings.Channel), json);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            logger.LogWarning(ex, "Could not publish {Type} for {Model}/{Alias}; consumers will catch up on their next reconciliation",
+                change.Type, change.Model, change.Alias);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using SessionOptions = Microsoft.ML.OnnxRuntime.SessionOptions;
+using MlPlatform.ModelRegistry.Model;
+
+namespace MlPlatform.ModelRegistry.Inspection;
+
+/// <summary>
+/// The child side of model inspection: <c>ModelRegistry inspect &lt;blob path&gt;</c> opens one file with ONNX Runtime and writes one JSON
+/// <see cref="InspectionReport"/> to stdout. It runs in its own process so that a file which crashes or exhausts ONNX Runtime only takes this process down.
+/// </summary>
+public static class InspectCommand
+{
+    public const string Name = "inspect";
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static bool IsInvocation(string[] args) => args is [Name, _];
+
+    public static int Run(string[] args)
+    {
+        var report = Inspect(args[1]);
+        Console.Out.Write(JsonSerializer.Serialize(report, Json));
+        Console.Out.Flush();
+        return 0;
+    }
+
+    private static InspectionReport Inspect(string path)
+    {
+        using (var file = File.OpenRead(path))
+        {
+            if (ExternalDataScanner.Scan(file) == ExternalDataScan.Present)
+            {
+                return InspectionReport.Refused(
+                    "The model stores tensor data in external files; only self-contained ONNX files (under 2 GB) are accepted.");
+            }
+        }
+
+        try
+        {
+            using var options = new SessionOptions
+            {
+                IntraOpNumThreads = 1,
+                InterOpNumThreads = 1,
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+            };
+            using var session = new InferenceSession(path, options);
+            var inputs = session.InputNames.Select(name => Describe(name, session.InputMetadata[name])).ToList();
+            var outputs = session.OutputNames.Select(name => Describe(name, session.OutputMetadata[name])).ToList();
+            return new InspectionReport(new ModelSignature(inputs, outputs), null);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            return InspectionReport.Refused($"ONNX Runtime cannot load the model: {ex.Message}");
+        }
+        catch (UnsupportedSignatureException ex)
+        {
+            return InspectionReport.Refused(ex.Message);
+        }
+    }
+
+    private static TensorSpec Describe(string name, NodeMetadata metadata)
+    {
+        if (metadata.OnnxValueType != OnnxValueType.ONNX_TYPE_TENSOR)
+        {
+            throw new UnsupportedSignatureException(
+                $"'{name}' is a {metadata.OnnxValueType}; only tensor inputs and outputs can be served.");
+        }
+        var datatype = metadata.ElementDataType switch
+        {
+            TensorElementType.Bool => "BOOL",
+            TensorElementType.UInt8 => "UINT8",
+            TensorElementType.UInt16 => "UINT16",
+            TensorElementType.UInt32 => "UINT32",
+            TensorElementType.UInt64 => "UINT64",
+            TensorElementType.Int8 => "INT8",
+            TensorElementType.Int16 => "INT16",
+            TensorElementType.Int32 => "INT32",
+            TensorElementType.Int64 => "INT64",
+            TensorElementType.Float16 => "FP16",
+            TensorElementType.Float => "FP32",
+            TensorElementType.Double => "FP64",
+            TensorElementType.String => "BYTES",
+            var other => throw new UnsupportedSignatureException($"'{name}' has element type {other}, which has no V2 datatype."),
+        };
+        return new TensorSpec(name, datatype, metadata.Dimensions.Select(d => d < 0 ? -1L : d).ToArray());
+    }
+
+    private sealed class UnsupportedSignatureException(string message) : Exception(message);
+}
+
+/// <summary>What the inspection process reports: a signature, or why the file is refused.</summary>
+public sealed record InspectionReport(ModelSignature? Signature, string? Error)
+{
+    public static InspectionReport Refused(string error) => new(null, error);
+}

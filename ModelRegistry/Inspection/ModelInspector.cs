@@ -1,0 +1,155 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+
+namespace MlPlatform.ModelRegistry.Inspection;
+
+public sealed class InspectionOptions
+{
+    public const string SectionName = "Inspection";
+
+    /// <summary>Wall-clock limit for opening one model, in seconds; a slower file is refused. Default 60.</summary>
+    [Range(1, 3600)]
+    public int TimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Resident memory the inspection process may use, in MiB; it is killed and the file refused above it. Default 4096.</summary>
+    [Range(128, 1 << 20)]
+    public int MaxMemoryMegabytes { get; set; } = 4096;
+
+    /// <summary>Inspections that may run at once (each is a process). Default 2.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrent { get; set; } = 2;
+}
+
+/// <summary>
+/// Reads a model's signature by running <see cref="InspectCommand"/> in a child process with a time and memory limit:
+/// a file that hangs, crashes or exhausts ONNX Runtime is refused instead of taking the registry down.
+/// </summary>
+public sealed class ModelInspector(IOptions<InspectionOptions> options, ILogger<ModelInspector> logger)
+{
+    private static readonly TimeSpan MemoryPollInterval = TimeSpan.FromMilliseconds(20);
+    private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrent, options.Value.MaxConcurrent);
+
+    public async Task<InspectionReport> InspectAsync(string blobPath, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        await _slots.WaitAsync(cancellationToken);
+        try
+        {
+            using var process = new Process { StartInfo = CreateStartInfo(blobPath, settings) };
+            var started = Stopwatch.StartNew();
+            process.Start();
+            var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            var exited = process.WaitForExitAsync(CancellationToken.None);
+
+            var limitBytes = (long)settings.MaxMemoryMegabytes << 20;
+            var deadline = TimeSpan.FromSeconds(settings.TimeoutSeconds);
+            long peak = 0;
+            string? killedBecause = null;
+            try
+            {
+                while (!exited.IsCompleted)
+                {
+                    process.Refresh();
+                    try
+                    {
+                        peak = Math.Max(peak, process.WorkingSet64);
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // Exited between the check and the read.
+                    }
+                    if (peak > limitBytes)
+                    {
+                        killedBecause = $"Opening the model used more than {settings.MaxMemoryMegabytes} MiB (Inspection:MaxMemoryMegabytes).";
+                    }
+                    else if (started.Elapsed > deadline)
+                    {
+                        killedBecause = $"Opening the model took longer than {settings.TimeoutSeconds} s (Inspection:TimeoutSeconds).";
+                    }
+                    if (killedBecause is not null)
+                    {
+                        break;
+                    }
+                    await Task.WhenAny(exited, Task.Delay(MemoryPollInterval, cancellationToken));
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+            finally
+            {
+                if (!exited.IsCompleted)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+            await exited;
+            var output = await stdout;
+            var errors = await stderr;
+
+            if (killedBecause is not null)
+            {
+                logger.LogWarning("Model inspection killed: {Reason}", killedBecause);
+                return InspectionReport.Refused(killedBecause);
+            }
+            if (process.ExitCode == 0 && TryParse(output) is { } report)
+            {
+                logger.LogInformation("Inspected {Blob} in {Elapsed} ms (peak {PeakMiB} MiB)",
+                    Path.GetFileName(blobPath), started.ElapsedMilliseconds, peak >> 20);
+                return report;
+            }
+            logger.LogWarning("Model inspection exited with code {ExitCode}: {Stderr}", process.ExitCode, Tail(errors));
+            return InspectionReport.Refused(
+                $"ONNX Runtime crashed while opening the model (inspection process exit code {process.ExitCode}). {Tail(errors)}".TrimEnd());
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private static ProcessStartInfo CreateStartInfo(string blobPath, InspectionOptions settings)
+    {
+        // Re-invokes this very binary: through the dotnet host when it runs as 'dotnet ModelRegistry.dll', directly when it runs as its apphost.
+        var host = Environment.ProcessPath ?? throw new InvalidOperationException("The registry's own executable path is unknown.");
+        var info = new ProcessStartInfo(host)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            info.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        }
+        info.ArgumentList.Add(InspectCommand.Name);
+        info.ArgumentList.Add(blobPath);
+        // The managed heap gets a hard cap too, so the runtime fails fast rather than growing until the watchdog notices.
+        info.Environment["DOTNET_GCHeapHardLimit"] = ((long)settings.MaxMemoryMegabytes << 20).ToString("X", CultureInfo.InvariantCulture);
+        info.Environment["DOTNET_gcServer"] = "0";
+        info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+        return info;
+    }
+
+    private static InspectionReport? TryParse(string output)
+    {
+        try
+        {
+            var report = JsonSerializer.Deserialize<InspectionReport>(output, InspectCommand.Json);
+            return report is { Signature: not null } or { Error: not null } ? report : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Tail(string text)
+    {
+        text = text.Trim();
+        return text.Length <= 500 ? text : text[^500..];
+    }
+}
