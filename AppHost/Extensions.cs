@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -38,6 +39,23 @@ internal static class Extensions
             Directory.CreateDirectory(path);
         }
         return builder.WithEnvironment("Storage__DataDir", path);
+    }
+
+    /// <summary>
+    /// Passes every setting under <paramref name="section"/> of the AppHost's configuration to the resource as its own configuration
+    /// (<c>Gateway:RateLimits:Reader:TokenLimit=5</c> becomes the gateway's <c>RateLimits:Reader:TokenLimit</c>), so limits can be set from one place.
+    /// </summary>
+    public static IResourceBuilder<T> WithSettingsFrom<T>(this IResourceBuilder<T> builder, IConfigurationSection section)
+        where T : IResourceWithEnvironment
+    {
+        foreach (var (key, value) in section.AsEnumerable(makePathsRelative: true))
+        {
+            if (value is not null)
+            {
+                builder.WithEnvironment(key.Replace(":", "__", StringComparison.Ordinal), value);
+            }
+        }
+        return builder;
     }
 
     /// <summary>

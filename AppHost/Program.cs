@@ -8,21 +8,31 @@ var dataDir = builder.GetDataDirectory();
 // Infrastructure
 var redis = builder.AddPlatformRedis("redis", dataDir);
 
+// Secrets: the gateway's API keys and the credential that marks a request as having come through the gateway.
+var gatewayPort = builder.Configuration.GetValue("Platform:GatewayPort", 8000);
+var adminApiKey = builder.AddAdminApiKey(dataDir, gatewayPort);
+var operatorApiKey = builder.AddOptionalApiKey(ApiKeys.OperatorKeyParameter);
+var readerApiKey = builder.AddOptionalApiKey(ApiKeys.ReaderKeyParameter);
+var internalApiKey = builder.AddInternalApiKey();
+
 // Services
 var registry = builder.AddProject<Projects.ModelRegistry>("modelregistry")
     .WithDataDirectory(dataDir, "registry")
+    .WithInternalCredential(internalApiKey)
     .WithReference(redis).WaitFor(redis)
     .WithHttpHealthCheck("/health");
 
 // Scorers wait for the registry because they reconcile their models with it on start.
 var onlineScorer = builder.AddProject<Projects.OnlineScorer>("onlinescorer")
     .WithDataDirectory(dataDir, "onlinescorer")
+    .WithInternalCredential(internalApiKey)
     .WithReference(redis).WaitFor(redis)
     .WithReference(registry).WaitFor(registry)
     .WithHttpHealthCheck("/health");
 
 var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")
     .WithDataDirectory(dataDir, "batch")
+    .WithInternalCredential(internalApiKey)
     .WithReference(redis).WaitFor(redis)
     .WithReference(registry).WaitFor(registry)
     .WithReplicas(builder.Configuration.GetValue("Platform:BatchScorerReplicas", 2))
@@ -33,7 +43,12 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(registry).WaitFor(registry)
     .WithReference(onlineScorer).WaitFor(onlineScorer)
     .WithReference(batchScorer).WaitFor(batchScorer)
-    .WithGatewayPort(builder.Configuration.GetValue("Platform:GatewayPort", 8000))
+    .WithInternalCredential(internalApiKey)
+    .WithApiKey("admin", adminApiKey)
+    .WithApiKey("operator", operatorApiKey)
+    .WithApiKey("reader", readerApiKey)
+    .WithSettingsFrom(builder.Configuration.GetSection("Gateway"))
+    .WithGatewayPort(gatewayPort)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 

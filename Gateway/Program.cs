@@ -1,14 +1,29 @@
+using MlPlatform.Gateway.Errors;
+using MlPlatform.Gateway.Extensions;
+using MlPlatform.Gateway.Limits;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddApplicationServices();
 builder.Services.AddProblemDetails();
-builder.Services.AddReverseProxy()
-    .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-    .AddServiceDiscoveryDestinationResolver();
 
 var app = builder.Build();
 
+app.UseTraceIdHeader();
+app.UseGatewayErrors();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRequestTimeouts();
+app.UseRateLimiter();
+
 app.MapDefaultEndpoints();
-app.MapReverseProxy();
+app.MapReverseProxy(proxy =>
+{
+    proxy.UseBodySizeLimits();
+    proxy.UseSessionAffinity();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+});
 
 app.Run();

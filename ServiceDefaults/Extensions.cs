@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -21,13 +23,33 @@ public static class ServiceDefaultsExtensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 
+        builder.AddInternalCredential();
+
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
+            // First, so it sees the service name (http://modelregistry) before service discovery resolves it.
+            http.AddHttpMessageHandler<InternalCredentialHandler>();
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
 
+        return builder;
+    }
+
+    /// <summary>
+    /// Requires the internal credential on every inbound request except probes, and attaches it to calls to other platform services.
+    /// The gateway, the public door, turns the inbound check off (<see cref="InternalCredentialOptions.RequireOnInbound"/>).
+    /// </summary>
+    public static TBuilder AddInternalCredential<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<InternalCredentialOptions>()
+            .BindConfiguration(InternalCredentialOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<InternalCredentialOptions>, InternalCredentialOptionsValidator>();
+        builder.Services.AddTransient<InternalCredentialHandler>();
+        builder.Services.AddTransient<IStartupFilter, InternalCredentialStartupFilter>();
         return builder;
     }
 
@@ -75,11 +97,12 @@ public static class ServiceDefaultsExtensions
     /// <summary>Maps <c>/health</c> (ready: every check) and <c>/alive</c> (live checks only) in every environment, because orchestrators probe them in production.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
+        // Anonymous: probes carry no credentials, and the gateway's fallback policy would otherwise demand a key.
+        app.MapHealthChecks(HealthEndpointPath).AllowAnonymous();
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(LiveTag)
-        });
+        }).AllowAnonymous();
         return app;
     }
 }

@@ -17,6 +17,15 @@ public class PlatformFixture : IAsyncLifetime
     /// <summary>The admin key this fixture configures through the AppHost's <c>admin-api-key</c> parameter.</summary>
     public const string AdminApiKey = "test-admin-key-0123456789abcdef";
 
+    /// <summary>The operator key (AppHost parameter <c>operator-api-key</c>).</summary>
+    public const string OperatorApiKey = "test-operator-key-0123456789abcdef";
+
+    /// <summary>The reader key (AppHost parameter <c>reader-api-key</c>).</summary>
+    public const string ReaderApiKey = "test-reader-key-0123456789abcdef";
+
+    /// <summary>The credential services require from callers other than probes (AppHost parameter <c>internal-api-key</c>); fixed here so tests can call a backend directly.</summary>
+    public const string InternalApiKey = "test-internal-key-0123456789abcdef0123456789";
+
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "mlplatform-tests", Guid.NewGuid().ToString("N"));
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The platform has not started.");
@@ -34,6 +43,9 @@ public class PlatformFixture : IAsyncLifetime
             "Platform:DemoModel=false",
             "Redis:Mode=local",
             $"Parameters:admin-api-key={AdminApiKey}",
+            $"Parameters:operator-api-key={OperatorApiKey}",
+            $"Parameters:reader-api-key={ReaderApiKey}",
+            $"Parameters:internal-api-key={InternalApiKey}",
             .. ExtraArguments,
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args)

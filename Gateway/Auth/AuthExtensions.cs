@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+
+namespace MlPlatform.Gateway.Auth;
+
+internal static class AuthExtensions
+{
+    /// <summary>API-key authentication and one authorization policy per role, with admin as the fallback so that a route added without a policy is locked.</summary>
+    public static void AddApiKeyAuth(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ApiKeyOptions>()
+            .BindConfiguration(ApiKeyOptions.SectionName)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>();
+        builder.Services.AddSingleton<ApiKeyStore>();
+
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+
+        var authorization = builder.Services.AddAuthorizationBuilder();
+        foreach (var role in GatewayRoles.All)
+        {
+            authorization.AddPolicy(role, RequireRole(role));
+        }
+        authorization.SetFallbackPolicy(RequireRole(GatewayRoles.Admin));
+    }
+
+    private static AuthorizationPolicy RequireRole(string role) => new AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
+        .RequireAuthenticatedUser()
+        .RequireRole(GatewayRoles.Satisfying(role))
+        .Build();
+}

@@ -1,0 +1,22 @@
+using MlPlatform.Gateway.Auth;
+using MlPlatform.Gateway.Forwarding;
+using MlPlatform.Gateway.Limits;
+
+namespace MlPlatform.Gateway.Extensions;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        // The gateway is the public door: callers present API keys, not the internal credential (it attaches that one itself).
+        builder.Services.PostConfigure<InternalCredentialOptions>(options => options.RequireOnInbound = false);
+
+        builder.AddApiKeyAuth();
+        builder.AddGatewayLimits();
+
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddServiceDiscoveryDestinationResolver()
+            .AddTransforms<CallerIdentityTransformProvider>();
+    }
+}
