@@ -28,6 +28,7 @@ var onlineScorer = builder.AddProject<Projects.OnlineScorer>("onlinescorer")
     .WithInternalCredential(internalApiKey)
     .WithReference(redis).WaitFor(redis)
     .WithReference(registry).WaitFor(registry)
+    .WithSettingsFrom(builder.Configuration.GetSection("OnlineScorer"))
     .WithHttpHealthCheck("/health");
 
 var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")

@@ -35,7 +35,7 @@ public static class InferenceApi
     {
         try
         {
-            var (info, _) = await repository.DescribeAsync(name, cancellationToken);
+            var info = await repository.DescribeAsync(name, cancellationToken);
             var production = info.FindAlias(RegistryEvents.ProductionAlias) is { } alias ? info.FindVersion(alias.Version) : null;
             var shown = production ?? info.Versions.LastOrDefault(v => !v.Archived);
             if (shown is null)
@@ -55,7 +55,7 @@ public static class InferenceApi
     {
         try
         {
-            var (info, _) = await repository.DescribeAsync(name, cancellationToken);
+            var info = await repository.DescribeAsync(name, cancellationToken);
             var found = int.TryParse(version, out var number) ? info.FindVersion(number) : null;
             if (found is null)
             {
@@ -88,7 +88,7 @@ public static class InferenceApi
     {
         try
         {
-            var (info, _) = await repository.DescribeAsync(name, cancellationToken);
+            var info = await repository.DescribeAsync(name, cancellationToken);
             if (!int.TryParse(version, out var number) || info.FindVersion(number) is null)
             {
                 return new V2ErrorResult(StatusCodes.Status404NotFound, $"Unknown version '{version}' of model '{name}'.");

@@ -213,6 +213,11 @@ public sealed class ModelRepository : IAsyncDisposable
                 : await GetRoutedAsync(name, cancellationToken);
             if (loaded.TryAcquire())
             {
+                if (version is not null)
+                {
+                    // After the lease: an on-demand version evicted by its own load still serves this request.
+                    EvictBeyondCap();
+                }
                 return new VersionLease(loaded);
             }
             // Retired between lookup and acquire: a swap happened; the next lookup sees the new route.
@@ -291,7 +296,6 @@ public sealed class ModelRepository : IAsyncDisposable
         {
             throw new InferenceProtocolException($"Version {version} of model '{name}' could not be loaded: {ex.Message}", StatusCodes.Status503ServiceUnavailable);
         }
-        EvictBeyondCap();
         return loaded;
     }
 
@@ -302,19 +306,21 @@ public sealed class ModelRepository : IAsyncDisposable
     /// <summary>The production version currently routed, if loaded.</summary>
     public LoadedVersion? FindProduction(string name) => _models.TryGetValue(name, out var state) ? state.Routes.Production : null;
 
-    /// <summary>The registry's view of a model as of the last reconciliation, reconciling first when the scorer has not seen it.</summary>
+    /// <summary>The registry's current view of a model (metadata and readiness routes read it fresh: a new version needs no event).</summary>
     /// <exception cref="InferenceProtocolException">404 when the registry does not know the model; 503 when it cannot be reached.</exception>
-    public async ValueTask<(RegistryModel Info, ServingSettings Settings)> DescribeAsync(string name, CancellationToken cancellationToken)
+    public async ValueTask<RegistryModel> DescribeAsync(string name, CancellationToken cancellationToken)
     {
-        if (!_models.TryGetValue(name, out var state) || state.Info is null)
+        RegistryModel? info;
+        try
         {
-            await ReconcileOnDemandAsync(name, cancellationToken);
+            info = await _registry.GetModelAsync(name, cancellationToken);
         }
-        if (_models.TryGetValue(name, out state) && state.Info is { } info)
+        catch (HttpRequestException ex)
         {
-            return (info, state.Settings);
+            _logger.LogWarning(ex, "The registry could not be asked about model {Model}", name);
+            throw new InferenceProtocolException($"Model '{name}' cannot be looked up in the registry right now; retry.", StatusCodes.Status503ServiceUnavailable);
         }
-        throw new InferenceProtocolException($"Unknown model '{name}'.", StatusCodes.Status404NotFound);
+        return info ?? throw new InferenceProtocolException($"Unknown model '{name}'.", StatusCodes.Status404NotFound);
     }
 
     private Task<LoadedVersion> GetOrLoadAsync(string name, RegistryModelVersion version, ServingSettings settings, CancellationToken cancellationToken)
