@@ -410,32 +410,37 @@ public sealed class ModelRepository : IAsyncDisposable
         version.Retire();
     }
 
-    /// <summary>Evicts least-recently-used versions that no alias routes to until the cap holds (routed versions are never evicted).</summary>
+    /// <summary>
+    /// Evicts the least recently used versions that no alias routes to while there are more of them than the cap.
+    /// Routed versions are never counted nor evicted: they are what a bare model name serves.
+    /// </summary>
     private void EvictBeyondCap()
     {
         var cap = _limits.Value.MaxLoadedVersions;
         lock (_evictionLock)
         {
-            while (_loaded.Count > cap)
+            while (true)
             {
                 LoadedVersion? victim = null;
+                var unrouted = 0;
                 foreach (var version in _loaded.Values)
                 {
                     if (_models.TryGetValue(version.Model, out var state) && state.Routes.Routes(version))
                     {
                         continue;
                     }
+                    unrouted++;
                     if (victim is null || version.LastUsed < victim.LastUsed)
                     {
                         victim = version;
                     }
                 }
-                if (victim is null)
+                if (unrouted <= cap || victim is null)
                 {
-                    _logger.LogWarning("{Count} versions are loaded, above the cap of {Cap}, but every one is routed by an alias", _loaded.Count, cap);
                     return;
                 }
-                _logger.LogInformation("Evicting {Model} version {Version} (least recently used; cap {Cap})", victim.Model, victim.Version, cap);
+                _logger.LogInformation("Evicting {Model} version {Version} (least recently used of {Count} on-demand versions; cap {Cap})",
+                    victim.Model, victim.Version, unrouted, cap);
                 Retire(victim);
             }
         }

@@ -13,7 +13,10 @@ public sealed class InferenceLimitsOptions
     [Range(1, int.MaxValue)]
     public long MaxElementsPerInput { get; set; } = 16L << 20;
 
-    /// <summary>Most model versions loaded at once; the least recently used version that no alias points at is evicted beyond it. Default 8.</summary>
+    /// <summary>
+    /// Most versions loaded on demand (<c>/versions/{v}</c>) that no alias routes to; beyond it the least recently used is evicted
+    /// (after its in-flight requests finish). Versions the <c>production</c>/<c>canary</c> aliases route to are always loaded. Default 8.
+    /// </summary>
     [Range(1, 1024)]
     public int MaxLoadedVersions { get; set; } = 8;
 }
