@@ -5,9 +5,9 @@ namespace MlPlatform.OnlineScorer.Serving;
 /// <summary>Request and capacity limits (section <c>InferenceLimits</c>); documented in docs/online-scorer.md.</summary>
 public sealed class InferenceLimitsOptions
 {
-    /// <summary>Largest request body in bytes, JSON and binary tensors together; larger bodies get 413. Default 64 MiB.</summary>
+    /// <summary>Largest request body in bytes, JSON and binary tensors together; larger bodies get 413. Default 32 MiB (the gateway's inference body limit).</summary>
     [Range(1024, 1L << 31)]
-    public long MaxRequestBodyBytes { get; set; } = 64L << 20;
+    public long MaxRequestBodyBytes { get; set; } = 32L << 20;
 
     /// <summary>Most elements one input tensor may have; more gets 413. Default 16,777,216.</summary>
     [Range(1, int.MaxValue)]
