@@ -117,7 +117,7 @@ var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Ap
     $"Parameters:admin-api-key={AdminKey}", $"Parameters:internal-api-key={InternalKey}",
     "Platform:BatchScorerReplicas=1",
 ]);
-builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddFilter("Aspire.", LogLevel.Warning));
+builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddFilter("Aspire.", LogLevel.Warning).AddFilter("AppHost.Resources", LogLevel.Error).AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None).AddFilter("System.Net.Http", LogLevel.Error));
 await using var app = await builder.BuildAsync();
 await app.StartAsync();
 await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway").WaitAsync(TimeSpan.FromMinutes(4));
