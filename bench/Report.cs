@@ -29,8 +29,11 @@ public static class Report
         sb.AppendLine();
 
         Measurement? Find(string scenario, int c) => results.FirstOrDefault(m => m.Scenario == scenario && m.Concurrency == c);
-        var single = Find("in-process Run, batch 1", 1);
-        var naive16 = Find("hand-written endpoint, JSON", 16);
+        Measurement? Best(string scenario, int c) =>
+            new[] { Find(scenario, c), Find(scenario + " (repeat)", c) }.Where(m => m is not null).MaxBy(m => m!.Throughput);
+        // Baselines: the better of the run before and the run after the platform measurements (other tenants come and go).
+        var single = Best("in-process Run, batch 1", 1);
+        var naive16 = Best("hand-written endpoint, JSON", 16);
         sb.AppendLine("## Ratios (targets from issue 4)");
         sb.AppendLine("| ratio | value | target | met |");
         sb.AppendLine("|---|---:|---:|---|");

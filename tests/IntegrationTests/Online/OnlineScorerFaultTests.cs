@@ -87,6 +87,35 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
     }
 
     [Fact]
+    public async Task PeriodicReconciliationPicksUpServingSettingsThatNoEventAnnounces()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("settings");
+        var (version, _) = await RegisterAsync(client, name, "linear-v1.onnx");
+        await SetAliasAsync(client, name, "production", version);
+        using var input = LinearInput(3f);
+        var (before, beforeMessage) = await InferAsync(client, $"/v2/models/{name}/infer", [input], binaryInputs: false);
+        using (before)
+        using (beforeMessage)
+        {
+            Assert.False(beforeMessage.Headers.Contains("X-Inference-Cache"));
+        }
+
+        // Serving settings changes publish no event; the reconciliation every 2 s (this fixture's setting) applies them.
+        await SetServingAsync(client, name, new { responseCache = new { enabled = true } });
+
+        await EventuallyAsync(async () =>
+        {
+            var (response, message) = await InferAsync(client, $"/v2/models/{name}/infer", [input], binaryInputs: false);
+            using (response)
+            using (message)
+            {
+                return message.Headers.TryGetValues("X-Inference-Cache", out var values) && values.Single() == "hit";
+            }
+        }, "the response cache is switched on and answers a repeat");
+    }
+
+    [Fact]
     public async Task OnDemandVersionsBeyondTheCapEvictTheLeastRecentlyUsed()
     {
         using var client = platform.CreateGatewayClient();
