@@ -69,6 +69,11 @@ public static class Report
             var direct = Find($"scorer direct, batching off, {encoding}", 1);
             Ratio($"gateway hop at p50, c1 {encoding} (gateway p50 - direct p50)", gw?.P50Ms - direct?.P50Ms, 0.25, higherIsBetter: false, unit: " ms");
         }
+        foreach (var rows in new[] { 8, 32 })
+        {
+            var batched = Best($"in-process Run, batch {rows}", 1);
+            sb.AppendLine(FormattableString.Invariant($"| in-process batch {rows} / batch 1 (images/s; the most batching can gain on this CPU) | {batched?.Throughput / single?.Throughput:F2}x | (info) | |"));
+        }
         foreach (var c in new[] { 1, 8, 16, 64 })
         {
             var gw = Find("gateway, batching on, binary", c);
