@@ -5,8 +5,8 @@ using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
 namespace MlPlatform.IntegrationTests.Online;
 
 /// <summary>The Open Inference Protocol endpoints through the gateway: success and error bodies.</summary>
-[Collection(PlatformCollection.Name)]
-public sealed class OnlineInferenceTests(PlatformFixture platform)
+[Collection(OnlineScorerCollection.Name)]
+public sealed class OnlineInferenceTests(OnlineScorerFixture platform)
 {
     private async Task<string> RegisterLinearAsync(HttpClient client)
     {

@@ -5,8 +5,8 @@ using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
 namespace MlPlatform.IntegrationTests.Online;
 
 /// <summary>Serving behaviour through the gateway: dynamic batching, live swaps under load, canary weights, the response cache.</summary>
-[Collection(PlatformCollection.Name)]
-public sealed class OnlineServingTests(PlatformFixture platform)
+[Collection(OnlineScorerCollection.Name)]
+public sealed class OnlineServingTests(OnlineScorerFixture platform)
 {
     [Fact]
     public async Task ConcurrentBatchedRequestsGiveTheSameOutputsAsOneByOne()
