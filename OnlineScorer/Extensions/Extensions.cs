@@ -21,9 +21,10 @@ internal static class Extensions
         builder.AddValidatedOptions<ReconciliationOptions>("Reconciliation");
         builder.AddValidatedOptions<ShutdownOptions>("Shutdown");
 
-        // Kestrel enforces the body limit too, so an oversized chunked upload is cut off while it streams.
+        // The infer handler enforces the body limit (413 with a V2 error). Kestrel's own limit is twice as high so that it can still
+        // drain a rejected body: a proxy in front (the gateway) that is still sending would otherwise turn the 413 into a 502.
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<InferenceLimitsOptions>>((kestrel, limits) =>
-            kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
+            kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes * 2);
         // On SIGTERM the host stops accepting requests and gives in-flight ones this long to finish.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds));

@@ -9,8 +9,8 @@ namespace MlPlatform.IntegrationTests.Online;
 /// <summary>A platform whose online scorer has low limits and a fast reconciliation, for tests that break things on purpose.</summary>
 public sealed class OnlineScorerFaultFixture : PlatformFixture
 {
-    public const int MaxRequestBodyBytes = 65536;
-    public const int MaxElementsPerInput = 1024;
+    public const int MaxRequestBodyBytes = 2 << 20;
+    public const int MaxElementsPerInput = 200_000;
 
     protected override IEnumerable<string> ExtraArguments =>
     [
@@ -18,6 +18,7 @@ public sealed class OnlineScorerFaultFixture : PlatformFixture
         $"OnlineScorer:InferenceLimits:MaxElementsPerInput={MaxElementsPerInput}",
         "OnlineScorer:InferenceLimits:MaxLoadedVersions=2",
         "OnlineScorer:Reconciliation:IntervalSeconds=2",
+        "OnlineScorer:Batching:QueueCapacity=1",
     ];
 }
 
@@ -150,6 +151,55 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
     }
 
     [Fact]
+    public async Task AFullBatchingQueueAnswersServiceUnavailableWithRetryAfter()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("queue");
+        var (version, _) = await RegisterAsync(client, name, "conv.onnx");
+        await SetServingAsync(client, name, new { batching = new { enabled = true, maxBatchSize = 1 }, instanceCount = 1 });
+        await SetAliasAsync(client, name, "production", version);
+        // 16 images per request keep the single instance busy long enough for the burst to overlap.
+        using var images = MlPlatform.Inference.Tensors.TensorBuffer.FromValues<float>("image", MlPlatform.Inference.Tensors.TensorDataType.FP32,
+            [16, 3, 32, 32], new float[16 * 3 * 32 * 32]);
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        var jsonLength = MlPlatform.Inference.Protocol.InferClientCodec.WriteRequest(writer, null, [images], binaryInputs: true);
+        var requestBody = writer.WrittenSpan.ToArray();
+
+        async Task<(HttpStatusCode Status, JsonDocument Body, HttpResponseMessage Response)> SendAsync()
+        {
+            using var content = new ByteArrayContent(requestBody);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            content.Headers.Add("Inference-Header-Content-Length", jsonLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var response = await client.PostAsync($"/v2/models/{name}/infer", content);
+            return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()), response);
+        }
+
+        // One instance, one batch row, a queue of one (this fixture): a burst of 24 cannot all be held.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ => SendAsync())).WaitAsync(PlatformFixture.RequestTimeout);
+
+        try
+        {
+            Assert.Contains(answers, a => a.Status == HttpStatusCode.OK);
+            var refused = answers.Where(a => a.Status == HttpStatusCode.ServiceUnavailable).ToList();
+            Assert.NotEmpty(refused);
+            Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"unexpected {a.Status}"));
+            foreach (var (_, body, response) in refused)
+            {
+                Assert.Equal("The batching queue is full (1 requests waiting); retry later.", body.RootElement.GetProperty("error").GetString());
+                Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+            }
+        }
+        finally
+        {
+            foreach (var (_, body, response) in answers)
+            {
+                body.Dispose();
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ABodyAboveTheLimitIsPayloadTooLargeWithAV2Error()
     {
         using var client = platform.CreateGatewayClient();
@@ -176,16 +226,15 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
         var name = UniqueName("limits");
         var (version, _) = await RegisterAsync(client, name, "linear-v1.onnx");
         await SetAliasAsync(client, name, "production", version);
-        using var input = LinearInput(0f, rows: 300);
-        var writer = new System.Buffers.ArrayBufferWriter<byte>();
-        MlPlatform.Inference.Protocol.InferClientCodec.WriteRequest(writer, null, [input], binaryInputs: false);
+        // The shape is checked against the limit before any data is read, so the data can stay empty.
+        var json = """{"inputs":[{"name":"input","shape":[100000,4],"datatype":"FP32","data":[]}]}""";
 
-        var (status, body, message) = await PostJsonAsync(client, $"/v2/models/{name}/infer", Encoding.UTF8.GetString(writer.WrittenSpan));
+        var (status, body, message) = await PostJsonAsync(client, $"/v2/models/{name}/infer", json);
 
         using (message)
         {
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
-            Assert.Equal($"Input 'input': shape [300,4] has 1200 elements; the limit is {OnlineScorerFaultFixture.MaxElementsPerInput} per input.",
+            Assert.Equal($"Input 'input': shape [100000,4] has 400000 elements; the limit is {OnlineScorerFaultFixture.MaxElementsPerInput} per input.",
                 body.RootElement.GetProperty("error").GetString());
         }
     }
