@@ -85,7 +85,7 @@ public sealed class ModelRepository : IAsyncDisposable
             {
                 await ReconcileModelAsync(name, cancellationToken);
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (IsRegistryFailure(ex, cancellationToken))
             {
                 _logger.LogWarning(ex, "Reconciling model {Model} failed; the next reconciliation retries", name);
             }
@@ -259,7 +259,7 @@ public sealed class ModelRepository : IAsyncDisposable
         {
             await ReconcileModelAsync(name, cancellationToken);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (IsRegistryFailure(ex, cancellationToken))
         {
             _logger.LogWarning(ex, "The registry could not be asked about model {Model}", name);
             throw new InferenceProtocolException($"Model '{name}' cannot be looked up in the registry right now; retry.", StatusCodes.Status503ServiceUnavailable);
@@ -279,7 +279,7 @@ public sealed class ModelRepository : IAsyncDisposable
             info = await _registry.GetVersionAsync(name, version, cancellationToken);
             settings = _models.TryGetValue(name, out var state) ? state.Settings : await _registry.GetServingSettingsAsync(name, cancellationToken);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (IsRegistryFailure(ex, cancellationToken))
         {
             _logger.LogWarning(ex, "The registry could not be asked about {Model} version {Version}", name, version);
             throw new InferenceProtocolException($"Model '{name}' cannot be looked up in the registry right now; retry.", StatusCodes.Status503ServiceUnavailable);
@@ -299,6 +299,13 @@ public sealed class ModelRepository : IAsyncDisposable
         return loaded;
     }
 
+    /// <summary>
+    /// Whether <paramref name="ex"/> is the registry failing (unreachable, timed out by the resilience pipeline, malformed answer)
+    /// rather than the caller giving up; such failures are retried, never allowed to stop the scorer.
+    /// </summary>
+    public static bool IsRegistryFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
+
     /// <summary>The loaded version, if any, without loading it (model readiness).</summary>
     public LoadedVersion? FindLoaded(string name, int version) =>
         _loaded.TryGetValue((name, version), out var loaded) && !loaded.IsRetired ? loaded : null;
@@ -315,7 +322,7 @@ public sealed class ModelRepository : IAsyncDisposable
         {
             info = await _registry.GetModelAsync(name, cancellationToken);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (IsRegistryFailure(ex, cancellationToken))
         {
             _logger.LogWarning(ex, "The registry could not be asked about model {Model}", name);
             throw new InferenceProtocolException($"Model '{name}' cannot be looked up in the registry right now; retry.", StatusCodes.Status503ServiceUnavailable);

@@ -13,27 +13,29 @@ internal sealed class RegistryEventListener(IConnectionMultiplexer redis, ModelR
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var subscriber = redis.GetSubscriber();
-        var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(RegistryEvents.Channel));
         redis.ConnectionRestored += OnConnectionRestored;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var message = await queue.ReadAsync(stoppingToken);
-                await HandleAsync(message.Message, stoppingToken);
+                try
+                {
+                    await ListenAsync(stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Redis unreachable or the subscription dropped: the periodic reconciliation covers the gap.
+                    logger.LogWarning(ex, "Listening for registry events failed; subscribing again shortly");
+                    await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        catch (System.Threading.Channels.ChannelClosedException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
         finally
         {
             redis.ConnectionRestored -= OnConnectionRestored;
-            await queue.UnsubscribeAsync();
         }
 
         void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
@@ -43,11 +45,28 @@ internal sealed class RegistryEventListener(IConnectionMultiplexer redis, ModelR
                 {
                     await repository.ReconcileAllAsync(stoppingToken);
                 }
-                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+                catch (Exception ex) when (ModelRepository.IsRegistryFailure(ex, stoppingToken))
                 {
                     logger.LogWarning(ex, "Reconciliation after a Redis reconnect failed; the periodic one will heal it");
                 }
             }, stoppingToken);
+    }
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RegistryEvents.Channel));
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var message = await queue.ReadAsync(stoppingToken);
+                await HandleAsync(message.Message, stoppingToken);
+            }
+        }
+        finally
+        {
+            await queue.UnsubscribeAsync();
+        }
     }
 
     private async Task HandleAsync(RedisValue payload, CancellationToken cancellationToken)
@@ -71,7 +90,7 @@ internal sealed class RegistryEventListener(IConnectionMultiplexer redis, ModelR
         {
             await repository.ReconcileModelAsync(evt.Model, cancellationToken);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ModelRepository.IsRegistryFailure(ex, cancellationToken))
         {
             logger.LogWarning(ex, "Reconciling {Model} after an event failed; the periodic reconciliation retries", evt.Model);
         }

@@ -25,7 +25,7 @@ internal sealed class RegistryReconciler(ModelRepository repository, ServerReadi
             {
                 return;
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ModelRepository.IsRegistryFailure(ex, stoppingToken))
             {
                 logger.LogWarning(ex, "Reconciliation with the registry failed; retrying");
                 await Task.Delay(TimeSpan.FromSeconds(settings.RetrySeconds), stoppingToken);
