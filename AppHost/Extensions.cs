@@ -118,24 +118,6 @@ internal static class Extensions
     }
 
     /// <summary>
-    /// Passes the AppHost's <c>{section}:*</c> settings to a service as its own configuration:
-    /// <c>Registry:Registration:MaxArtifactBytes=65536</c> becomes the registry's <c>Registration__MaxArtifactBytes</c>.
-    /// </summary>
-    public static IResourceBuilder<T> WithForwardedSettings<T>(this IResourceBuilder<T> builder, string section)
-        where T : IResourceWithEnvironment
-    {
-        var settings = builder.ApplicationBuilder.Configuration.GetSection(section);
-        foreach (var (key, value) in settings.AsEnumerable(makePathsRelative: true))
-        {
-            if (value is not null)
-            {
-                builder.WithEnvironment(key.Replace(":", "__", StringComparison.Ordinal), value);
-            }
-        }
-        return builder;
-    }
-
-    /// <summary>
     /// In run mode, has the registry register <c>models/iris.onnx</c> as <c>iris</c> with the <c>production</c> alias at its first start,
     /// through its ordinary upload path, so a new user can call inference right away. <c>Platform:DemoModel=false</c> turns it off.
     /// </summary>
@@ -150,26 +132,6 @@ internal static class Extensions
             .WithEnvironment("Seed__ModelPath", path)
             .WithEnvironment("Seed__ModelName", "iris")
             .WithEnvironment("Seed__Alias", "production");
-    }
-
-    /// <summary>
-    /// Passes the AppHost's configuration sections (e.g. <c>BatchWorkerOptions</c>) to a service as environment variables,
-    /// so limits can be set in the AppHost's settings or on its command line (tests use this for short idle times).
-    /// </summary>
-    public static IResourceBuilder<T> WithConfigurationSections<T>(this IResourceBuilder<T> builder, params string[] sections)
-        where T : IResourceWithEnvironment
-    {
-        foreach (var section in sections)
-        {
-            foreach (var (key, value) in builder.ApplicationBuilder.Configuration.GetSection(section).AsEnumerable())
-            {
-                if (value is not null)
-                {
-                    builder.WithEnvironment(key.Replace(":", "__"), value);
-                }
-            }
-        }
-        return builder;
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ var internalApiKey = builder.AddInternalApiKey();
 var registry = builder.AddProject<Projects.ModelRegistry>("modelregistry")
     .WithDataDirectory(dataDir, "registry")
     .WithInternalCredential(internalApiKey)
-    .WithForwardedSettings("Registry")
+    .WithSettingsFrom(builder.Configuration.GetSection("Registry"))
     .WithDemoModel(builder.Configuration.GetValue("Platform:DemoModel", true))
     .WithReference(redis).WaitFor(redis)
     .WithHttpHealthCheck("/health");
@@ -30,6 +30,7 @@ var onlineScorer = builder.AddProject<Projects.OnlineScorer>("onlinescorer")
     .WithInternalCredential(internalApiKey)
     .WithReference(redis).WaitFor(redis)
     .WithReference(registry).WaitFor(registry)
+    .WithSettingsFrom(builder.Configuration.GetSection("OnlineScorer"))
     .WithHttpHealthCheck("/health");
 
 var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")
@@ -38,7 +39,7 @@ var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")
     .WithReference(redis).WaitFor(redis)
     .WithReference(registry).WaitFor(registry)
     .WithReplicas(builder.Configuration.GetValue("Platform:BatchScorerReplicas", 2))
-    .WithConfigurationSections("BatchJobOptions", "BatchWorkerOptions")
+    .WithSettingsFrom(builder.Configuration.GetSection("BatchScorer"))
     .WithHttpHealthCheck("/health");
 
 // Gateway: the only external endpoint.

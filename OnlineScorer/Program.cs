@@ -1,5 +1,6 @@
 using MlPlatform.OnlineScorer.Apis;
 using MlPlatform.OnlineScorer.Extensions;
+using MlPlatform.OnlineScorer.Serving;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,7 +9,11 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+// Readiness drops as soon as shutdown begins, so load balancers stop sending while in-flight requests drain.
+app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<ServerReadiness>().MarkStopping);
+
 app.MapDefaultEndpoints();
 app.MapHealthApi();
+app.MapInferenceApi();
 
 app.Run();

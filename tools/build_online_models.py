@@ -50,10 +50,11 @@ def conv():
 
     x = conv_layer(0, "image", 3, 32, 1)
     x = conv_layer(1, x, 32, 64, 2)
-    x = conv_layer(2, x, 64, 64, 1)
+    x = conv_layer(2, x, 64, 128, 1)
+    x = conv_layer(3, x, 128, 128, 1)
     nodes.append(helper.make_node("GlobalAveragePool", [x], ["gap"]))
     nodes.append(helper.make_node("Flatten", ["gap"], ["flat"], axis=1))
-    inits.append(numpy_helper.from_array((rng.standard_normal((64, 10)) * 0.1).astype(np.float32), "fc_w"))
+    inits.append(numpy_helper.from_array((rng.standard_normal((128, 10)) * 0.1).astype(np.float32), "fc_w"))
     inits.append(numpy_helper.from_array(np.zeros(10, np.float32), "fc_b"))
     nodes.append(helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"]))
     nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1))

@@ -1,5 +1,10 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using MlPlatform.Inference;
+using MlPlatform.OnlineScorer.Caching;
+using MlPlatform.OnlineScorer.Model;
 using MlPlatform.OnlineScorer.Serving;
+using MlPlatform.OnlineScorer.Telemetry;
 
 namespace MlPlatform.OnlineScorer.Extensions;
 
@@ -10,8 +15,31 @@ internal static class Extensions
         builder.AddRedisClient("redis");
         builder.AddInferenceCore();
 
+        builder.AddValidatedOptions<InferenceLimitsOptions>("InferenceLimits");
+        builder.AddValidatedOptions<BatchingOptions>("Batching");
+        builder.AddValidatedOptions<ResponseCacheOptions>("ResponseCache");
+        builder.AddValidatedOptions<ReconciliationOptions>("Reconciliation");
+        builder.AddValidatedOptions<ShutdownOptions>("Shutdown");
+
+        // The infer handler enforces the body limit (413 with a V2 error). Kestrel's own limit is twice as high so that it can still
+        // drain a rejected body: a proxy in front (the gateway) that is still sending would otherwise turn the 413 into a 502.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<InferenceLimitsOptions>>((kestrel, limits) =>
+            kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes * 2);
+        // On SIGTERM the host stops accepting requests and gives in-flight ones this long to finish.
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds));
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, V2JsonContext.Default));
+
+        builder.Services.AddSingleton<InferenceMetrics>();
+        builder.Services.AddSingleton<ModelRepository>();
+        builder.Services.AddSingleton<ResponseCache>();
+        builder.Services.AddSingleton<InferenceService>();
         builder.Services.AddSingleton<ServerReadiness>();
         builder.Services.AddHostedService<RegistryReconciler>();
+        builder.Services.AddHostedService<RegistryEventListener>();
         builder.Services.AddHealthChecks().AddCheck<ServerReadinessHealthCheck>("registry-reconciled");
     }
+
+    private static void AddValidatedOptions<T>(this IHostApplicationBuilder builder, string section) where T : class =>
+        builder.Services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
 }

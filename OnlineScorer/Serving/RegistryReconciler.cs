@@ -1,32 +1,34 @@
-using MlPlatform.Inference.Registry;
+using Microsoft.Extensions.Options;
 
 namespace MlPlatform.OnlineScorer.Serving;
 
-/// <summary>Reconciles the scorer's models with the registry at start-up and periodically after.</summary>
-internal sealed class RegistryReconciler(RegistryClient registry, ServerReadiness readiness, ILogger<RegistryReconciler> logger)
-    : BackgroundService
+/// <summary>Reconciles the scorer's models with the registry at start-up and periodically after, so missed events heal; the first success makes the server ready.</summary>
+internal sealed class RegistryReconciler(ModelRepository repository, ServerReadiness readiness, IOptions<ReconciliationOptions> options,
+    ILogger<RegistryReconciler> logger) : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var settings = options.Value;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var page = await registry.ListModelsAsync(0, 500, stoppingToken);
-                logger.LogInformation("Reconciled with the registry: {Count} models", page.Count);
+                await repository.ReconcileAllAsync(stoppingToken);
+                if (!readiness.IsReady)
+                {
+                    logger.LogInformation("First reconciliation with the registry done: {Count} versions loaded", repository.LoadedCount);
+                }
                 readiness.MarkReady();
-                await Task.Delay(Interval, stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(settings.IntervalSeconds), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ModelRepository.IsRegistryFailure(ex, stoppingToken))
             {
                 logger.LogWarning(ex, "Reconciliation with the registry failed; retrying");
-                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(settings.RetrySeconds), stoppingToken);
             }
         }
     }

@@ -10,10 +10,10 @@ public sealed class BatchFaultFixture : PlatformFixture
 {
     protected override IEnumerable<string> ExtraArguments =>
     [
-        "BatchWorkerOptions:ClaimIdleTime=00:00:03",
-        "BatchWorkerOptions:ClaimRenewInterval=00:00:01",
-        "BatchWorkerOptions:MaxDeliveries=2",
-        "BatchWorkerOptions:ReconcileInterval=00:00:02",
+        "BatchScorer:BatchWorkerOptions:ClaimIdleTime=00:00:03",
+        "BatchScorer:BatchWorkerOptions:ClaimRenewInterval=00:00:01",
+        "BatchScorer:BatchWorkerOptions:MaxDeliveries=2",
+        "BatchScorer:BatchWorkerOptions:ReconcileInterval=00:00:02",
     ];
 }
 

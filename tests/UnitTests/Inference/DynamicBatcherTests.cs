@@ -13,14 +13,17 @@ public sealed class DynamicBatcherTests
     {
         using var model = Load("conv.onnx");
         var runs = new List<long>();
+        var gate = new ManualResetEventSlim();
         await using var batcher = new DynamicBatcher((inputs, outputs) =>
         {
             lock (runs)
             {
                 runs.Add(inputs[0].Shape[0]);
             }
+            // The first run holds the only instance until the others have queued behind it.
+            gate.Wait(Timeout);
             return model.Run(inputs, outputs);
-        }, model.OutputNames, new BatchingPolicy(32, TimeSpan.FromMilliseconds(20)), queueCapacity: 64);
+        }, model.OutputNames, new BatchingPolicy(32, TimeSpan.Zero), queueCapacity: 64);
 
         var random = new Random(3);
         var images = Enumerable.Range(0, 24).Select(i =>
@@ -34,7 +37,12 @@ public sealed class DynamicBatcherTests
             return TensorBuffer.FromValues<float>("image", TensorDataType.FP32, [rows, 3, 32, 32], values);
         }).ToList();
 
-        var batched = await Task.WhenAll(images.Select(image => batcher.RunAsync([image], CancellationToken.None))).WaitAsync(Timeout);
+        var first = Task.Run(() => batcher.RunAsync([images[0]], CancellationToken.None));
+        await WaitUntil(() => runs.Count == 1);
+        var rest = images.Skip(1).Select(image => batcher.RunAsync([image], CancellationToken.None)).ToList();
+        Assert.Equal(images.Count - 1, batcher.QueueLength);
+        gate.Set();
+        var batched = await Task.WhenAll(rest.Prepend(first)).WaitAsync(Timeout);
 
         Assert.Contains(runs, rows => rows > 2);
         for (var i = 0; i < images.Count; i++)
@@ -71,7 +79,8 @@ public sealed class DynamicBatcherTests
         }, model.OutputNames, new BatchingPolicy(16, TimeSpan.Zero), queueCapacity: 16);
 
         var blocker = TensorBuffer.FromValues<float>("tokens", TensorDataType.FP32, [1, 1], [0]);
-        var first = batcher.RunAsync([blocker], CancellationToken.None);
+        var first = Task.Run(() => batcher.RunAsync([blocker], CancellationToken.None));
+        await WaitUntil(() => batcher.QueueLength == 0 && shapes.Count == 0 && Running(batcher));
         var shortOnes = Enumerable.Range(0, 3).Select(i => TensorBuffer.FromValues<float>("tokens", TensorDataType.FP32, [1, 2], [i, 1])).ToList();
         var longOnes = Enumerable.Range(0, 3).Select(i => TensorBuffer.FromValues<float>("tokens", TensorDataType.FP32, [1, 3], [i, 1, 1])).ToList();
         var pending = shortOnes.Concat(longOnes).OrderBy(t => t.Shape[1] * 10 % 7).Select(t => batcher.RunAsync([t], CancellationToken.None)).ToList();
@@ -97,8 +106,8 @@ public sealed class DynamicBatcherTests
         }, ["y"], new BatchingPolicy(1, TimeSpan.Zero), queueCapacity: 2);
         using var input = TensorBuffer.FromValues<float>("x", TensorDataType.FP32, [1], [1]);
 
-        var running = batcher.RunAsync([input], CancellationToken.None);
-        await WaitUntil(() => batcher.QueueLength == 0);
+        var running = Task.Run(() => batcher.RunAsync([input], CancellationToken.None));
+        await WaitUntil(() => Running(batcher));
         var queued = new[] { batcher.RunAsync([input], CancellationToken.None), batcher.RunAsync([input], CancellationToken.None) };
 
         var error = Assert.Throws<BatchQueueFullException>(() => { _ = batcher.RunAsync([input], CancellationToken.None); });
@@ -128,8 +137,8 @@ public sealed class DynamicBatcherTests
         using var good = TensorBuffer.FromValues<float>("x", TensorDataType.FP32, [1], [5]);
         using var bad = TensorBuffer.FromValues<float>("x", TensorDataType.FP32, [1], [-1]);
 
-        var first = batcher.RunAsync([blocker], CancellationToken.None);
-        await WaitUntil(() => batcher.QueueLength == 0);
+        var first = Task.Run(() => batcher.RunAsync([blocker], CancellationToken.None));
+        await WaitUntil(() => Running(batcher));
         var goodTask = batcher.RunAsync([good], CancellationToken.None);
         var badTask = batcher.RunAsync([bad], CancellationToken.None);
         gate.Set();
@@ -140,6 +149,9 @@ public sealed class DynamicBatcherTests
         (await first).Outputs[0].Dispose();
         result.Outputs[0].Dispose();
     }
+
+    /// <summary>Whether every instance is busy: a probe request would queue instead of running inline.</summary>
+    private static bool Running(DynamicBatcher batcher) => batcher.BusyInstances > 0;
 
     private static async Task WaitUntil(Func<bool> condition)
     {

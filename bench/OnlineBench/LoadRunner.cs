@@ -1,0 +1,75 @@
+using System.Diagnostics;
+
+namespace MlPlatform.Bench;
+
+/// <summary>Throughput and latency of one scenario.</summary>
+public sealed record Measurement(string Scenario, int Concurrency, long Requests, long ItemsPerRequest, long Errors, double Seconds, double P50Ms, double P99Ms)
+{
+    public double Throughput => Requests * ItemsPerRequest / Seconds;
+}
+
+/// <summary>Closed-loop load: <c>concurrency</c> workers each send the next request as soon as the previous one returns.</summary>
+public static class LoadRunner
+{
+    public static async Task<Measurement> RunAsync(string scenario, int concurrency, TimeSpan warmup, TimeSpan duration,
+        Func<CancellationToken, Task<bool>> send, long itemsPerRequest = 1)
+    {
+        using (var warm = new CancellationTokenSource(warmup))
+        {
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+            {
+                while (!warm.IsCancellationRequested)
+                {
+                    await send(CancellationToken.None);
+                }
+            })));
+        }
+
+        var latencies = new List<long>[concurrency];
+        long errors = 0;
+        var started = Stopwatch.GetTimestamp();
+        var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(i => Task.Run(async () =>
+        {
+            var mine = latencies[i] = new List<long>(4096);
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                var ok = await send(CancellationToken.None);
+                mine.Add(Stopwatch.GetTimestamp() - t0);
+                if (!ok)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+            }
+        })));
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        return new Measurement(scenario, concurrency, all.Length, itemsPerRequest, errors, seconds, Percentile(all, 0.50), Percentile(all, 0.99));
+    }
+
+    /// <summary>The same loop for synchronous work on the calling thread (in-process ONNX Runtime).</summary>
+    public static Measurement RunSync(string scenario, TimeSpan warmup, TimeSpan duration, Action work, long itemsPerRequest)
+    {
+        var warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < warmEnd)
+        {
+            work();
+        }
+        var latencies = new List<long>(16384);
+        var started = Stopwatch.GetTimestamp();
+        var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < end)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            work();
+            latencies.Add(Stopwatch.GetTimestamp() - t0);
+        }
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var sorted = latencies.Order().ToArray();
+        return new Measurement(scenario, 1, sorted.Length, itemsPerRequest, 0, seconds, Percentile(sorted, 0.50), Percentile(sorted, 0.99));
+    }
+
+    private static double Percentile(long[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))] * 1000.0 / Stopwatch.Frequency;
+}

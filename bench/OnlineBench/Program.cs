@@ -1,0 +1,210 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.InteropServices;
+using System.Text;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MlPlatform.Bench;
+using MlPlatform.Inference.Onnx;
+using MlPlatform.Inference.Protocol;
+using MlPlatform.Inference.Tensors;
+
+// Online scorer benchmark: in-process ONNX Runtime, a hand-written endpoint, the scorer directly and through the gateway,
+// measured in one run on one machine, written to bench/results/online.md. Usage:
+//   dotnet run -c Release --project bench -- [--seconds 4] [--out bench/results/online.md]
+// It starts the whole platform itself (Aspire testing host: random ports, temporary data folder, local redis-server).
+var seconds = double.Parse(Arg("--seconds") ?? "4", CultureInfo.InvariantCulture);
+var output = Arg("--out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "online.md");
+var duration = TimeSpan.FromSeconds(seconds);
+var warmup = TimeSpan.FromSeconds(1);
+var modelPath = Path.Combine(AppContext.BaseDirectory, "models", "conv.onnx");
+const string AdminKey = "bench-admin-key-0123456789abcdef";
+const string InternalKey = "bench-internal-key-0123456789abcdef0123456789";
+int[] concurrencies = [1, 8, 16, 64];
+
+var results = new List<Measurement>();
+void Record(Measurement m)
+{
+    results.Add(m);
+    Console.WriteLine($"{m.Scenario,-48} c={m.Concurrency,-3} {m.Throughput,9:F1}/s  p50 {m.P50Ms,7:F3} ms  p99 {m.P99Ms,7:F3} ms  errors {m.Errors}");
+}
+
+var machine = DescribeMachine();
+Console.WriteLine(machine);
+
+// 1. In-process ONNX Runtime, one call at a time, with the scorer's session options.
+var random = new Random(5);
+float[] Image(int rows)
+{
+    var values = new float[rows * 3 * 32 * 32];
+    for (var i = 0; i < values.Length; i++)
+    {
+        values[i] = (float)random.NextDouble();
+    }
+    return values;
+}
+void MeasureInProcess(string suffix)
+{
+    using var model = OnnxModel.Load(modelPath, new OnnxSessionOptions());
+    foreach (var rows in new[] { 1, 8, 32 })
+    {
+        using var input = TensorBuffer.FromValues<float>("image", TensorDataType.FP32, [rows, 3, 32, 32], Image(rows));
+        Record(LoadRunner.RunSync($"in-process Run, batch {rows}{suffix}", warmup, duration, () =>
+        {
+            foreach (var o in model.Run([input], model.OutputNames))
+            {
+                o.Dispose();
+            }
+        }, rows));
+    }
+}
+MeasureInProcess("");
+
+// Request bodies: the same image as V2 JSON and as the binary tensor extension.
+using var image = TensorBuffer.FromValues<float>("image", TensorDataType.FP32, [1, 3, 32, 32], Image(1));
+var jsonWriter = new ArrayBufferWriter<byte>();
+InferClientCodec.WriteRequest(jsonWriter, null, [image], binaryInputs: false);
+var jsonBody = jsonWriter.WrittenSpan.ToArray();
+var binaryWriter = new ArrayBufferWriter<byte>();
+var binaryHeader = InferClientCodec.WriteRequest(binaryWriter, null, [image], binaryInputs: true, binaryOutputs: true);
+var binaryBody = binaryWriter.WrittenSpan.ToArray();
+
+HttpClient NewClient(string baseAddress, params (string Name, string Value)[] headers)
+{
+    var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+    {
+        BaseAddress = new Uri(baseAddress),
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+    foreach (var (name, value) in headers)
+    {
+        client.DefaultRequestHeaders.TryAddWithoutValidation(name, value);
+    }
+    return client;
+}
+
+Func<CancellationToken, Task<bool>> Sender(HttpClient client, string path, bool binary) => async ct =>
+{
+    using var content = new ByteArrayContent(binary ? binaryBody : jsonBody);
+    content.Headers.ContentType = new MediaTypeHeaderValue(binary ? "application/octet-stream" : "application/json");
+    if (binary)
+    {
+        content.Headers.Add("Inference-Header-Content-Length", binaryHeader.ToString(CultureInfo.InvariantCulture));
+    }
+    using var response = await client.PostAsync(path, content, ct);
+    await response.Content.CopyToAsync(Stream.Null, ct);
+    return response.IsSuccessStatusCode;
+};
+
+// 2. The hand-written endpoint (JSON in and out, Run once per request).
+async Task MeasureHandWrittenAsync(string suffix)
+{
+    await using var naive = await NaiveEndpoint.StartAsync(modelPath);
+    using var client = NewClient(naive.Url);
+    foreach (var c in new[] { 1, 16 })
+    {
+        Record(await LoadRunner.RunAsync($"hand-written endpoint, JSON{suffix}", c, warmup, duration, Sender(client, "/infer", binary: false)));
+    }
+}
+await MeasureHandWrittenAsync("");
+
+// 3. The platform: the scorer directly (with the internal credential) and through the gateway (with an API key).
+var dataDir = Path.Combine(Path.GetTempPath(), "mlplatform-bench", Guid.NewGuid().ToString("N"));
+Directory.CreateDirectory(dataDir);
+var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+[
+    $"Platform:DataDir={dataDir}", "Platform:GatewayPort=0", "Platform:DemoModel=false", "Redis:Mode=local",
+    $"Parameters:admin-api-key={AdminKey}", $"Parameters:internal-api-key={InternalKey}",
+    "Platform:BatchScorerReplicas=1",
+]);
+builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddFilter("Aspire.", LogLevel.Warning).AddFilter("AppHost.Resources", LogLevel.Error).AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None).AddFilter("System.Net.Http", LogLevel.Error));
+await using var app = await builder.BuildAsync();
+await app.StartAsync();
+await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway").WaitAsync(TimeSpan.FromMinutes(4));
+await app.ResourceNotifications.WaitForResourceHealthyAsync("onlinescorer").WaitAsync(TimeSpan.FromMinutes(4));
+var gatewayUrl = app.GetEndpoint("gateway", "http").ToString();
+var scorerUrl = app.GetEndpoint("onlinescorer", "http").ToString();
+using var gateway = NewClient(gatewayUrl, ("Authorization", $"Bearer {AdminKey}"));
+using var direct = NewClient(scorerUrl, ("X-MlPlatform-Internal-Key", InternalKey));
+
+foreach (var (name, batching) in new[] { ("bench-conv-batched", true), ("bench-conv-unbatched", false) })
+{
+    using var upload = new ByteArrayContent(await File.ReadAllBytesAsync(modelPath));
+    upload.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+    (await gateway.PostAsync($"/v1/models/{name}/versions", upload)).EnsureSuccessStatusCode();
+    (await gateway.PutAsJsonAsync($"/v1/models/{name}/serving",
+        new { batching = new { enabled = batching, maxBatchSize = 32, maxQueueDelayMs = 0.0 } })).EnsureSuccessStatusCode();
+    (await gateway.PutAsJsonAsync($"/v1/models/{name}/aliases/production", new { version = 1, reason = "benchmark" })).EnsureSuccessStatusCode();
+    while (!(await gateway.GetAsync($"/v2/models/{name}/ready")).IsSuccessStatusCode)
+    {
+        await Task.Delay(200);
+    }
+}
+
+foreach (var (target, client) in new[] { ("scorer direct", direct), ("gateway", gateway) })
+{
+    foreach (var batching in new[] { true, false })
+    {
+        foreach (var binary in new[] { false, true })
+        {
+            foreach (var c in concurrencies)
+            {
+                var model = batching ? "bench-conv-batched" : "bench-conv-unbatched";
+                Record(await LoadRunner.RunAsync($"{target}, batching {(batching ? "on" : "off")}, {(binary ? "binary" : "JSON")}",
+                    c, warmup, duration, Sender(client, $"/v2/models/{model}/infer", binary)));
+            }
+        }
+    }
+}
+
+// The machine is shared: the baselines are measured again at the end, and the report compares against the better of the two runs.
+MeasureInProcess(" (repeat)");
+await MeasureHandWrittenAsync(" (repeat)");
+var loadAtEnd = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
+machine += $"- Load average at end: {loadAtEnd}{Environment.NewLine}";
+await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds));
+Console.WriteLine($"Wrote {output}");
+try
+{
+    Directory.Delete(dataDir, recursive: true);
+}
+catch (IOException)
+{
+}
+return;
+
+string? Arg(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+static string FindRepositoryRoot()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MlPlatform.sln")))
+    {
+        dir = dir.Parent;
+    }
+    return dir?.FullName ?? Directory.GetCurrentDirectory();
+}
+
+static string DescribeMachine()
+{
+    var cpu = File.Exists("/proc/cpuinfo")
+        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+        : null;
+    var memory = File.Exists("/proc/meminfo") ? File.ReadLines("/proc/meminfo").First().Split(':', 2)[1].Trim() : "?";
+    var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
+    var sb = new StringBuilder();
+    sb.AppendLine($"- CPU: {cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}, {Environment.ProcessorCount} logical cores");
+    sb.AppendLine($"- Memory: {memory}");
+    sb.AppendLine($"- OS: {RuntimeInformation.OSDescription}; .NET {Environment.Version}; ONNX Runtime 1.31.1 (CPU)");
+    sb.AppendLine($"- Load average at start (1/5/15 min, shared machine): {load}");
+    sb.AppendLine($"- Date: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
+    return sb.ToString();
+}

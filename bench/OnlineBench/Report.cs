@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text;
+
+namespace MlPlatform.Bench;
+
+/// <summary>Renders bench/results/online.md: the machine, every measurement, and the ratios the issue sets targets for.</summary>
+public static class Report
+{
+    public static string Render(string machine, IReadOnlyList<Measurement> results, double seconds)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# Online scorer benchmark");
+        sb.AppendLine();
+        sb.AppendLine("Written by `dotnet run -c Release --project bench/OnlineBench` (bench/OnlineBench/Program.cs). Every number below comes from one run on one machine;");
+        sb.AppendLine("the load generator, the gateway, the scorer, the registry and Redis share its cores. Model: `models/online/conv.onnx`");
+        sb.AppendLine("(3 conv layers + GAP + dense + softmax, FP32 [N,3,32,32] -> [N,10]), one image per request unless stated.");
+        sb.AppendLine($"Closed loop: each of `c` workers sends the next request when the previous one returns; 1 s warm-up, {seconds.ToString(CultureInfo.InvariantCulture)} s measured.");
+        sb.AppendLine("Throughput counts images per second. Batching on = dynamic batching (max 32 rows, max queue delay 0); off = one Run per request.");
+        sb.AppendLine();
+        sb.AppendLine("## Machine");
+        sb.AppendLine(machine);
+        sb.AppendLine("## Measurements");
+        sb.AppendLine("| scenario | concurrency | images/s | p50 ms | p99 ms | requests | errors |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in results)
+        {
+            sb.AppendLine(FormattableString.Invariant($"| {m.Scenario} | {m.Concurrency} | {m.Throughput:F1} | {m.P50Ms:F3} | {m.P99Ms:F3} | {m.Requests} | {m.Errors} |"));
+        }
+        sb.AppendLine();
+
+        Measurement? Find(string scenario, int c) => results.FirstOrDefault(m => m.Scenario == scenario && m.Concurrency == c);
+        Measurement? Best(string scenario, int c) =>
+            new[] { Find(scenario, c), Find(scenario + " (repeat)", c) }.Where(m => m is not null).MaxBy(m => m!.Throughput);
+        // Baselines: the better of the run before and the run after the platform measurements (other tenants come and go).
+        var single = Best("in-process Run, batch 1", 1);
+        var naive16 = Best("hand-written endpoint, JSON", 16);
+        sb.AppendLine("## Ratios (targets from issue 4)");
+        sb.AppendLine("| ratio | value | target | met |");
+        sb.AppendLine("|---|---:|---:|---|");
+        void Ratio(string what, double? value, double target, bool higherIsBetter = true, string unit = "x")
+        {
+            if (value is not { } v || double.IsNaN(v))
+            {
+                sb.AppendLine($"| {what} | n/a | {target} | n/a |");
+                return;
+            }
+            var met = higherIsBetter ? v >= target : v <= target;
+            var targetText = higherIsBetter ? $">= {target.ToString(CultureInfo.InvariantCulture)}{unit}" : $"<= {target.ToString(CultureInfo.InvariantCulture)}{unit}";
+            sb.AppendLine(FormattableString.Invariant($"| {what} | {v:F2}{unit} | {targetText} | {(met ? "yes" : "**no**")} |"));
+        }
+        var gwJson16 = Find("gateway, batching on, JSON", 16);
+        var gwBin16 = Find("gateway, batching on, binary", 16);
+        Ratio("gateway c16 (batching on, JSON) / hand-written endpoint c16", gwJson16?.Throughput / naive16?.Throughput, 2.0);
+        Ratio("gateway c16 (batching on, JSON) / in-process batch 1", gwJson16?.Throughput / single?.Throughput, 0.6);
+        Ratio("gateway c16 (batching on, binary) / in-process batch 1", gwBin16?.Throughput / single?.Throughput, 1.0);
+        foreach (var encoding in new[] { "JSON", "binary" })
+        {
+            foreach (var c in new[] { 8, 16, 64 })
+            {
+                var on = Find($"gateway, batching on, {encoding}", c);
+                var off = Find($"gateway, batching off, {encoding}", c);
+                Ratio($"batching on / off, gateway {encoding} c{c} (throughput)", on?.Throughput / off?.Throughput, 1.8);
+                Ratio($"batching on / off, gateway {encoding} c{c} (p99, lower is better)", on?.P99Ms / off?.P99Ms, 1.0, higherIsBetter: false);
+            }
+        }
+        foreach (var encoding in new[] { "JSON", "binary" })
+        {
+            var gw = Find($"gateway, batching off, {encoding}", 1);
+            var direct = Find($"scorer direct, batching off, {encoding}", 1);
+            Ratio($"gateway hop at p50, c1 {encoding} (gateway p50 - direct p50)", gw?.P50Ms - direct?.P50Ms, 0.25, higherIsBetter: false, unit: " ms");
+        }
+        foreach (var rows in new[] { 8, 32 })
+        {
+            var batched = Best($"in-process Run, batch {rows}", 1);
+            sb.AppendLine(FormattableString.Invariant($"| in-process batch {rows} / batch 1 (images/s; the most batching can gain on this CPU) | {batched?.Throughput / single?.Throughput:F2}x | (info) | |"));
+        }
+        foreach (var c in new[] { 1, 8, 16, 64 })
+        {
+            var gw = Find("gateway, batching on, binary", c);
+            sb.AppendLine(FormattableString.Invariant($"| gateway (batching on, binary) c{c} / in-process batch 1 | {gw?.Throughput / single?.Throughput:F2}x | (info) | |"));
+        }
+        sb.AppendLine();
+        return sb.ToString();
+    }
+}
