@@ -135,41 +135,82 @@ public sealed class GatewayLimitsTests(GatewayLimitsFixture platform)
     public async Task RequestsBeyondTheGlobalConcurrencyLimitGet429()
     {
         using var client = platform.CreateGatewayClient(PlatformFixture.AdminApiKey);
-        await using var pause = await PauseRedisAsync();
 
-        // The batch request holds the only slot while the batch scorer waits for Redis (until its 1 s route timeout);
-        // registry reads sent meanwhile find no slot. Polling, because under load the held request may take a while to arrive.
-        var held = client.GetAsync("/v1/batch/jobs");
+        // An upload whose body the test holds back keeps the only slot for as long as the test wants. If a read wins the slot
+        // in the instant the upload arrives, the upload itself is refused; it is then sent again.
         HttpResponseMessage? refused = null;
-        while (refused is null && !held.IsCompleted)
+        for (var attempt = 0; attempt < 5 && refused is null; attempt++)
         {
-            var response = await client.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var body = new HeldBackContent(release.Task);
+            var held = client.PostAsync("/v1/models/limits-held-upload/versions", body);
+            await body.Started.WaitAsync(PlatformFixture.RequestTimeout);
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (refused is null && !held.IsCompleted && DateTime.UtcNow < deadline)
             {
-                refused = response;
+                var response = await client.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    refused = response;
+                }
+                else
+                {
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                    response.Dispose();
+                    await Task.Delay(20);
+                }
             }
-            else
+
+            release.SetResult();
+            using var heldResponse = await held.WaitAsync(PlatformFixture.RequestTimeout);
+            if (refused is not null)
             {
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                response.Dispose();
+                // The held request was forwarded: the registry, not the limiter, answered it (the bytes are no ONNX model).
+                Assert.Equal(HttpStatusCode.UnprocessableEntity, heldResponse.StatusCode);
             }
         }
 
         Assert.NotNull(refused);
         Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
-        using (var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
+        using (var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
         {
-            Assert.Equal("The gateway is at its concurrency limit; retry after 1 s.", body.RootElement.GetProperty("detail").GetString());
+            Assert.Equal("The gateway is at its concurrency limit; retry after 1 s.", error.RootElement.GetProperty("detail").GetString());
         }
         refused.Dispose();
 
-        using (var heldResponse = await held.WaitAsync(PlatformFixture.RequestTimeout))
-        {
-            Assert.Equal(HttpStatusCode.GatewayTimeout, heldResponse.StatusCode);
-        }
-        await Task.Delay(RedisPauseMilliseconds);
         using var next = await client.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    /// <summary>A request body that sends its first bytes, then waits for the test before sending the rest.</summary>
+    private sealed class HeldBackContent : HttpContent
+    {
+        private readonly Task _release;
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public HeldBackContent(Task release)
+        {
+            _release = release;
+            Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        }
+
+        public Task Started => _started.Task;
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("not an onnx model, "));
+            await stream.FlushAsync();
+            _started.TrySetResult();
+            await _release;
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("just bytes"));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     /// <summary>
