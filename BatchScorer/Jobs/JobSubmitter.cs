@@ -1,3 +1,4 @@
+using MlPlatform.ServiceDefaults.Storage;
 using System.Buffers;
 using Microsoft.Extensions.Options;
 using MlPlatform.BatchScorer.Input;
@@ -74,7 +75,7 @@ public sealed class JobSubmitter(
                 file.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: true);
-            JobFiles.FsyncDirectory(Path.GetDirectoryName(path)!);
+            DurableFiles.FsyncDirectory(Path.GetDirectoryName(path)!);
             return total;
         }
         finally

@@ -1,5 +1,5 @@
+using MlPlatform.ServiceDefaults.Storage;
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using MlPlatform.BatchScorer.Jobs;
@@ -112,7 +112,7 @@ public sealed class JobFiles
         try
         {
             File.Move(temporaryPath, finalPath, overwrite: false);
-            FsyncDirectory(Path.GetDirectoryName(finalPath)!);
+            DurableFiles.FsyncDirectory(Path.GetDirectoryName(finalPath)!);
             return true;
         }
         catch (IOException) when (File.Exists(finalPath))
@@ -135,7 +135,7 @@ public sealed class JobFiles
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: true);
-            FsyncDirectory(Path.GetDirectoryName(path)!);
+            DurableFiles.FsyncDirectory(Path.GetDirectoryName(path)!);
         }
         finally
         {
@@ -144,44 +144,6 @@ public sealed class JobFiles
                 File.Delete(temporary);
             }
         }
-    }
-
-    /// <summary>Makes a rename durable: on Linux the directory entry is only on disk once the directory itself is fsynced.</summary>
-    public static void FsyncDirectory(string directory)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-        // .NET refuses to open a directory as a file handle, so this goes to libc directly.
-        var fd = NativeFile.Open(directory, 0 /* O_RDONLY */);
-        if (fd < 0)
-        {
-            throw new IOException($"Cannot open '{directory}' to fsync it (errno {Marshal.GetLastPInvokeError()}).");
-        }
-        try
-        {
-            if (NativeFile.Fsync(fd) != 0)
-            {
-                throw new IOException($"fsync of '{directory}' failed (errno {Marshal.GetLastPInvokeError()}).");
-            }
-        }
-        finally
-        {
-            _ = NativeFile.Close(fd);
-        }
-    }
-
-    private static class NativeFile
-    {
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        public static extern int Fsync(int fd);
-
-        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-        public static extern int Close(int fd);
     }
 }
 

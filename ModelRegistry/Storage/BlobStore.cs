@@ -1,3 +1,4 @@
+using MlPlatform.ServiceDefaults.Storage;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using MlPlatform.ModelRegistry.Naming;
@@ -83,6 +84,8 @@ public sealed class BlobStore(IOptions<StorageOptions> options, RegistryDatabase
         try
         {
             File.Move(staged.TempPath, path, overwrite: false);
+            // The registration is only durable once the new directory entry is.
+            DurableFiles.FsyncDirectory(Path.GetDirectoryName(path)!);
         }
         catch (IOException) when (File.Exists(path))
         {
