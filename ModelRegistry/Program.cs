@@ -29,6 +29,7 @@ app.MapModelsApi();
 app.MapAliasesApi();
 app.MapArtifactsApi();
 app.MapServingApi();
+app.MapStatsApi();
 
 app.Run();
 return 0;

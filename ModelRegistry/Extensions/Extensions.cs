@@ -1,4 +1,6 @@
+using MlPlatform.Inference.Fleet;
 using MlPlatform.ModelRegistry.Events;
+using MlPlatform.ModelRegistry.Fleet;
 using MlPlatform.ModelRegistry.Inspection;
 using MlPlatform.ModelRegistry.Registration;
 using MlPlatform.ModelRegistry.Storage;
@@ -16,6 +18,7 @@ internal static class Extensions
         builder.Services.AddOptions<InspectionOptions>().BindConfiguration(InspectionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<SeedOptions>().BindConfiguration(SeedOptions.SectionName);
+        builder.Services.AddOptions<FleetStatsOptions>().BindConfiguration(FleetStatsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
 
@@ -28,6 +31,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ModelInspector>();
         builder.Services.AddSingleton<ModelRegistration>();
         builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddSingleton<FleetStatsReader>();
         builder.Services.AddHostedService<DemoModelSeeder>();
     }
 }
