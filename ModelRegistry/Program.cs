@@ -30,6 +30,8 @@ app.MapAliasesApi();
 app.MapArtifactsApi();
 app.MapServingApi();
 app.MapStatsApi();
+app.MapRolloutsApi();
+app.MapAlertsApi();
 
 app.Run();
 return 0;

@@ -14,6 +14,12 @@ public static class FleetStatsLayout
     /// <summary>Prefix of every statistics key.</summary>
     public const string KeyPrefix = "mlplatform:stats:";
 
+    /// <summary>Prefix of the scorers' readiness heartbeats: <c>mlplatform:scorers:{instance}</c> = <see cref="Ready"/> or <see cref="NotReady"/>, with a short TTL.</summary>
+    public const string ScorerHeartbeatPrefix = "mlplatform:scorers:";
+
+    public const string Ready = "ready";
+    public const string NotReady = "not-ready";
+
     /// <summary>Field with the number of requests.</summary>
     public const string RequestsField = "n";
 

@@ -31,22 +31,27 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
     /// <summary>Every webhook body received, in order.</summary>
     public ConcurrentQueue<JsonDocument> Webhooks { get; } = new();
 
+    /// <summary>The model the fixture's error-rate alert rule watches.</summary>
+    public const string AlertedModel = "alerted";
+
     protected override IEnumerable<string> ExtraArguments =>
     [
         "Registry:Rollouts:ControllerIntervalMilliseconds=250",
         "Registry:Guard:Enabled=true",
-        "Registry:Guard:Period=1m",
-        "Registry:Guard:Window=5s",
-        "Registry:Guard:MinRequests=20",
-        "Registry:Guard:MaxErrorRate=0.2",
-        "Registry:Alerts:EvaluationInterval=500ms",
-        "Registry:Alerts:Webhooks:0:Url=" + $"http://127.0.0.1:{WebhookPort}/hooks/alerts",
+        "Registry:Guard:PeriodSeconds=120",
+        "Registry:Guard:WindowSeconds=3",
+        "Registry:Guard:MinRequests=10",
+        "Registry:Guard:MaxErrorRate=0.5",
+        "Registry:Alerts:EvaluationIntervalMilliseconds=500",
+        $"Registry:Alerts:Webhooks:0:Url=http://127.0.0.1:{WebhookPort}/hooks/alerts",
         "Registry:Alerts:Webhooks:0:MaxAttempts=5",
-        "Registry:Alerts:Rules:0:Name=feedback-error-rate",
+        "Registry:Alerts:Webhooks:0:InitialBackoffMilliseconds=100",
+        "Registry:Alerts:Rules:0:Name=alerted-error-rate",
         "Registry:Alerts:Rules:0:Kind=error-rate",
-        "Registry:Alerts:Rules:0:Model=alerted",
+        $"Registry:Alerts:Rules:0:Model={AlertedModel}",
         "Registry:Alerts:Rules:0:Threshold=0.5",
-        "Registry:Alerts:Rules:0:Window=3s",
+        "Registry:Alerts:Rules:0:ResolveThreshold=0.1",
+        "Registry:Alerts:Rules:0:WindowSeconds=3",
         "Registry:Alerts:Rules:0:MinRequests=5",
         "OnlineScorer:Reconciliation:IntervalSeconds=2",
     ];
