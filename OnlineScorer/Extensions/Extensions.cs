@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using MlPlatform.Inference;
 using MlPlatform.Inference.Fleet;
 using MlPlatform.OnlineScorer.Caching;
@@ -23,6 +24,7 @@ internal static class Extensions
         builder.AddValidatedOptions<ReconciliationOptions>("Reconciliation");
         builder.AddValidatedOptions<ShutdownOptions>("Shutdown");
         builder.AddValidatedOptions<FleetStatsOptions>(FleetStatsOptions.SectionName);
+        builder.AddValidatedOptions<LivenessOptions>("Liveness");
 
         // The infer handler enforces the body limit (413 with a V2 error). Kestrel's own limit is twice as high so that it can still
         // drain a rejected body: a proxy in front (the gateway) that is still sending would otherwise turn the 413 into a 502.
@@ -43,7 +45,10 @@ internal static class Extensions
         builder.Services.AddSingleton<ServerReadiness>();
         builder.Services.AddHostedService<RegistryReconciler>();
         builder.Services.AddHostedService<RegistryEventListener>();
-        builder.Services.AddHealthChecks().AddCheck<ServerReadinessHealthCheck>("registry-reconciled");
+        builder.Services.AddHostedService<ReadinessHeartbeat>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<ServerReadinessHealthCheck>("registry-reconciled")
+            .AddCheck<ServingCapabilityHealthCheck>("serves-a-model", HealthStatus.Unhealthy, [ServiceDefaultsExtensions.LiveTag]);
     }
 
     private static void AddValidatedOptions<T>(this IHostApplicationBuilder builder, string section) where T : class =>

@@ -54,6 +54,8 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         "Registry:Alerts:Rules:0:WindowSeconds=3",
         "Registry:Alerts:Rules:0:MinRequests=5",
         "OnlineScorer:Reconciliation:IntervalSeconds=2",
+        // The rollout restart test stops the registry: bound its final OTLP flush (no dashboard here) as RegistryFaultFixture does.
+        "Registry:OTEL_EXPORTER_OTLP_TIMEOUT=1000",
     ];
 
     private async Task ListenAsync()

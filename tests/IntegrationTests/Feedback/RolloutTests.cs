@@ -83,6 +83,38 @@ public sealed class RolloutTests(FeedbackFixture platform)
     }
 
     [Fact]
+    public async Task ARunningRolloutAndItsAnalysesSurviveARegistryRestartAndFinish()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("durable");
+        var (v1, _) = await RegisterAsync(client, name, "linear-v1.onnx");
+        var (v2, _) = await RegisterAsync(client, name, "linear-v2.onnx");
+        await SetAliasAsync(client, name, "production", v1);
+        await using var traffic = Traffic.Start(client, name);
+        var id = await StartAsync(client, name, new { version = v2, steps = new[] { 30, 60, 100 }, stepInterval = "2s", minRequests = 5, maxErrorRate = 0.05, maxP99Ms = 5000, deadline = "3m" });
+        await EventuallyAsync(async () =>
+        {
+            var (_, rollout) = await GetJsonAsync(client, $"/v1/models/{name}/rollouts/{id}");
+            return rollout.RootElement.GetProperty("currentStep").GetInt32() >= 1;
+        }, "the rollout reaches its second step");
+
+        var stop = await platform.App.ResourceCommands.ExecuteCommandAsync("modelregistry", KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.StartTimeout);
+        Assert.True(stop.Success, stop.Message);
+        await platform.App.ResourceNotifications.WaitForResourceAsync("modelregistry", [KnownResourceStates.Finished, KnownResourceStates.Exited])
+            .WaitAsync(PlatformFixture.StartTimeout);
+        var start = await platform.App.ResourceCommands.ExecuteCommandAsync("modelregistry", KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.StartTimeout);
+        Assert.True(start.Success, start.Message);
+        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("modelregistry").WaitAsync(PlatformFixture.StartTimeout);
+
+        var finished = await WaitForOutcomeAsync(client, name, id);
+        Assert.Equal("succeeded", finished.GetProperty("status").GetString());
+        Assert.Equal("advance", finished.GetProperty("analyses")[0].GetProperty("decision").GetString());
+        Assert.Equal("promote", finished.GetProperty("analyses").EnumerateArray().Last().GetProperty("decision").GetString());
+        var (_, production) = await GetJsonAsync(client, $"/v1/models/{name}/aliases/production");
+        Assert.Equal(v2, production.RootElement.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
     public async Task ASecondRolloutWhileOneRunsConflictsAndAbortingRemovesTheCanary()
     {
         using var client = platform.CreateGatewayClient();

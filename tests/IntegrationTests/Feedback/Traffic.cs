@@ -43,6 +43,10 @@ internal sealed class Traffic : IAsyncDisposable
             {
                 return;
             }
+            catch (HttpRequestException)
+            {
+                Answers.AddOrUpdate("exception", 1, (_, n) => n + 1);
+            }
             await Task.Delay(10);
         }
     }
