@@ -53,6 +53,11 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         "Registry:Alerts:Rules:0:ResolveThreshold=0.1",
         "Registry:Alerts:Rules:0:WindowSeconds=3",
         "Registry:Alerts:Rules:0:MinRequests=5",
+        "Registry:Alerts:Rules:1:Name=load-failures",
+        "Registry:Alerts:Rules:1:Kind=model-load-failures",
+        "Registry:Alerts:Rules:1:Threshold=0",
+        "Registry:Alerts:Rules:1:WindowSeconds=5",
+        "Registry:Alerts:Rules:1:Severity=critical",
         "OnlineScorer:Reconciliation:IntervalSeconds=2",
         // The rollout restart test stops the registry: bound its final OTLP flush (no dashboard here) as RegistryFaultFixture does.
         "Registry:OTEL_EXPORTER_OTLP_TIMEOUT=1000",

@@ -101,6 +101,48 @@ public sealed class GuardAndAlertTests(FeedbackFixture platform)
     }
 
     [Fact]
+    public async Task AModelLoadFailureAlertFiresWhileAVersionCannotLoadAndResolvesWhenProductionMovesBack()
+    {
+        using var client = platform.CreateGatewayClient();
+        using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+        var name = UniqueName("loadfail");
+        var (v1, _) = await RegisterAsync(client, name, "linear-v1.onnx");
+        // An artifact no other feedback test uses (blobs are shared by content): its stored bytes are damaged below.
+        var (v2, sha2) = await RegisterAsync(client, name, "types.onnx");
+        await SetAliasAsync(client, name, "production", v1);
+        var blob = Path.Combine(platform.DataDir, "registry", "blobs", "sha256", sha2[..2], sha2);
+        var bytes = await File.ReadAllBytesAsync(blob);
+        bytes[^1] ^= 0xFF;
+        File.SetAttributes(blob, FileAttributes.Normal);
+        await File.WriteAllBytesAsync(blob, bytes);
+
+        await SetAliasAsync(client, name, "production", v2);
+
+        JsonElement firing = default;
+        await EventuallyAsync(async () =>
+        {
+            var (_, alerts) = await GetJsonAsync(reader, "/v1/alerts?status=firing");
+            var found = alerts.RootElement.EnumerateArray()
+                .Where(a => a.GetProperty("alert").GetString() == "load-failures" && a.GetProperty("model").GetString() == name).ToList();
+            firing = found.Count == 1 ? found[0].Clone() : default;
+            return found.Count == 1;
+        }, "the load-failure alert fires");
+        Assert.Equal("critical", firing.GetProperty("severity").GetString());
+        Assert.Equal(v2, firing.GetProperty("version").GetInt32());
+        Assert.True(firing.GetProperty("value").GetDouble() >= 1);
+
+        await SetAliasAsync(client, name, "production", v1);
+        await EventuallyAsync(async () =>
+        {
+            var (_, alerts) = await GetJsonAsync(reader, "/v1/alerts?status=resolved");
+            return alerts.RootElement.EnumerateArray()
+                .Any(a => a.GetProperty("alert").GetString() == "load-failures" && a.GetProperty("model").GetString() == name);
+        }, "the load-failure alert resolves once no load has failed for a window");
+        await EventuallyAsync(() => Task.FromResult(platform.Webhooks.Count(w => RolloutTests.IsAbout(w, name, "load-failures")) >= 2),
+            "the webhook receives firing and resolved");
+    }
+
+    [Fact]
     public async Task AlertsFilterByAnUnknownStatusIsRefused()
     {
         using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
