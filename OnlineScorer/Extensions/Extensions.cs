@@ -46,6 +46,8 @@ internal static class Extensions
         builder.Services.AddHostedService<RegistryReconciler>();
         builder.Services.AddHostedService<RegistryEventListener>();
         builder.Services.AddHostedService<ReadinessHeartbeat>();
+        // A singleton, because it remembers since when no model could be served (checks are otherwise created per run).
+        builder.Services.AddSingleton<ServingCapabilityHealthCheck>();
         builder.Services.AddHealthChecks()
             .AddCheck<ServerReadinessHealthCheck>("registry-reconciled")
             .AddCheck<ServingCapabilityHealthCheck>("serves-a-model", HealthStatus.Unhealthy, [ServiceDefaultsExtensions.LiveTag]);
