@@ -84,8 +84,17 @@ public static class AliasesApi
         var result = await store.SetAliasAsync(name, alias, body.Version.Value, body.Weight, body.Reason!.Trim(), caller, cancellationToken);
         if (alias == RollbackPlanner.ProductionAlias && result.Value?.Event is { } promoted)
         {
-            // A plain promotion is watched by the guard, which rolls it back if it breaks its clients.
-            await rollouts.StartGuardAsync(name, body.Version.Value, promoted.PreviousVersion, caller, cancellationToken);
+            // A plain promotion is watched by the guard, which rolls it back if it breaks its clients. The promotion is committed:
+            // a guard that cannot be recorded is logged, never turned into a failed request.
+            try
+            {
+                await rollouts.StartGuardAsync(name, body.Version.Value, promoted.PreviousVersion, caller, cancellationToken);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                request.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AliasesApi))
+                    .LogError(ex, "The guard of {Model} version {Version} could not be recorded; the promotion is not watched", name, body.Version.Value);
+            }
         }
         return await Publish(result, events) switch
         {
