@@ -1,0 +1,6 @@
+using MlPlatform.Cli;
+using Spectre.Console.Cli;
+
+var app = new CommandApp();
+app.Configure(CliApp.Configure);
+return await app.RunAsync(args);
