@@ -8,6 +8,12 @@ namespace MlPlatform.Cli;
 /// <summary>The command tree of <c>mlp</c>; every command and its examples are listed here, the behaviour lives in <c>Commands/</c>.</summary>
 public static class CliApp
 {
+    /// <summary>Stands for a bare <c>-</c> (stdin), which Spectre.Console.Cli would otherwise read as an option without a name.</summary>
+    public const string StdinArgument = "\u0001stdin";
+
+    public static string[] NormaliseArguments(string[] args) =>
+        args.Select(a => a == "-" ? StdinArgument : a).ToArray();
+
     public static void Configure(IConfigurator config)
     {
         config.SetApplicationName("mlp");

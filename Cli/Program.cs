@@ -3,4 +3,4 @@ using Spectre.Console.Cli;
 
 var app = new CommandApp();
 app.Configure(CliApp.Configure);
-return await app.RunAsync(args);
+return await app.RunAsync(CliApp.NormaliseArguments(args));

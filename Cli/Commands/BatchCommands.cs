@@ -209,7 +209,7 @@ public sealed class BatchStatusCommand : GatewayCommand<BatchJobSettings>
         foreach (var field in new[] { "id", "status", "model", "version", "alias", "format", "rowsTotal", "rowsDone", "rowsFailed",
                      "chunksTotal", "chunksDone", "rowsPerSecond", "etaSeconds", "error", "createdAt", "startedAt", "finishedAt" })
         {
-            table.AddRow(field, job?[field]);
+            table.AddCells(field, job?[field]);
         }
         Printer.Write(table);
     }
@@ -311,7 +311,7 @@ public sealed class BatchListCommand : GatewayCommand<BatchListSettings>
         var table = Printer.NewTable("id", "status", "model", "version", "rows", "failed", "created");
         foreach (var job in page?["items"]?.AsArray().OfType<JsonObject>() ?? [])
         {
-            table.AddRow(job["id"], job["status"], job["model"], job["version"], $"{job["rowsDone"]}/{job["rowsTotal"]}", job["rowsFailed"], job["createdAt"]);
+            table.AddCells(job["id"], job["status"], job["model"], job["version"], $"{job["rowsDone"]}/{job["rowsTotal"]}", job["rowsFailed"], job["createdAt"]);
         }
         Printer.Write(table);
         return ExitCodes.Ok;

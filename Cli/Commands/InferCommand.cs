@@ -27,7 +27,7 @@ public sealed class InferSettings : GlobalSettings
     public override ValidationResult Validate() => Input switch
     {
         null => ValidationResult.Error("--input is required: a V2 request JSON file, or '-' for stdin."),
-        "-" => ValidationResult.Success(),
+        CliApp.StdinArgument => ValidationResult.Success(),
         _ when !File.Exists(Input) => ValidationResult.Error($"File '{Input}' does not exist."),
         _ => ValidationResult.Success(),
     };
@@ -39,7 +39,7 @@ public sealed class InferCommand : GatewayCommand<InferSettings>
 
     protected override async Task<int> RunAsync(InferSettings settings, GatewayClient client, CancellationToken ct)
     {
-        var text = settings.Input == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(settings.Input!, ct);
+        var text = settings.Input == CliApp.StdinArgument ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(settings.Input!, ct);
         try
         {
             JsonNode.Parse(text);
@@ -68,7 +68,7 @@ public sealed class InferCommand : GatewayCommand<InferSettings>
             {
                 shown += $", … ({data.Count} values)";
             }
-            table.AddRow(output["name"], output["datatype"], output["shape"], shown);
+            table.AddCells(output["name"], output["datatype"], output["shape"], shown);
         }
         Printer.Write(table);
         return ExitCodes.Ok;

@@ -36,7 +36,7 @@ public sealed class ModelsListCommand : GatewayCommand<ModelsListSettings>
         var table = Printer.NewTable("model", "latest", "aliases", "created");
         foreach (var model in page?["items"]?.AsArray().OfType<JsonObject>() ?? [])
         {
-            table.AddRow(model["name"], model["latestVersion"], Aliases(model["aliases"]), model["createdAt"]);
+            table.AddCells(model["name"], model["latestVersion"], Aliases(model["aliases"]), model["createdAt"]);
         }
         Printer.Write(table);
         return ExitCodes.Ok;
@@ -68,7 +68,7 @@ public sealed class ModelsShowCommand : GatewayCommand<ModelShowSettings>
         var table = Printer.NewTable("version", "sha256", "size", "inputs", "outputs", "created", "description", "tags", "archived");
         foreach (var version in model?["versions"]?.AsArray().OfType<JsonObject>() ?? [])
         {
-            table.AddRow(version["version"], version["sha256"]?.ToString()[..12], version["sizeBytes"],
+            table.AddCells(version["version"], version["sha256"]?.ToString()[..12], version["sizeBytes"],
                 Tensors(version["signature"]?["inputs"]), Tensors(version["signature"]?["outputs"]),
                 version["createdAt"], version["description"], version["tags"], version["archived"]);
         }

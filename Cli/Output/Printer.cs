@@ -39,7 +39,7 @@ public static class Printer
         return table;
     }
 
-    public static void AddRow(this Table table, params object?[] cells) =>
+    public static void AddCells(this Table table, params object?[] cells) =>
         table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(Format(c))).ToArray());
 
     public static void Write(Table table) => AnsiConsole.Write(table);
@@ -61,7 +61,7 @@ public static class Printer
             }
             else
             {
-                table.AddRow(key, value);
+                table.AddCells(key, value);
             }
         }
         Write(table);
@@ -82,7 +82,7 @@ public static class Printer
         }
         foreach (var item in array.OfType<JsonObject>())
         {
-            table.AddRow(columns.Select(c => (object?)item[c]).ToArray());
+            table.AddCells(columns.Select(c => (object?)item[c]).ToArray());
         }
         Write(table);
     }
