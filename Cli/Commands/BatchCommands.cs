@@ -48,6 +48,10 @@ public sealed class BatchSubmitSettings : GlobalSettings
     [Description("Wait until the job finishes, with a live progress bar (exit 2 if it fails or is cancelled)")]
     public bool Wait { get; init; }
 
+    [CommandOption("-q|--quiet")]
+    [Description("Print only the job id (for scripts: JOB=$(mlp batch submit … -q))")]
+    public bool Quiet { get; init; }
+
     public string ResolvedFormat => Format ?? Path.GetExtension(Input).ToLowerInvariant() switch
     {
         ".csv" => "csv",
@@ -109,7 +113,11 @@ public sealed class BatchSubmitCommand : GatewayCommand<BatchSubmitSettings>
 
         if (!settings.Wait)
         {
-            if (settings.Json)
+            if (settings.Quiet)
+            {
+                Console.Out.WriteLine(id);
+            }
+            else if (settings.Json)
             {
                 Printer.Json(job);
             }
@@ -120,8 +128,12 @@ public sealed class BatchSubmitCommand : GatewayCommand<BatchSubmitSettings>
             return ExitCodes.Ok;
         }
 
-        var final = await BatchWaiter.WaitAsync(client, id, ShowProgress(settings), ct);
-        return BatchStatusCommand.Report(final, settings.Json);
+        var final = await BatchWaiter.WaitAsync(client, id, ShowProgress(settings) && !settings.Quiet, ct);
+        if (settings.Quiet)
+        {
+            Console.Out.WriteLine(id);
+        }
+        return BatchStatusCommand.Report(final, settings.Json, print: !settings.Quiet);
     }
 }
 
@@ -215,13 +227,13 @@ public sealed class BatchStatusCommand : GatewayCommand<BatchJobSettings>
     }
 
     /// <summary>The end of <c>submit --wait</c>: a finished job that did not succeed is a refusal (exit 2) with its error.</summary>
-    internal static int Report(JsonNode? job, bool json)
+    internal static int Report(JsonNode? job, bool json, bool print = true)
     {
-        if (json)
+        if (print && json)
         {
             Printer.Json(job);
         }
-        else
+        else if (print)
         {
             Print(job);
         }
