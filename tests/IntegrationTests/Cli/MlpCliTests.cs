@@ -195,6 +195,42 @@ public sealed class MlpCliTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task OnATerminalUploadsAndBatchJobsShowProgressBars()
+    {
+        using var mlp = MlpTool.For(platform);
+        var name = RegistryTestSupport.UniqueName("cli-tty");
+        var registered = await mlp.RunAsync("models", "register", name, RegistryTestSupport.IrisModel, "--alias", "production");
+        Assert.True(registered.ExitCode == 0, registered.ToString());
+        var rows = Path.Combine(mlp.WorkDir, "rows.jsonl");
+        await File.WriteAllLinesAsync(rows, Enumerable.Range(0, 500).Select(i => $$"""{"input": [5.1, 3.5, 1.4, {{i % 3}}]}"""));
+
+        // util-linux `script` gives the tool a pseudo-terminal, as a person's shell would.
+        var command = string.Join(' ', new[] { "dotnet", MlpTool.CliDll, "batch", "submit", name, rows, "--output", "PredictedLabel.output", "--wait" }
+            .Select(a => "'" + a.Replace("'", "'\\''") + "'"));
+        var start = new System.Diagnostics.ProcessStartInfo("script")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = mlp.WorkDir,
+        };
+        foreach (var arg in new[] { "-qec", command, "/dev/null" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        mlp.ApplyEnvironment(start.Environment);
+        start.Environment["TERM"] = "xterm";
+        var result = await MlpTool.RunProcessAsync(start, stdin: null);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Uploading rows.jsonl", result.Stdout);
+        Assert.Contains("100%", result.Stdout);
+        Assert.Contains("succeeded: 500/500 rows", result.Stdout);
+        Assert.Contains("rows/s", result.Stdout);
+    }
+
+    [Fact]
     public async Task HelpShowsExamples()
     {
         using var mlp = new MlpTool("http://127.0.0.1:9", null);
