@@ -99,6 +99,9 @@ public static class CliApp
             rollout.AddCommand<RolloutStatusCommand>("status")
                 .WithDescription("Show a rollout's steps, analyses and outcome")
                 .WithExample("rollout", "status", "iris", "ID");
+            rollout.AddCommand<RolloutListCommand>("list")
+                .WithDescription("List a model's rollouts and promotion guards, newest first")
+                .WithExample("rollout", "list", "iris");
             rollout.AddCommand<RolloutAbortCommand>("abort")
                 .WithDescription("Abort a rollout (the canary is removed, production untouched)")
                 .WithExample("rollout", "abort", "iris", "ID");

@@ -43,8 +43,8 @@ public sealed class RolloutStartSettings : GlobalSettings
     public string? Deadline { get; init; }
 
     public override ValidationResult Validate() =>
-        Steps is not null && Steps.Split(',').Any(s => !int.TryParse(s, out var p) || p is < 0 or > 100)
-            ? ValidationResult.Error("--steps must be comma-separated percentages 0-100, e.g. 10,25,50,100.")
+        Steps is not null && Steps.Split(',').Any(s => !int.TryParse(s, out var p) || p is < 1 or > 100)
+            ? ValidationResult.Error("--steps must be comma-separated percentages 1-100, e.g. 10,25,50,100.")
             : ValidationResult.Success();
 }
 
@@ -121,18 +121,58 @@ public sealed class RolloutAbortCommand : GatewayCommand<RolloutSettings>
     }
 }
 
+public sealed class RolloutListSettings : GlobalSettings
+{
+    [CommandArgument(0, "<NAME>")]
+    [Description("Model name")]
+    public string Name { get; init; } = "";
+}
+
+public sealed class RolloutListCommand : GatewayCommand<RolloutListSettings>
+{
+    protected override async Task<int> RunAsync(RolloutListSettings settings, GatewayClient client, CancellationToken ct)
+    {
+        var rollouts = await client.GetJsonAsync($"v1/models/{Escape(settings.Name)}/rollouts", ct);
+        if (settings.Json)
+        {
+            Printer.Json(rollouts);
+            return ExitCodes.Ok;
+        }
+        var table = Printer.NewTable("id", "kind", "version", "status", "step", "weight", "created", "reason");
+        foreach (var r in (rollouts as JsonArray ?? rollouts?["items"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            table.AddCells(r["id"], r["kind"], r["version"], r["status"], r["currentStep"], r["currentWeight"], r["createdAt"], r["reason"]);
+        }
+        Printer.Write(table);
+        return ExitCodes.Ok;
+    }
+}
+
 public sealed class AlertsSettings : GlobalSettings
 {
     [CommandOption("--status <STATUS>")]
     [Description("firing or resolved (default: all)")]
     public string? Status { get; init; }
+
+    [CommandOption("--limit <N>")]
+    [Description("At most N alerts (server default 100, 1-1000)")]
+    public int? Limit { get; init; }
 }
 
 public sealed class AlertsCommand : GatewayCommand<AlertsSettings>
 {
     protected override async Task<int> RunAsync(AlertsSettings settings, GatewayClient client, CancellationToken ct)
     {
-        var alerts = await client.GetJsonAsync("v1/alerts" + (settings.Status is null ? "" : "?status=" + Escape(settings.Status)), ct);
+        var query = new List<string>();
+        if (settings.Status is not null)
+        {
+            query.Add("status=" + Escape(settings.Status));
+        }
+        if (settings.Limit is { } limit)
+        {
+            query.Add($"limit={limit}");
+        }
+        var alerts = await client.GetJsonAsync("v1/alerts" + (query.Count > 0 ? "?" + string.Join('&', query) : ""), ct);
         if (settings.Json)
         {
             Printer.Json(alerts);
