@@ -29,6 +29,9 @@ app.MapModelsApi();
 app.MapAliasesApi();
 app.MapArtifactsApi();
 app.MapServingApi();
+app.MapStatsApi();
+app.MapRolloutsApi();
+app.MapAlertsApi();
 
 app.Run();
 return 0;

@@ -67,14 +67,18 @@ public static class ServiceDefaultsExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(PlatformTelemetry.MeterNamePattern))
+                .AddProcessInstrumentation()
+                .AddMeter(PlatformTelemetry.MeterNamePattern)
+                // Served at /metrics for scrapers (Prometheus, the alerting of the orchestrator) beside the OTLP push to the dashboard.
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(PlatformTelemetry.ActivitySourceNamePattern)
                 // Probes hit these every few seconds; tracing them drowns the dashboard.
                 .AddAspNetCoreInstrumentation(o => o.Filter = ctx =>
                     !ctx.Request.Path.StartsWithSegments(HealthEndpointPath) &&
-                    !ctx.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                    !ctx.Request.Path.StartsWithSegments(AlivenessEndpointPath) &&
+                    !ctx.Request.Path.StartsWithSegments(MetricsEndpointPath))
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -94,8 +98,12 @@ public static class ServiceDefaultsExtensions
 
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
+    public const string MetricsEndpointPath = "/metrics";
 
-    /// <summary>Maps <c>/health</c> (ready: every check) and <c>/alive</c> (live checks only) in every environment, because orchestrators probe them in production.</summary>
+    /// <summary>
+    /// Maps <c>/health</c> (ready: every check), <c>/alive</c> (live checks only) and the Prometheus scrape endpoint <c>/metrics</c>
+    /// in every environment, because orchestrators probe and scrape them in production.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         // Anonymous: probes carry no credentials, and the gateway's fallback policy would otherwise demand a key.
@@ -104,6 +112,7 @@ public static class ServiceDefaultsExtensions
         {
             Predicate = r => r.Tags.Contains(LiveTag)
         }).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath).AllowAnonymous();
         return app;
     }
 }

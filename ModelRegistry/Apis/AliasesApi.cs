@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using MlPlatform.ModelRegistry.Aliases;
 using MlPlatform.ModelRegistry.Events;
 using MlPlatform.ModelRegistry.Model;
+using MlPlatform.ModelRegistry.Rollouts;
 using MlPlatform.ModelRegistry.Storage;
 
 namespace MlPlatform.ModelRegistry.Apis;
@@ -59,7 +60,7 @@ public static class AliasesApi
 
     public static async Task<Results<Ok<AliasInfo>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> SetAlias(
         string name, string alias, SetAliasRequest body, HttpRequest request, ModelStore store, EventPublisher events,
-        CancellationToken cancellationToken)
+        RolloutService rollouts, CancellationToken cancellationToken)
     {
         if ((Problems.CheckName(name) ?? Problems.CheckName(alias, "alias")) is { } invalid)
         {
@@ -79,7 +80,13 @@ public static class AliasesApi
                 "'weight' is a share of unversioned traffic between 0 and 100, and only aliases other than 'production' take one (production serves the rest).");
         }
 
-        var result = await store.SetAliasAsync(name, alias, body.Version.Value, body.Weight, body.Reason!.Trim(), Problems.CallerOf(request), cancellationToken);
+        var caller = Problems.CallerOf(request);
+        var result = await store.SetAliasAsync(name, alias, body.Version.Value, body.Weight, body.Reason!.Trim(), caller, cancellationToken);
+        if (alias == RollbackPlanner.ProductionAlias && result.Value?.Event is { } promoted)
+        {
+            // A plain promotion is watched by the guard, which rolls it back if it breaks its clients.
+            await rollouts.StartGuardAsync(name, body.Version.Value, promoted.PreviousVersion, caller, cancellationToken);
+        }
         return await Publish(result, events) switch
         {
             { Status: StoreStatus.Ok } ok => TypedResults.Ok(ok.Value!.Alias!),

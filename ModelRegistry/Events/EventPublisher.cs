@@ -30,9 +30,12 @@ public sealed class EventPublisher(IConnectionMultiplexer redis, IOptions<Events
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task PublishAsync(AliasChangedEvent change)
+    public Task PublishAsync(AliasChangedEvent change) =>
+        PublishJsonAsync($"{change.Type} of {change.Model}/{change.Alias}", JsonSerializer.Serialize(change, Json));
+
+    /// <summary>Logs and publishes an event already serialised (with its <c>type</c>); <paramref name="what"/> names it in the log on failure.</summary>
+    public async Task PublishJsonAsync(string what, string json)
     {
-        var json = JsonSerializer.Serialize(change, Json);
         var settings = options.Value;
         try
         {
@@ -43,8 +46,7 @@ public sealed class EventPublisher(IConnectionMultiplexer redis, IOptions<Events
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            logger.LogWarning(ex, "Could not publish {Type} for {Model}/{Alias}; consumers will catch up on their next reconciliation",
-                change.Type, change.Model, change.Alias);
+            logger.LogWarning(ex, "Could not publish {Event}; consumers will catch up on their next reconciliation", what);
         }
     }
 }

@@ -1,6 +1,10 @@
+using MlPlatform.Inference.Fleet;
+using MlPlatform.ModelRegistry.Alerts;
 using MlPlatform.ModelRegistry.Events;
+using MlPlatform.ModelRegistry.Fleet;
 using MlPlatform.ModelRegistry.Inspection;
 using MlPlatform.ModelRegistry.Registration;
+using MlPlatform.ModelRegistry.Rollouts;
 using MlPlatform.ModelRegistry.Storage;
 
 namespace MlPlatform.ModelRegistry.Extensions;
@@ -16,6 +20,7 @@ internal static class Extensions
         builder.Services.AddOptions<InspectionOptions>().BindConfiguration(InspectionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<SeedOptions>().BindConfiguration(SeedOptions.SectionName);
+        builder.Services.AddOptions<FleetStatsOptions>().BindConfiguration(FleetStatsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
 
@@ -28,6 +33,21 @@ internal static class Extensions
         builder.Services.AddSingleton<ModelInspector>();
         builder.Services.AddSingleton<ModelRegistration>();
         builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddSingleton<FleetStatsReader>();
+
+        // Feedback loops: rollouts and the guard, alerts and their webhooks, run by the replica holding the leader lock.
+        builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<GuardOptions>().BindConfiguration(GuardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHttpClient(AlertCenter.WebhookClient);
+        builder.Services.AddSingleton<LeaderLock>();
+        builder.Services.AddSingleton<AlertStore>();
+        builder.Services.AddSingleton<AlertCenter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertCenter>());
+        builder.Services.AddHostedService<AlertEvaluator>();
+        builder.Services.AddSingleton<RolloutStore>();
+        builder.Services.AddSingleton<RolloutService>();
+        builder.Services.AddHostedService<RolloutController>();
         builder.Services.AddHostedService<DemoModelSeeder>();
     }
 }

@@ -73,6 +73,31 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
             PRIMARY KEY (model, key)
         );
         """,
+        """
+        CREATE TABLE rollouts (
+            id          TEXT PRIMARY KEY,
+            model       TEXT NOT NULL REFERENCES models(name),
+            kind        TEXT NOT NULL,
+            status      TEXT NOT NULL,
+            revision    INTEGER NOT NULL,
+            created_at  TEXT NOT NULL,
+            state_json  TEXT NOT NULL
+        );
+        CREATE INDEX rollouts_by_model ON rollouts (model, created_at);
+        CREATE INDEX rollouts_by_status ON rollouts (status);
+        CREATE UNIQUE INDEX one_running_rollout_per_model ON rollouts (model) WHERE status = 'running' AND kind = 'rollout';
+        CREATE TABLE alerts (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            rule        TEXT NOT NULL,
+            subject     TEXT NOT NULL,
+            status      TEXT NOT NULL,
+            fired_at    TEXT NOT NULL,
+            updated_at  TEXT NOT NULL,
+            state_json  TEXT NOT NULL
+        );
+        CREATE INDEX alerts_by_status ON alerts (status, id);
+        CREATE INDEX alerts_by_rule ON alerts (rule, subject, status);
+        """,
     ];
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)

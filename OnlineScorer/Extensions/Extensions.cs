@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using MlPlatform.Inference;
+using MlPlatform.Inference.Fleet;
 using MlPlatform.OnlineScorer.Caching;
 using MlPlatform.OnlineScorer.Model;
 using MlPlatform.OnlineScorer.Serving;
@@ -20,6 +23,8 @@ internal static class Extensions
         builder.AddValidatedOptions<ResponseCacheOptions>("ResponseCache");
         builder.AddValidatedOptions<ReconciliationOptions>("Reconciliation");
         builder.AddValidatedOptions<ShutdownOptions>("Shutdown");
+        builder.AddValidatedOptions<FleetStatsOptions>(FleetStatsOptions.SectionName);
+        builder.AddValidatedOptions<LivenessOptions>("Liveness");
 
         // The infer handler enforces the body limit (413 with a V2 error). Kestrel's own limit is twice as high so that it can still
         // drain a rejected body: a proxy in front (the gateway) that is still sending would otherwise turn the 413 into a 502.
@@ -31,13 +36,19 @@ internal static class Extensions
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, V2JsonContext.Default));
 
         builder.Services.AddSingleton<InferenceMetrics>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<FleetStatsRecorder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetStatsRecorder>());
         builder.Services.AddSingleton<ModelRepository>();
         builder.Services.AddSingleton<ResponseCache>();
         builder.Services.AddSingleton<InferenceService>();
         builder.Services.AddSingleton<ServerReadiness>();
         builder.Services.AddHostedService<RegistryReconciler>();
         builder.Services.AddHostedService<RegistryEventListener>();
-        builder.Services.AddHealthChecks().AddCheck<ServerReadinessHealthCheck>("registry-reconciled");
+        builder.Services.AddHostedService<ReadinessHeartbeat>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<ServerReadinessHealthCheck>("registry-reconciled")
+            .AddCheck<ServingCapabilityHealthCheck>("serves-a-model", HealthStatus.Unhealthy, [ServiceDefaultsExtensions.LiveTag]);
     }
 
     private static void AddValidatedOptions<T>(this IHostApplicationBuilder builder, string section) where T : class =>

@@ -16,7 +16,7 @@ namespace MlPlatform.OnlineScorer.Serving;
 /// The infer pipeline: read the body into a pooled buffer, lease the serving version, decode and check against its signature,
 /// answer from the response cache or run (batched or not), encode the response. Every failure becomes a V2 error.
 /// </summary>
-public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics,
+public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics, FleetStatsRecorder fleet,
     IOptions<InferenceLimitsOptions> limits, IOptions<BatchingOptions> batching, ILogger<InferenceService> logger)
 {
     private const string HeaderLengthHeader = "Inference-Header-Content-Length";
@@ -25,6 +25,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
     {
         var started = Stopwatch.GetTimestamp();
         var versionTag = versionText ?? "";
+        // Set once a version answers, so fleet statistics are kept only for real versions (bounded keys), never for names a client made up.
+        string? servedVersion = null;
         byte[]? body = null;
         try
         {
@@ -44,6 +46,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             using var lease = await repository.AcquireAsync(name, version, context.RequestAborted);
             var loaded = lease.Version;
             versionTag = loaded.VersionText;
+            servedVersion = loaded.VersionText;
             Activity.Current?.SetTag("mlplatform.model", name);
             Activity.Current?.SetTag("mlplatform.model.version", loaded.VersionText);
             using var activity = InferenceMetrics.ActivitySource.StartActivity("infer " + name);
@@ -91,7 +94,9 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 try
                 {
                     var headerLength = InferResponseWriter.Write(response, name, loaded.VersionText, request.Id, outputs, binary);
-                    metrics.Request(name, versionTag, "success", Stopwatch.GetElapsedTime(started));
+                    var elapsed = Stopwatch.GetElapsedTime(started);
+                    metrics.Request(name, versionTag, "success", elapsed);
+                    fleet.Record(name, loaded.VersionText, StatusCodes.Status200OK, elapsed);
                     return new InferResult(response, headerLength, cacheStatus);
                 }
                 catch
@@ -110,19 +115,19 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         }
         catch (InferenceProtocolException ex)
         {
-            return Fail(name, versionTag, started, ex.StatusCode, ex.Message);
+            return Fail(name, versionTag, servedVersion, started, ex.StatusCode, ex.Message);
         }
         catch (BatchQueueFullException ex)
         {
-            return Fail(name, versionTag, started, StatusCodes.Status503ServiceUnavailable, ex.Message);
+            return Fail(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message);
         }
         catch (OnnxRuntimeException ex)
         {
-            return Fail(name, versionTag, started, StatusCodes.Status400BadRequest, $"The model rejected the request: {ex.Message}");
+            return Fail(name, versionTag, servedVersion, started, StatusCodes.Status400BadRequest, $"The model rejected the request: {ex.Message}");
         }
         catch (BadHttpRequestException ex)
         {
-            return Fail(name, versionTag, started, ex.StatusCode, ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+            return Fail(name, versionTag, servedVersion, started, ex.StatusCode, ex.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? $"The request body exceeds {limits.Value.MaxRequestBodyBytes} bytes."
                 : $"Bad request: {ex.Message}");
         }
@@ -134,7 +139,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         catch (Exception ex)
         {
             logger.LogError(ex, "Inference on {Model} version {Version} failed", name, versionTag);
-            return Fail(name, versionTag, started, StatusCodes.Status500InternalServerError, $"Inference failed: {ex.Message}");
+            return Fail(name, versionTag, servedVersion, started, StatusCodes.Status500InternalServerError, $"Inference failed: {ex.Message}");
         }
         finally
         {
@@ -145,8 +150,13 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         }
     }
 
-    private V2ErrorResult Fail(string name, string version, long started, int status, string message)
+    private V2ErrorResult Fail(string name, string version, string? servedVersion, long started, int status, string message)
     {
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (servedVersion is not null)
+        {
+            fleet.Record(name, servedVersion, status, elapsed);
+        }
         var outcome = status switch
         {
             StatusCodes.Status503ServiceUnavailable => "unavailable",
@@ -155,7 +165,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             StatusCodes.Status413PayloadTooLarge => "too_large",
             _ => "bad_request",
         };
-        metrics.Request(name, version, outcome, Stopwatch.GetElapsedTime(started));
+        metrics.Request(name, version, outcome, elapsed);
         return new V2ErrorResult(status, message,
             status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null);
     }

@@ -70,6 +70,24 @@ public sealed class ModelRepository : IAsyncDisposable
     /// <summary>Versions currently loaded.</summary>
     public int LoadedCount => _loaded.Count;
 
+    /// <summary>Models whose registry entry has a <c>production</c> alias, and how many of them this scorer can serve.</summary>
+    public (int Wanted, int Serving) ProductionCoverage()
+    {
+        int wanted = 0, serving = 0;
+        foreach (var state in _models.Values)
+        {
+            if (state.Info?.FindAlias(RegistryEvents.ProductionAlias) is not null)
+            {
+                wanted++;
+                if (state.Routes.Production is not null)
+                {
+                    serving++;
+                }
+            }
+        }
+        return (wanted, serving);
+    }
+
     /// <summary>Reconciles every model the registry lists, and forgets those it no longer lists.</summary>
     /// <exception cref="HttpRequestException">The registry could not be listed.</exception>
     public async Task ReconcileAllAsync(CancellationToken cancellationToken)

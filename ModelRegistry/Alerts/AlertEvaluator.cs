@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using MlPlatform.Inference.Fleet;
+using MlPlatform.ModelRegistry.Aliases;
+using MlPlatform.ModelRegistry.Events;
+using MlPlatform.ModelRegistry.Fleet;
+using MlPlatform.ModelRegistry.Rollouts;
+using MlPlatform.ModelRegistry.Storage;
+using StackExchange.Redis;
+
+namespace MlPlatform.ModelRegistry.Alerts;
+
+/// <summary>Evaluates the configured alert rules periodically on the leader replica; fires, keeps and resolves alerts with hysteresis.</summary>
+public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center, ModelStore models, FleetStatsReader stats, LeaderLock leader,
+    IConnectionMultiplexer redis, IOptions<AlertOptions> options, IOptions<EventsOptions> eventsOptions, TimeProvider time,
+    ILogger<AlertEvaluator> logger) : BackgroundService
+{
+    public const string BatchStream = "mlplatform:batch:chunks";
+    public const string BatchDeadLetterStream = "mlplatform:batch:chunks:dead";
+
+    /// <summary>One measured subject of a rule; a null value says too little data to judge.</summary>
+    private sealed record Observation(string Subject, string? Model, int? Version, double? Value, Dictionary<string, string> Links);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.Value.Rules.Count == 0)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.EvaluationIntervalMilliseconds), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                if (!await leader.HoldAsync())
+                {
+                    continue;
+                }
+                foreach (var rule in options.Value.Rules)
+                {
+                    try
+                    {
+                        await EvaluateAsync(rule, stoppingToken);
+                    }
+                    catch (Exception ex) when (ex is RedisException or TimeoutException or SqliteException or JsonException)
+                    {
+                        LogEvaluationFailed(logger, rule.Name, ex);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task EvaluateAsync(AlertRule rule, CancellationToken cancellationToken)
+    {
+        var firing = await store.FiringAsync(rule.Name, cancellationToken);
+        var observations = await ObserveAsync(rule, cancellationToken);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var observation in observations)
+        {
+            seen.Add(observation.Subject);
+            firing.TryGetValue(observation.Subject, out var current);
+            await ApplyAsync(rule, observation, current, cancellationToken);
+        }
+        // Counting rules: a subject that no longer shows up counts zero, so its alert can resolve.
+        if (rule.Kind is AlertRule.ModelLoadFailures or AlertRule.ScorerNotReady)
+        {
+            foreach (var (subject, alert) in firing)
+            {
+                if (!seen.Contains(subject))
+                {
+                    await ApplyAsync(rule, new Observation(subject, alert.Model, alert.Version, 0, []), alert, cancellationToken);
+                }
+            }
+        }
+    }
+
+    private async Task ApplyAsync(AlertRule rule, Observation observation, Alert? current, CancellationToken cancellationToken)
+    {
+        switch (AlertHysteresis.Next(current is not null, observation.Value, rule.Threshold, rule.EffectiveResolveThreshold))
+        {
+            case AlertTransition.Fire:
+                await center.FireAsync(rule.Name, observation.Subject, rule.Severity, observation.Model, observation.Version, observation.Value!.Value,
+                    rule.Threshold, Describe(rule, observation), observation.Links, cancellationToken);
+                break;
+            case AlertTransition.Resolve:
+                await center.ResolveAsync(current!, observation.Value!.Value, cancellationToken);
+                break;
+        }
+    }
+
+    private static string Describe(AlertRule rule, Observation o) => rule.Kind switch
+    {
+        AlertRule.ErrorRate => FormattableString.Invariant($"Error rate of {o.Model} version {o.Version} is {o.Value:0.####} over {rule.WindowSeconds}s (threshold {rule.Threshold})."),
+        AlertRule.P99 => FormattableString.Invariant($"p99 latency of {o.Model} version {o.Version} is {o.Value:0.###} ms over {rule.WindowSeconds}s (threshold {rule.Threshold} ms)."),
+        AlertRule.BatchQueueDepth => FormattableString.Invariant($"{o.Value} batch chunks are queued (threshold {rule.Threshold})."),
+        AlertRule.BatchJobFailures => FormattableString.Invariant($"{o.Value} batch chunks were dead-lettered in {rule.WindowSeconds}s, failing their jobs (threshold {rule.Threshold})."),
+        AlertRule.ModelLoadFailures => FormattableString.Invariant($"{o.Value} loads of {o.Model} failed in {rule.WindowSeconds}s (threshold {rule.Threshold})."),
+        _ => FormattableString.Invariant($"{o.Value} online scorers report not ready (threshold {rule.Threshold})."),
+    };
+
+    private async Task<List<Observation>> ObserveAsync(AlertRule rule, CancellationToken cancellationToken)
+    {
+        var window = TimeSpan.FromSeconds(rule.WindowSeconds);
+        var db = redis.GetDatabase();
+        switch (rule.Kind)
+        {
+            case AlertRule.ErrorRate or AlertRule.P99:
+            {
+                var names = string.IsNullOrEmpty(rule.Model)
+                    ? (await models.ListModelsAsync(0, 500, null, null, cancellationToken)).Items.Select(m => m.Name).ToList()
+                    : [rule.Model];
+                var observations = new List<Observation>();
+                foreach (var name in names)
+                {
+                    var details = await models.GetModelAsync(name, cancellationToken);
+                    var versions = details?.Aliases.Where(a => a.Name is RollbackPlanner.ProductionAlias or RolloutService.CanaryAlias)
+                        .Select(a => a.Version).Distinct() ?? [];
+                    foreach (var version in versions)
+                    {
+                        var figures = await stats.ReadAsync(name, version, window, cancellationToken);
+                        double? value = figures.Requests < rule.MinRequests ? null
+                            : rule.Kind == AlertRule.ErrorRate ? Math.Round(figures.ErrorRate, 6) : figures.PercentileMs(0.99);
+                        observations.Add(new Observation($"{name}/{version}", name, version, value, new Dictionary<string, string>
+                        {
+                            ["stats"] = $"/v1/models/{name}/versions/{version.ToString(CultureInfo.InvariantCulture)}/stats?window={DurationText.Format(window)}",
+                        }));
+                    }
+                }
+                return observations;
+            }
+            case AlertRule.BatchQueueDepth:
+                return [new Observation(BatchStream, null, null, await db.StreamLengthAsync(BatchStream), new() { ["jobs"] = "/v1/batch/jobs" })];
+            case AlertRule.BatchJobFailures:
+            {
+                var recent = await db.StreamRangeAsync(BatchDeadLetterStream, MinId(window), "+");
+                return [new Observation(BatchDeadLetterStream, null, null, recent.Length, new() { ["jobs"] = "/v1/batch/jobs" })];
+            }
+            case AlertRule.ModelLoadFailures:
+            {
+                var counts = new Dictionary<(string Model, int? Version), int>();
+                foreach (var entry in await db.StreamRangeAsync(eventsOptions.Value.Stream, MinId(window), "+", count: 10_000))
+                {
+                    using var json = JsonDocument.Parse(entry["event"].ToString());
+                    var root = json.RootElement;
+                    if (root.TryGetProperty("type", out var type) && type.GetString() == "load-failed" && root.TryGetProperty("model", out var model))
+                    {
+                        var key = (model.GetString() ?? "", root.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : (int?)null);
+                        counts[key] = counts.GetValueOrDefault(key) + 1;
+                    }
+                }
+                return counts.GroupBy(c => c.Key.Model).Select(g => new Observation(g.Key, g.Key, g.Max(c => c.Key.Version), g.Sum(c => c.Value),
+                    new Dictionary<string, string> { ["model"] = $"/v1/models/{g.Key}" })).ToList();
+            }
+            default:
+            {
+                var notReady = 0;
+                var server = redis.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica);
+                if (server is null)
+                {
+                    return [];
+                }
+                await foreach (var key in server.KeysAsync(pattern: FleetStatsLayout.ScorerHeartbeatPrefix + "*", pageSize: 500))
+                {
+                    if (await db.StringGetAsync(key) == FleetStatsLayout.NotReady)
+                    {
+                        notReady++;
+                    }
+                }
+                return [new Observation("onlinescorer", null, null, notReady, [])];
+            }
+        }
+    }
+
+    private RedisValue MinId(TimeSpan window) =>
+        string.Create(CultureInfo.InvariantCulture, $"{(time.GetUtcNow() - window).ToUnixTimeMilliseconds()}-0");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert rule {Rule} could not be evaluated; retrying on the next evaluation")]
+    private static partial void LogEvaluationFailed(ILogger logger, string rule, Exception exception);
+}

@@ -1,0 +1,362 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using MlPlatform.Inference.Fleet;
+using MlPlatform.ModelRegistry.Aliases;
+using MlPlatform.ModelRegistry.Alerts;
+using MlPlatform.ModelRegistry.Events;
+using MlPlatform.ModelRegistry.Fleet;
+using MlPlatform.ModelRegistry.Model;
+using MlPlatform.ModelRegistry.Storage;
+
+namespace MlPlatform.ModelRegistry.Rollouts;
+
+/// <summary>Starts, advances, promotes, rolls back and aborts rollouts, and runs the guard after plain promotions.</summary>
+public sealed partial class RolloutService(RolloutStore rollouts, ModelStore models, EventPublisher events, FleetStatsReader stats,
+    AlertCenter alerts, IOptions<GuardOptions> guardOptions, TimeProvider time, ILogger<RolloutService> logger)
+{
+    public const string CanaryAlias = "canary";
+    public const string RolloutFailedAlert = "rollout-failed";
+    public const string GuardRollbackAlert = "guard-rollback";
+
+    /// <summary>Who the controller's alias changes are recorded as.</summary>
+    public static readonly Caller ControllerCaller = new("rollout-controller", "system");
+
+    // The API and the controller of one replica change a rollout and its aliases one at a time.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public async Task<StoreResult<Rollout>> StartAsync(string model, int version, int[] steps, TimeSpan stepInterval, double maxErrorRate,
+        double maxP99Ms, long minRequests, TimeSpan deadline, Caller caller, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var details = await models.GetModelAsync(model, cancellationToken);
+            if (details is null)
+            {
+                return StoreResult<Rollout>.NotFound($"Model '{model}' does not exist.");
+            }
+            var target = details.Versions.SingleOrDefault(v => v.Version == version);
+            if (target is null)
+            {
+                return StoreResult<Rollout>.NotFound($"Model '{model}' has no version {version}.");
+            }
+            if (target.Archived)
+            {
+                return StoreResult<Rollout>.Conflict($"Version {version} of '{model}' is archived.");
+            }
+            var production = details.Aliases.SingleOrDefault(a => a.Name == RollbackPlanner.ProductionAlias);
+            if (production is null)
+            {
+                return StoreResult<Rollout>.Conflict($"Model '{model}' has no production version for a canary to take traffic from; set 'production' first.");
+            }
+            if (production.Version == version)
+            {
+                return StoreResult<Rollout>.Conflict($"Version {version} of '{model}' is already production.");
+            }
+            var now = time.GetUtcNow();
+            var rollout = new Rollout
+            {
+                Id = Guid.NewGuid().ToString("N"), Model = model, Kind = Rollout.KindRollout, Version = version, BaselineVersion = production.Version,
+                Status = Rollout.StatusRunning, Steps = steps, StepInterval = DurationText.Format(stepInterval), MaxErrorRate = maxErrorRate,
+                MaxP99Ms = maxP99Ms, MinRequests = minRequests, Deadline = DurationText.Format(deadline), CurrentStep = 0, CurrentWeight = steps[0],
+                CreatedAt = now, StepStartedAt = now, NextAnalysisAt = now + stepInterval, Actor = caller.Actor,
+            };
+            if (!await rollouts.TryInsertAsync(rollout, cancellationToken))
+            {
+                return StoreResult<Rollout>.Conflict($"Another rollout of '{model}' is running; abort it (DELETE) or wait for it to finish.");
+            }
+            await SetAliasAsync(model, CanaryAlias, version, steps[0], $"rollout {rollout.Id} step 1: {steps[0]}%", cancellationToken);
+            LogStarted(logger, model, version, rollout.Id, string.Join(",", steps));
+            return StoreResult<Rollout>.Ok(rollout);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Aborts a running rollout the way a breach rolls it back: canary removed, production untouched.</summary>
+    public async Task<StoreResult<Rollout>> AbortAsync(string model, string id, Caller caller, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (await rollouts.GetAsync(model, id, cancellationToken) is not var (rollout, revision))
+            {
+                return StoreResult<Rollout>.NotFound($"Model '{model}' has no rollout '{id}'.");
+            }
+            if (rollout.Status != Rollout.StatusRunning)
+            {
+                return StoreResult<Rollout>.Conflict($"Rollout '{id}' is {rollout.Status}, not running.");
+            }
+            var aborted = rollout with
+            {
+                Status = Rollout.StatusAborted, CurrentWeight = null, FinishedAt = time.GetUtcNow(),
+                Reason = $"aborted by {caller.Actor}",
+            };
+            if (!await rollouts.TryUpdateAsync(aborted, revision, cancellationToken))
+            {
+                return StoreResult<Rollout>.Conflict($"Rollout '{id}' changed while it was being aborted; read it again.");
+            }
+            if (rollout.Kind == Rollout.KindRollout)
+            {
+                await RemoveCanaryAsync(rollout, $"rollout {id} aborted by {caller.Actor}", cancellationToken);
+            }
+            return StoreResult<Rollout>.Ok(aborted);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Starts watching <paramref name="version"/> after a plain promotion, replacing an earlier guard of the model.</summary>
+    public async Task StartGuardAsync(string model, int version, int? previous, Caller caller, CancellationToken cancellationToken)
+    {
+        var guard = guardOptions.Value;
+        if (!guard.Enabled)
+        {
+            return;
+        }
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            foreach (var (running, revision) in await rollouts.ListRunningAsync(cancellationToken))
+            {
+                if (running.Model == model && running.Kind == Rollout.KindGuard)
+                {
+                    await rollouts.TryUpdateAsync(running with
+                    {
+                        Status = Rollout.StatusAborted, FinishedAt = now, Reason = $"production moved to version {version}",
+                    }, revision, cancellationToken);
+                }
+            }
+            var window = TimeSpan.FromSeconds(guard.WindowSeconds);
+            await rollouts.TryInsertAsync(new Rollout
+            {
+                Id = Guid.NewGuid().ToString("N"), Model = model, Kind = Rollout.KindGuard, Version = version, BaselineVersion = previous,
+                Status = Rollout.StatusRunning, Steps = [], StepInterval = DurationText.Format(window), MaxErrorRate = guard.MaxErrorRate,
+                MaxP99Ms = guard.MaxP99Ms, MinRequests = guard.MinRequests, Deadline = DurationText.Format(TimeSpan.FromSeconds(guard.PeriodSeconds)),
+                CreatedAt = now, StepStartedAt = now, NextAnalysisAt = now + window, Actor = caller.Actor,
+            }, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>One controller pass over a running rollout or guard: analyse when its interval is due and act on the verdict.</summary>
+    public async Task AdvanceAsync(Rollout rollout, long revision, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now < rollout.NextAnalysisAt)
+        {
+            return;
+        }
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (rollout.Kind == Rollout.KindGuard)
+            {
+                await GuardStepAsync(rollout, revision, now, cancellationToken);
+            }
+            else
+            {
+                await RolloutStepAsync(rollout, revision, now, cancellationToken);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task RolloutStepAsync(Rollout rollout, long revision, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        DurationText.TryParse(rollout.StepInterval, out var interval);
+        DurationText.TryParse(rollout.Deadline, out var deadline);
+        var from = rollout.StepStartedAt.ToUnixTimeSeconds();
+        var to = now.ToUnixTimeSeconds();
+        var candidate = Figures(await stats.ReadRangeAsync(rollout.Model, rollout.Version, from, to, cancellationToken));
+        WindowFigures? baseline = rollout.BaselineVersion is { } b
+            ? Figures(await stats.ReadRangeAsync(rollout.Model, b, from, to, cancellationToken))
+            : null;
+        var (verdict, reason) = AnalysisRules.Judge(candidate, baseline, new AnalysisThresholds(rollout.MaxErrorRate, rollout.MaxP99Ms, rollout.MinRequests));
+        var weight = rollout.CurrentWeight;
+        var window = DurationText.Format(TimeSpan.FromSeconds(Math.Max(1, to - from + 1)));
+        RolloutAnalysis Analysis(string decision) => new(now, rollout.CurrentStep + 1, weight, window, candidate.Requests, candidate.Errors,
+            Math.Round(candidate.ErrorRate, 6), candidate.P99Ms is { } p ? Math.Round(p, 3) : null, baseline?.Requests ?? 0,
+            Math.Round(baseline?.ErrorRate ?? 0, 6), decision, reason);
+
+        if (verdict == Verdict.Inconclusive && now >= rollout.CreatedAt + deadline)
+        {
+            await FailAsync(rollout, revision, Analysis("fail"), now,
+                $"deadline {rollout.Deadline} passed at step {rollout.CurrentStep + 1} ({weight}%) without a verdict: {reason}", candidate, cancellationToken);
+            return;
+        }
+        switch (verdict)
+        {
+            case Verdict.Breach:
+                await FailAsync(rollout, revision, Analysis("rollback"), now,
+                    $"rolled back at step {rollout.CurrentStep + 1} ({weight}%): {reason}", candidate, cancellationToken);
+                return;
+            case Verdict.Inconclusive:
+                await rollouts.TryUpdateAsync(rollout with { NextAnalysisAt = now + interval, Analyses = [.. rollout.Analyses, Analysis("wait")] },
+                    revision, cancellationToken);
+                return;
+        }
+        if (rollout.CurrentStep + 1 >= rollout.Steps.Length)
+        {
+            var promoted = rollout with
+            {
+                Status = Rollout.StatusSucceeded, CurrentWeight = null, FinishedAt = now,
+                Reason = $"promoted to production after {rollout.Steps.Length} steps", Analyses = [.. rollout.Analyses, Analysis("promote")],
+            };
+            if (await rollouts.TryUpdateAsync(promoted, revision, cancellationToken))
+            {
+                await SetAliasAsync(rollout.Model, RollbackPlanner.ProductionAlias, rollout.Version, null,
+                    $"rollout {rollout.Id} succeeded", cancellationToken);
+                await RemoveCanaryAsync(rollout, $"rollout {rollout.Id} promoted version {rollout.Version}", cancellationToken);
+                LogFinished(logger, rollout.Model, rollout.Version, rollout.Id, promoted.Status, promoted.Reason!);
+            }
+            return;
+        }
+        var next = rollout.CurrentStep + 1;
+        var advanced = rollout with
+        {
+            CurrentStep = next, CurrentWeight = rollout.Steps[next], StepStartedAt = now, NextAnalysisAt = now + interval,
+            Analyses = [.. rollout.Analyses, Analysis("advance")],
+        };
+        if (await rollouts.TryUpdateAsync(advanced, revision, cancellationToken))
+        {
+            await SetAliasAsync(rollout.Model, CanaryAlias, rollout.Version, rollout.Steps[next],
+                $"rollout {rollout.Id} step {next + 1}: {rollout.Steps[next]}%", cancellationToken);
+        }
+    }
+
+    private async Task FailAsync(Rollout rollout, long revision, RolloutAnalysis analysis, DateTimeOffset now, string reason, WindowFigures figures,
+        CancellationToken cancellationToken)
+    {
+        var failed = rollout with
+        {
+            Status = Rollout.StatusFailed, CurrentWeight = null, FinishedAt = now, Reason = reason, Analyses = [.. rollout.Analyses, analysis],
+        };
+        if (!await rollouts.TryUpdateAsync(failed, revision, cancellationToken))
+        {
+            return;
+        }
+        await RemoveCanaryAsync(rollout, $"rollout {rollout.Id} failed: {reason}", cancellationToken);
+        LogFinished(logger, rollout.Model, rollout.Version, rollout.Id, failed.Status, reason);
+        var p99Breach = figures.ErrorRate <= rollout.MaxErrorRate && figures.P99Ms > rollout.MaxP99Ms;
+        await alerts.FireAsync(RolloutFailedAlert, rollout.Id, "critical", rollout.Model, rollout.Version,
+            p99Breach ? figures.P99Ms ?? 0 : Math.Round(figures.ErrorRate, 6), p99Breach ? rollout.MaxP99Ms : rollout.MaxErrorRate,
+            $"Rollout {rollout.Id} of {rollout.Model} version {rollout.Version} failed: {reason}. Production stays at version {rollout.BaselineVersion}.",
+            Links(rollout), cancellationToken);
+    }
+
+    private async Task GuardStepAsync(Rollout guard, long revision, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        DurationText.TryParse(guard.StepInterval, out var window);
+        DurationText.TryParse(guard.Deadline, out var period);
+        var production = (await models.GetModelAsync(guard.Model, cancellationToken))?.Aliases
+            .SingleOrDefault(a => a.Name == RollbackPlanner.ProductionAlias);
+        if (production?.Version != guard.Version)
+        {
+            await rollouts.TryUpdateAsync(guard with
+            {
+                Status = Rollout.StatusAborted, FinishedAt = now,
+                Reason = production is null ? "production was removed" : $"production moved to version {production.Version}",
+            }, revision, cancellationToken);
+            return;
+        }
+        var candidate = Figures(await stats.ReadAsync(guard.Model, guard.Version, window, cancellationToken));
+        var (verdict, reason) = AnalysisRules.Judge(candidate, null, new AnalysisThresholds(guard.MaxErrorRate, guard.MaxP99Ms, guard.MinRequests));
+        RolloutAnalysis Analysis(string decision) => new(now, 1, null, guard.StepInterval, candidate.Requests, candidate.Errors,
+            Math.Round(candidate.ErrorRate, 6), candidate.P99Ms is { } p ? Math.Round(p, 3) : null, 0, 0, decision, reason);
+
+        if (verdict == Verdict.Breach)
+        {
+            var rolledBack = await models.RollbackAsync(guard.Model, $"guard {guard.Id}: {reason}", ControllerCaller, cancellationToken);
+            if (rolledBack.Value?.Event is { } change)
+            {
+                await events.PublishAsync(change);
+            }
+            var outcome = rolledBack.Status == StoreStatus.Ok
+                ? $"rolled back to version {rolledBack.Value!.Alias!.Version}: {reason}"
+                : $"breach ({reason}) but no rollback was possible: {rolledBack.Error}";
+            var failed = guard with
+            {
+                Status = Rollout.StatusFailed, FinishedAt = now, Reason = outcome, Analyses = [.. guard.Analyses, Analysis("rollback")],
+            };
+            if (await rollouts.TryUpdateAsync(failed, revision, cancellationToken))
+            {
+                LogFinished(logger, guard.Model, guard.Version, guard.Id, failed.Status, outcome);
+                var p99Breach = candidate.ErrorRate <= guard.MaxErrorRate;
+                await alerts.FireAsync(GuardRollbackAlert, guard.Id, "critical", guard.Model, guard.Version,
+                    p99Breach ? candidate.P99Ms ?? 0 : Math.Round(candidate.ErrorRate, 6), p99Breach ? guard.MaxP99Ms : guard.MaxErrorRate,
+                    $"Guard {guard.Id}: version {guard.Version} of {guard.Model} {outcome}.", Links(guard), cancellationToken);
+            }
+            return;
+        }
+        if (now >= guard.CreatedAt + period)
+        {
+            await rollouts.TryUpdateAsync(guard with
+            {
+                Status = Rollout.StatusSucceeded, FinishedAt = now, Reason = $"watched for {guard.Deadline} without a breach",
+                Analyses = [.. guard.Analyses, Analysis("pass")],
+            }, revision, cancellationToken);
+            return;
+        }
+        await rollouts.TryUpdateAsync(guard with
+        {
+            NextAnalysisAt = now + window, Analyses = [.. guard.Analyses.TakeLast(50), Analysis(verdict == Verdict.Healthy ? "pass" : "wait")],
+        }, revision, cancellationToken);
+    }
+
+    private static WindowFigures Figures(VersionStats s) => new(s.Requests, s.Errors, s.PercentileMs(0.99));
+
+    private static Dictionary<string, string> Links(Rollout rollout) => new()
+    {
+        ["rollout"] = $"/v1/models/{rollout.Model}/rollouts/{rollout.Id}",
+        ["stats"] = string.Create(CultureInfo.InvariantCulture, $"/v1/models/{rollout.Model}/versions/{rollout.Version}/stats?window=5m"),
+    };
+
+    private async Task SetAliasAsync(string model, string alias, int version, int? weight, string reason, CancellationToken cancellationToken)
+    {
+        var result = await models.SetAliasAsync(model, alias, version, weight, reason, ControllerCaller, cancellationToken);
+        if (result.Value?.Event is { } change)
+        {
+            await events.PublishAsync(change);
+        }
+        else if (result.Status != StoreStatus.Ok)
+        {
+            LogAliasFailed(logger, model, alias, result.Error ?? "");
+        }
+    }
+
+    /// <summary>Removes <c>canary</c> if it still points at the rollout's version (someone may have moved it by hand).</summary>
+    private async Task RemoveCanaryAsync(Rollout rollout, string reason, CancellationToken cancellationToken)
+    {
+        var canary = (await models.GetModelAsync(rollout.Model, cancellationToken))?.Aliases.SingleOrDefault(a => a.Name == CanaryAlias);
+        if (canary?.Version != rollout.Version)
+        {
+            return;
+        }
+        var result = await models.DeleteAliasAsync(rollout.Model, CanaryAlias, reason, ControllerCaller, cancellationToken);
+        if (result.Value?.Event is { } change)
+        {
+            await events.PublishAsync(change);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout {Id} of {Model} version {Version} started with steps {Steps}")]
+    private static partial void LogStarted(ILogger logger, string model, int version, string id, string steps);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Model} version {Version}: {Id} {Status}: {Reason}")]
+    private static partial void LogFinished(ILogger logger, string model, int version, string id, string status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The controller could not set {Model}/{Alias}: {Error}")]
+    private static partial void LogAliasFailed(ILogger logger, string model, string alias, string error);
+}
