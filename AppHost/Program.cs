@@ -21,6 +21,7 @@ var registry = builder.AddProject<Projects.ModelRegistry>("modelregistry")
     .WithInternalCredential(internalApiKey)
     .WithSettingsFrom(builder.Configuration.GetSection("Registry"))
     .WithDemoModel(builder.Configuration.GetValue("Platform:DemoModel", true))
+    .WithOperatorCommands(internalApiKey)
     .WithReference(redis).WaitFor(redis)
     .WithHttpHealthCheck("/health");
 

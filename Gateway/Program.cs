@@ -1,3 +1,4 @@
+using MlPlatform.Gateway.Docs;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Extensions;
 using MlPlatform.Gateway.Limits;
@@ -18,6 +19,7 @@ app.UseRequestTimeouts();
 app.UseRateLimiter();
 
 app.MapDefaultEndpoints();
+app.MapApiDocsApi();
 app.MapReverseProxy(proxy =>
 {
     proxy.UseGatewayTimeoutStatus();

@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
@@ -13,6 +14,7 @@ var app = builder.Build();
 app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<ServerReadiness>().MarkStopping);
 
 app.MapDefaultEndpoints();
+app.MapOpenApi();
 app.MapHealthApi();
 app.MapInferenceApi();
 
