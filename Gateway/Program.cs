@@ -1,3 +1,4 @@
+using MlPlatform.Gateway.Auth;
 using MlPlatform.Gateway.Docs;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Extensions;
@@ -18,7 +19,8 @@ app.UseAuthorization();
 app.UseRequestTimeouts();
 app.UseRateLimiter();
 
-app.MapDefaultEndpoints();
+// The gateway's port is public: its own metrics need a key (a reader key is enough for a scraper).
+app.MapDefaultEndpoints(metricsPolicy: GatewayRoles.Reader);
 app.MapApiDocsApi();
 app.MapReverseProxy(proxy =>
 {

@@ -102,9 +102,10 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// Maps <c>/health</c> (ready: every check), <c>/alive</c> (live checks only) and the Prometheus scrape endpoint <c>/metrics</c>
-    /// in every environment, because orchestrators probe and scrape them in production.
+    /// in every environment, because orchestrators probe and scrape them in production. A service on a public port (the gateway)
+    /// passes <paramref name="metricsPolicy"/> so that its metrics are not open to the internet.
     /// </summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, string? metricsPolicy = null)
     {
         // Anonymous: probes carry no credentials, and the gateway's fallback policy would otherwise demand a key.
         app.MapHealthChecks(HealthEndpointPath).AllowAnonymous();
@@ -112,7 +113,15 @@ public static class ServiceDefaultsExtensions
         {
             Predicate = r => r.Tags.Contains(LiveTag)
         }).AllowAnonymous();
-        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath).AllowAnonymous();
+        var metrics = app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
+        if (metricsPolicy is null)
+        {
+            metrics.AllowAnonymous();
+        }
+        else
+        {
+            metrics.RequireAuthorization(metricsPolicy);
+        }
         return app;
     }
 }

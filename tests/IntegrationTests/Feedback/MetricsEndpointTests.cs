@@ -1,6 +1,6 @@
 namespace MlPlatform.IntegrationTests.Feedback;
 
-/// <summary>Every service serves a Prometheus scrape endpoint with process, runtime and HTTP metrics, without the internal credential.</summary>
+/// <summary>Every service serves a Prometheus scrape endpoint with process, runtime and HTTP metrics: backends without the internal credential, the public gateway to key holders.</summary>
 [Collection(PlatformCollection.Name)]
 public sealed class MetricsEndpointTests(PlatformFixture platform)
 {
@@ -8,11 +8,27 @@ public sealed class MetricsEndpointTests(PlatformFixture platform)
     [InlineData("modelregistry")]
     [InlineData("onlinescorer")]
     [InlineData("batchscorer")]
-    [InlineData("gateway")]
-    public async Task EveryServiceServesProcessAndRuntimeMetricsForScrapers(string service)
+    public async Task EveryBackendServesProcessAndRuntimeMetricsForScrapers(string service)
     {
         using var client = platform.App.CreateHttpClient(service, "http");
+        await AssertServesMetricsAsync(client);
+    }
 
+    [Fact]
+    public async Task TheGatewayServesItsOwnMetricsOnlyToAKeyHolder()
+    {
+        using (var anonymous = platform.CreateGatewayClient(apiKey: null))
+        using (var refused = await anonymous.GetAsync("/metrics").WaitAsync(PlatformFixture.RequestTimeout))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+        await AssertServesMetricsAsync(reader);
+    }
+
+    private static async Task AssertServesMetricsAsync(HttpClient client)
+    {
         using var response = await client.GetAsync("/metrics").WaitAsync(PlatformFixture.RequestTimeout);
         var body = await response.Content.ReadAsStringAsync();
 
