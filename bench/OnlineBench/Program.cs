@@ -145,6 +145,27 @@ foreach (var (name, batching) in new[] { ("bench-conv-batched", true), ("bench-c
     }
 }
 
+Console.WriteLine($"gateway {gatewayUrl}, scorer {scorerUrl}");
+// Warm both paths (JIT tiering, connection pools, ORT's first batched runs) before anything is recorded.
+foreach (var model in new[] { "bench-conv-batched", "bench-conv-unbatched" })
+{
+    foreach (var client in new[] { direct, gateway })
+    {
+        await LoadRunner.RunAsync("warm-up", 8, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), Sender(client, $"/v2/models/{model}/infer", binary: false));
+        await LoadRunner.RunAsync("warm-up", 8, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), Sender(client, $"/v2/models/{model}/infer", binary: true));
+    }
+}
+
+// The gateway hop: one client alternating direct and gateway requests, so both paths see the same load at the same time.
+foreach (var binary in new[] { false, true })
+{
+    var encoding = binary ? "binary" : "JSON";
+    var (alone, proxied) = await LoadRunner.RunPairedAsync($"hop pair: scorer direct, batching off, {encoding}", $"hop pair: gateway, batching off, {encoding}",
+        warmup, duration, Sender(direct, "/v2/models/bench-conv-unbatched/infer", binary), Sender(gateway, "/v2/models/bench-conv-unbatched/infer", binary));
+    Record(alone);
+    Record(proxied);
+}
+
 foreach (var (target, client) in new[] { ("scorer direct", direct), ("gateway", gateway) })
 {
     foreach (var batching in new[] { true, false })
