@@ -53,6 +53,7 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithApiKey("operator", operatorApiKey)
     .WithApiKey("reader", readerApiKey)
     .WithSettingsFrom(builder.Configuration.GetSection("Gateway"))
+    .WithInlineSocketCompletions()
     .WithGatewayPort(gatewayPort)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
