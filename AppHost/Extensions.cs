@@ -149,14 +149,6 @@ internal static class Extensions
     }
 
     /// <summary>
-    /// Runs socket continuations on the socket engine's thread instead of queueing them to the thread pool
-    /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c>): for a proxy whose every request is four socket operations and no
-    /// blocking work this saves a thread-pool hop per operation. Not for services that run blocking work (model runs) on request threads.
-    /// </summary>
-    public static IResourceBuilder<ProjectResource> WithInlineSocketCompletions(this IResourceBuilder<ProjectResource> builder) =>
-        builder.WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-
-    /// <summary>
     /// Run mode: the resource's http endpoint is served by the process itself, without DCP's proxy in front, on <paramref name="port"/>
     /// or, for 0, a free loopback port picked now (so parallel app hosts, tests and benchmarks do not collide). This removes a
     /// loopback hop and a byte-copying process from every request; only for single-replica resources (the proxy is what spreads replicas).

@@ -53,7 +53,6 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithApiKey("operator", operatorApiKey)
     .WithApiKey("reader", readerApiKey)
     .WithSettingsFrom(builder.Configuration.GetSection("Gateway"))
-    .WithInlineSocketCompletions()
     .WithGatewayPort(gatewayPort)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");

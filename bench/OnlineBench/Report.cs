@@ -6,7 +6,7 @@ namespace MlPlatform.Bench;
 /// <summary>Renders bench/results/online.md: the machine, every measurement, and the ratios the issue sets targets for.</summary>
 public static class Report
 {
-    public static string Render(string machine, IReadOnlyList<Measurement> results, double seconds)
+    public static string Render(string machine, IReadOnlyList<Measurement> results, double seconds, HopCost? hopCost)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# Online scorer benchmark");
@@ -76,6 +76,12 @@ public static class Report
             var gw = Find($"gateway, batching off, {encoding}", 1);
             var direct = Find($"scorer direct, batching off, {encoding}", 1);
             sb.AppendLine(FormattableString.Invariant($"| gateway hop at p50, c1 {encoding}, from the separate c1 runs (minutes apart) | {gw?.P50Ms - direct?.P50Ms:F2} ms | (info) | |"));
+        }
+        if (hopCost is { } cost)
+        {
+            sb.AppendLine(FormattableString.Invariant($"| gateway process per proxied request (binary, c1, {cost.Requests} requests, idle cost subtracted): on CPU | {cost.CpuMicroseconds / 1000:F3} ms | (info) | |"));
+            sb.AppendLine(FormattableString.Invariant($"| gateway process per proxied request: waiting in the run queue for a core (schedstat, all threads) | {cost.RunQueueMicroseconds / 1000:F3} ms | (info) | |"));
+            sb.AppendLine(FormattableString.Invariant($"| gateway process idle (no requests): CPU per second, subtracted above | {cost.IdleCpuMsPerSecond:F1} ms/s | (info) | |"));
         }
         foreach (var rows in new[] { 8, 32 })
         {
