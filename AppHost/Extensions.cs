@@ -136,13 +136,34 @@ internal static class Extensions
 
     /// <summary>
     /// Binds the gateway straight to a fixed host port (8000 by default, the port Triton/KServe clients expect).
-    /// A port of 0 leaves the choice to the app host (tests run beside a developer's platform).
+    /// A port of 0 picks a free port (tests run beside a developer's platform).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithGatewayPort(this IResourceBuilder<ProjectResource> builder, int port)
     {
-        if (port <= 0 || builder.ApplicationBuilder.ExecutionContext.IsPublishMode)
+        if (builder.ApplicationBuilder.ExecutionContext.IsPublishMode)
         {
             return builder;
+        }
+        // Port 0 still binds the gateway directly (on a free port), as in production, so tests and benchmarks measure the same path.
+        return builder.WithUnproxiedHttpEndpoint(port);
+    }
+
+    /// <summary>
+    /// Run mode: the resource's http endpoint is served by the process itself, without DCP's proxy in front, on <paramref name="port"/>
+    /// or, for 0, a free loopback port picked now (so parallel app hosts, tests and benchmarks do not collide). This removes a
+    /// loopback hop and a byte-copying process from every request; only for single-replica resources (the proxy is what spreads replicas).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithUnproxiedHttpEndpoint(this IResourceBuilder<ProjectResource> builder, int port = 0)
+    {
+        if (builder.ApplicationBuilder.ExecutionContext.IsPublishMode)
+        {
+            return builder;
+        }
+        if (port <= 0)
+        {
+            using var probe = new TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
         }
         return builder.WithEndpoint("http", e =>
         {

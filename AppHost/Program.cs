@@ -32,6 +32,7 @@ var onlineScorer = builder.AddProject<Projects.OnlineScorer>("onlinescorer")
     .WithReference(redis).WaitFor(redis)
     .WithReference(registry).WaitFor(registry)
     .WithSettingsFrom(builder.Configuration.GetSection("OnlineScorer"))
+    .WithUnproxiedHttpEndpoint()
     .WithHttpHealthCheck("/health");
 
 var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")

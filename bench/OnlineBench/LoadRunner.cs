@@ -48,6 +48,55 @@ public static class LoadRunner
         return new Measurement(scenario, concurrency, all.Length, itemsPerRequest, errors, seconds, Percentile(all, 0.50), Percentile(all, 0.99));
     }
 
+    /// <summary>
+    /// One worker alternating between two targets request by request (the order flipping each round), so both see the same
+    /// moment-to-moment machine load: on a shared machine this is the fair way to measure what one path adds over the other.
+    /// </summary>
+    public static async Task<(Measurement A, Measurement B)> RunPairedAsync(string scenarioA, string scenarioB, TimeSpan warmup, TimeSpan duration,
+        Func<CancellationToken, Task<bool>> sendA, Func<CancellationToken, Task<bool>> sendB)
+    {
+        var warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < warmEnd)
+        {
+            await sendA(CancellationToken.None);
+            await sendB(CancellationToken.None);
+        }
+        var a = new List<long>(8192);
+        var b = new List<long>(8192);
+        long errorsA = 0, errorsB = 0;
+        var started = Stopwatch.GetTimestamp();
+        var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        for (var round = 0; Stopwatch.GetTimestamp() < end; round++)
+        {
+            for (var k = 0; k < 2; k++)
+            {
+                var first = (round + k) % 2 == 0;
+                var t0 = Stopwatch.GetTimestamp();
+                var ok = await (first ? sendA : sendB)(CancellationToken.None);
+                (first ? a : b).Add(Stopwatch.GetTimestamp() - t0);
+                if (!ok)
+                {
+                    if (first)
+                    {
+                        errorsA++;
+                    }
+                    else
+                    {
+                        errorsB++;
+                    }
+                }
+            }
+        }
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        Measurement Of(string scenario, List<long> latencies, long errors)
+        {
+            var sorted = latencies.Order().ToArray();
+            // Each target had the worker half of the time.
+            return new Measurement(scenario, 1, sorted.Length, 1, errors, seconds / 2, Percentile(sorted, 0.50), Percentile(sorted, 0.99));
+        }
+        return (Of(scenarioA, a, errorsA), Of(scenarioB, b, errorsB));
+    }
+
     /// <summary>The same loop for synchronous work on the calling thread (in-process ONNX Runtime).</summary>
     public static Measurement RunSync(string scenario, TimeSpan warmup, TimeSpan duration, Action work, long itemsPerRequest)
     {

@@ -27,6 +27,7 @@ const string InternalKey = "bench-internal-key-0123456789abcdef0123456789";
 int[] concurrencies = [1, 8, 16, 64];
 
 var results = new List<Measurement>();
+HopCost? hopCost = null;
 void Record(Measurement m)
 {
     results.Add(m);
@@ -145,6 +146,56 @@ foreach (var (name, batching) in new[] { ("bench-conv-batched", true), ("bench-c
     }
 }
 
+Console.WriteLine($"gateway {gatewayUrl}, scorer {scorerUrl}");
+// Warm both paths (JIT tiering, connection pools, ORT's first batched runs) before anything is recorded.
+foreach (var model in new[] { "bench-conv-batched", "bench-conv-unbatched" })
+{
+    foreach (var client in new[] { direct, gateway })
+    {
+        await LoadRunner.RunAsync("warm-up", 8, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), Sender(client, $"/v2/models/{model}/infer", binary: false));
+        await LoadRunner.RunAsync("warm-up", 8, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), Sender(client, $"/v2/models/{model}/infer", binary: true));
+    }
+}
+
+// The gateway hop: one client alternating direct and gateway requests, so both paths see the same load at the same time.
+foreach (var binary in new[] { false, true })
+{
+    var encoding = binary ? "binary" : "JSON";
+    var (alone, proxied) = await LoadRunner.RunPairedAsync($"hop pair: scorer direct, batching off, {encoding}", $"hop pair: gateway, batching off, {encoding}",
+        warmup, duration, Sender(direct, "/v2/models/bench-conv-unbatched/infer", binary), Sender(gateway, "/v2/models/bench-conv-unbatched/infer", binary));
+    Record(alone);
+    Record(proxied);
+}
+// Where the hop's time goes: the gateway process's CPU time and run-queue wait (Linux schedstat, all its threads) per proxied request.
+var gatewayPids = ProcessSchedule.FindByUrl(gatewayUrl);
+if (gatewayPids.Count > 0)
+{
+    // Idle first: what the gateway burns with no requests (telemetry export, health probes) is subtracted from the per-request cost.
+    var idleStart = ProcessSchedule.Read(gatewayPids);
+    var idleClock = System.Diagnostics.Stopwatch.StartNew();
+    await Task.Delay(TimeSpan.FromSeconds(3));
+    var before = ProcessSchedule.Read(gatewayPids);
+    var idleSeconds = idleClock.Elapsed.TotalSeconds;
+    var idleCpuPerSecond = (before.CpuNs - idleStart.CpuNs) / idleSeconds;
+    var idleWaitPerSecond = (before.WaitNs - idleStart.WaitNs) / idleSeconds;
+    var threadsBefore = ProcessSchedule.ReadByThreadName(gatewayPids);
+    var busyClock = System.Diagnostics.Stopwatch.StartNew();
+    var (_, proxiedAgain) = await LoadRunner.RunPairedAsync("hop cost: scorer direct", "hop cost: gateway", TimeSpan.Zero, duration,
+        Sender(direct, "/v2/models/bench-conv-unbatched/infer", true), Sender(gateway, "/v2/models/bench-conv-unbatched/infer", true));
+    var after = ProcessSchedule.Read(gatewayPids);
+    var threadsAfter = ProcessSchedule.ReadByThreadName(gatewayPids);
+    foreach (var (thread, ns) in threadsAfter.Select(t => (t.Key, t.Value - threadsBefore.GetValueOrDefault(t.Key))).OrderByDescending(t => t.Item2).Take(8))
+    {
+        Console.WriteLine($"  gateway thread '{thread}': {ns / 1e6:F1} ms on CPU during the hop-cost run");
+    }
+    var busySeconds = busyClock.Elapsed.TotalSeconds;
+    hopCost = new HopCost(proxiedAgain.Requests,
+        (after.CpuNs - before.CpuNs - idleCpuPerSecond * busySeconds) / 1000.0 / proxiedAgain.Requests,
+        (after.WaitNs - before.WaitNs - idleWaitPerSecond * busySeconds) / 1000.0 / proxiedAgain.Requests, proxiedAgain.P50Ms,
+        idleCpuPerSecond / 1e6);
+    Console.WriteLine($"gateway (pids {string.Join(',', gatewayPids)}) per proxied request (binary, c1): {hopCost.CpuMicroseconds:F0} us on CPU, {hopCost.RunQueueMicroseconds:F0} us waiting for a CPU");
+}
+
 foreach (var (target, client) in new[] { ("scorer direct", direct), ("gateway", gateway) })
 {
     foreach (var batching in new[] { true, false })
@@ -166,7 +217,7 @@ MeasureInProcess(" (repeat)");
 await MeasureHandWrittenAsync(" (repeat)");
 var loadAtEnd = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
 machine += $"- Load average at end: {loadAtEnd}{Environment.NewLine}";
-await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds));
+await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost));
 Console.WriteLine($"Wrote {output}");
 try
 {

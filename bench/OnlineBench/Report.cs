@@ -6,15 +6,17 @@ namespace MlPlatform.Bench;
 /// <summary>Renders bench/results/online.md: the machine, every measurement, and the ratios the issue sets targets for.</summary>
 public static class Report
 {
-    public static string Render(string machine, IReadOnlyList<Measurement> results, double seconds)
+    public static string Render(string machine, IReadOnlyList<Measurement> results, double seconds, HopCost? hopCost)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# Online scorer benchmark");
         sb.AppendLine();
         sb.AppendLine("Written by `dotnet run -c Release --project bench/OnlineBench` (bench/OnlineBench/Program.cs). Every number below comes from one run on one machine;");
         sb.AppendLine("the load generator, the gateway, the scorer, the registry and Redis share its cores. Model: `models/online/conv.onnx`");
-        sb.AppendLine("(3 conv layers + GAP + dense + softmax, FP32 [N,3,32,32] -> [N,10]), one image per request unless stated.");
-        sb.AppendLine($"Closed loop: each of `c` workers sends the next request when the previous one returns; 1 s warm-up, {seconds.ToString(CultureInfo.InvariantCulture)} s measured.");
+        sb.AppendLine("(3 conv layers 16/32/64 channels + a 4096x2048 dense layer (32 MB of weights) + a 2048x10 one + softmax, FP32 [N,3,32,32] -> [N,10];");
+        sb.AppendLine("see tools/build_online_models.py for why the dense head), one image per request unless stated.");
+        sb.AppendLine($"Closed loop: each of `c` workers sends the next request when the previous one returns; 1 s warm-up, {seconds.ToString(CultureInfo.InvariantCulture)} s measured");
+        sb.AppendLine("(the platform is first warmed for 12 s on both models). The gateway hop is measured by one client alternating direct and gateway requests.");
         sb.AppendLine("Throughput counts images per second. Batching on = dynamic batching (max 32 rows, max queue delay 0); off = one Run per request.");
         sb.AppendLine();
         sb.AppendLine("## Machine");
@@ -65,9 +67,21 @@ public static class Report
         }
         foreach (var encoding in new[] { "JSON", "binary" })
         {
+            var gw = Find($"hop pair: gateway, batching off, {encoding}", 1);
+            var direct = Find($"hop pair: scorer direct, batching off, {encoding}", 1);
+            Ratio($"gateway hop at p50, c1 {encoding} (paired: gateway p50 - direct p50)", gw?.P50Ms - direct?.P50Ms, 0.25, higherIsBetter: false, unit: " ms");
+        }
+        foreach (var encoding in new[] { "JSON", "binary" })
+        {
             var gw = Find($"gateway, batching off, {encoding}", 1);
             var direct = Find($"scorer direct, batching off, {encoding}", 1);
-            Ratio($"gateway hop at p50, c1 {encoding} (gateway p50 - direct p50)", gw?.P50Ms - direct?.P50Ms, 0.25, higherIsBetter: false, unit: " ms");
+            sb.AppendLine(FormattableString.Invariant($"| gateway hop at p50, c1 {encoding}, from the separate c1 runs (minutes apart) | {gw?.P50Ms - direct?.P50Ms:F2} ms | (info) | |"));
+        }
+        if (hopCost is { } cost)
+        {
+            sb.AppendLine(FormattableString.Invariant($"| gateway process per proxied request (binary, c1, {cost.Requests} requests, idle cost subtracted): on CPU | {cost.CpuMicroseconds / 1000:F3} ms | (info) | |"));
+            sb.AppendLine(FormattableString.Invariant($"| gateway process per proxied request: waiting in the run queue for a core (schedstat, all threads) | {cost.RunQueueMicroseconds / 1000:F3} ms | (info) | |"));
+            sb.AppendLine(FormattableString.Invariant($"| gateway process idle (no requests): CPU per second, subtracted above | {cost.IdleCpuMsPerSecond:F1} ms/s | (info) | |"));
         }
         foreach (var rows in new[] { 8, 32 })
         {
