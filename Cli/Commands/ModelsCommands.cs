@@ -47,16 +47,17 @@ public sealed class ModelsListCommand : GatewayCommand<ModelsListSettings>
             $"{a["name"]}→v{a["version"]}{(a["weight"] is JsonValue w && w.GetValueKind() == System.Text.Json.JsonValueKind.Number ? $" ({w}%)" : "")}") ?? []);
 }
 
-public sealed class ModelShowSettings : GlobalSettings
+/// <summary>Settings of the commands that take nothing but a model name (`models show`, `rollout list`).</summary>
+public sealed class ModelNameSettings : GlobalSettings
 {
     [CommandArgument(0, "<NAME>")]
     [Description("Model name")]
     public string Name { get; init; } = "";
 }
 
-public sealed class ModelsShowCommand : GatewayCommand<ModelShowSettings>
+public sealed class ModelsShowCommand : GatewayCommand<ModelNameSettings>
 {
-    protected override async Task<int> RunAsync(ModelShowSettings settings, GatewayClient client, CancellationToken ct)
+    protected override async Task<int> RunAsync(ModelNameSettings settings, GatewayClient client, CancellationToken ct)
     {
         var model = await client.GetJsonAsync($"v1/models/{Escape(settings.Name)}", ct);
         if (settings.Json)

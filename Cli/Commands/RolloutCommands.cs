@@ -121,16 +121,9 @@ public sealed class RolloutAbortCommand : GatewayCommand<RolloutSettings>
     }
 }
 
-public sealed class RolloutListSettings : GlobalSettings
+public sealed class RolloutListCommand : GatewayCommand<ModelNameSettings>
 {
-    [CommandArgument(0, "<NAME>")]
-    [Description("Model name")]
-    public string Name { get; init; } = "";
-}
-
-public sealed class RolloutListCommand : GatewayCommand<RolloutListSettings>
-{
-    protected override async Task<int> RunAsync(RolloutListSettings settings, GatewayClient client, CancellationToken ct)
+    protected override async Task<int> RunAsync(ModelNameSettings settings, GatewayClient client, CancellationToken ct)
     {
         var rollouts = await client.GetJsonAsync($"v1/models/{Escape(settings.Name)}/rollouts", ct);
         if (settings.Json)
