@@ -17,6 +17,12 @@ public static class FleetStatsLayout
     /// <summary>Prefix of the scorers' readiness heartbeats: <c>mlplatform:scorers:{instance}</c> = <see cref="Ready"/> or <see cref="NotReady"/>, with a short TTL.</summary>
     public const string ScorerHeartbeatPrefix = "mlplatform:scorers:";
 
+    /// <summary>
+    /// Sorted set of the scorer instances that have sent a heartbeat, scored by the last one (unix milliseconds). A replica that stops
+    /// removes itself; one that dies stays here after its heartbeat key expired, which is how a crashed replica is told from a removed one.
+    /// </summary>
+    public const string ScorerFleetKey = "mlplatform:scorer-fleet";
+
     public const string Ready = "ready";
     public const string NotReady = "not-ready";
 

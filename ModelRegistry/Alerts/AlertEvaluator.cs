@@ -101,7 +101,7 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
         AlertRule.BatchQueueDepth => FormattableString.Invariant($"{o.Value} batch chunks are queued (threshold {rule.Threshold})."),
         AlertRule.BatchJobFailures => FormattableString.Invariant($"{o.Value} batch chunks were dead-lettered in {rule.WindowSeconds}s, failing their jobs (threshold {rule.Threshold})."),
         AlertRule.ModelLoadFailures => FormattableString.Invariant($"{o.Value} loads of {o.Model} failed in {rule.WindowSeconds}s (threshold {rule.Threshold})."),
-        _ => FormattableString.Invariant($"{o.Value} online scorers report not ready (threshold {rule.Threshold})."),
+        _ => FormattableString.Invariant($"{o.Value} online scorer replicas are not ready or stopped heartbeating in the last {rule.WindowSeconds}s (threshold {rule.Threshold})."),
     };
 
     private async Task<List<Observation>> ObserveAsync(AlertRule rule, CancellationToken cancellationToken)
@@ -159,19 +159,16 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
             }
             default:
             {
-                var notReady = 0;
-                var server = redis.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica);
-                if (server is null)
-                {
-                    return [];
-                }
-                await foreach (var key in server.KeysAsync(pattern: FleetStatsLayout.ScorerHeartbeatPrefix + "*", pageSize: 500))
-                {
-                    if (await db.StringGetAsync(key) == FleetStatsLayout.NotReady)
-                    {
-                        notReady++;
-                    }
-                }
+                // Replicas heard from within the window: each counts if its heartbeat says not ready, or has expired (it died without
+                // stopping). A dead replica is forgotten one window after its last heartbeat, so the alert resolves once its
+                // replacement serves; a replica that stopped on purpose has already left the set.
+                var now = time.GetUtcNow();
+                await db.SortedSetRemoveRangeByScoreAsync(FleetStatsLayout.ScorerFleetKey, double.NegativeInfinity,
+                    (now - window).ToUnixTimeMilliseconds(), Exclude.Stop);
+                var instances = await db.SortedSetRangeByRankAsync(FleetStatsLayout.ScorerFleetKey);
+                var beats = instances.Length == 0 ? []
+                    : await db.StringGetAsync(instances.Select(i => (RedisKey)(FleetStatsLayout.ScorerHeartbeatPrefix + i)).ToArray());
+                var notReady = beats.Count(b => b.IsNull || b == FleetStatsLayout.NotReady);
                 return [new Observation("onlinescorer", null, null, notReady, [])];
             }
         }

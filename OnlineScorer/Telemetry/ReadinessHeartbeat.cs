@@ -6,14 +6,19 @@ namespace MlPlatform.OnlineScorer.Telemetry;
 
 /// <summary>
 /// Tells the registry's <c>scorer-not-ready</c> alert rule whether this replica is ready: a Redis key per replica with a short TTL,
-/// so a replica that dies simply disappears (its orchestrator restarts it) while one that runs but is not ready is counted.
+/// and the replica's last heartbeat time in the fleet set. A replica that stops (scaled down, redeployed) removes both; one that dies
+/// leaves its fleet entry behind with an expired key, so the rule counts it as not ready as well as one that runs but is not ready.
 /// </summary>
 public sealed class ReadinessHeartbeat(IConnectionMultiplexer redis, ServerReadiness readiness, TimeProvider time, ILogger<ReadinessHeartbeat> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
-    private readonly RedisKey _key = $"{FleetStatsLayout.ScorerHeartbeatPrefix}{Environment.MachineName}:{Environment.ProcessId}";
+    // Entries of replicas that died long ago are dropped here too, so the set stays bounded even where no alert rule reads it.
+    private static readonly TimeSpan FleetMemory = TimeSpan.FromDays(1);
+    private readonly string _instance = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    private RedisKey Key => FleetStatsLayout.ScorerHeartbeatPrefix + _instance;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -24,7 +29,14 @@ public sealed class ReadinessHeartbeat(IConnectionMultiplexer redis, ServerReadi
             {
                 try
                 {
-                    await redis.GetDatabase().StringSetAsync(_key, readiness.IsReady ? FleetStatsLayout.Ready : FleetStatsLayout.NotReady, Ttl);
+                    var now = time.GetUtcNow();
+                    var batch = redis.GetDatabase().CreateBatch();
+                    var beat = batch.StringSetAsync(Key, readiness.IsReady ? FleetStatsLayout.Ready : FleetStatsLayout.NotReady, Ttl);
+                    var seen = batch.SortedSetAddAsync(FleetStatsLayout.ScorerFleetKey, _instance, now.ToUnixTimeMilliseconds());
+                    var pruned = batch.SortedSetRemoveRangeByScoreAsync(FleetStatsLayout.ScorerFleetKey, double.NegativeInfinity,
+                        (now - FleetMemory).ToUnixTimeMilliseconds());
+                    batch.Execute();
+                    await Task.WhenAll(beat, seen, pruned);
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException)
                 {
@@ -38,7 +50,9 @@ public sealed class ReadinessHeartbeat(IConnectionMultiplexer redis, ServerReadi
         }
         try
         {
-            await redis.GetDatabase().KeyDeleteAsync(_key);
+            // A deliberate stop leaves the fleet: it is not an outage to alert on.
+            var db = redis.GetDatabase();
+            await Task.WhenAll(db.KeyDeleteAsync(Key), db.SortedSetRemoveAsync(FleetStatsLayout.ScorerFleetKey, _instance));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {

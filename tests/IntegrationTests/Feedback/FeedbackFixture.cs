@@ -1,35 +1,18 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace MlPlatform.IntegrationTests.Feedback;
 
 /// <summary>
 /// A platform of the feedback loops' own, with intervals in seconds so rollouts, the guard and alerts act while a test waits,
-/// and a webhook listener (an <see cref="HttpListener"/> on 127.0.0.1) that the registry notifies of alerts.
+/// and a <see cref="WebhookListener"/> that the registry notifies of alerts.
 /// </summary>
 public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
 {
-    private readonly HttpListener _listener = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _listening;
-
-    public FeedbackFixture()
-    {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            WebhookPort = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        _listener.Prefixes.Add($"http://127.0.0.1:{WebhookPort}/");
-        _listener.Start();
-        _listening = Task.Run(ListenAsync);
-    }
-
-    public int WebhookPort { get; }
+    private readonly WebhookListener _webhooks = new();
 
     /// <summary>Every webhook body received, in order.</summary>
-    public ConcurrentQueue<JsonDocument> Webhooks { get; } = new();
+    public ConcurrentQueue<JsonDocument> Webhooks => _webhooks.Received;
 
     /// <summary>The model the fixture's error-rate alert rule watches.</summary>
     public const string AlertedModel = "alerted";
@@ -43,7 +26,7 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         "Registry:Guard:MinRequests=10",
         "Registry:Guard:MaxErrorRate=0.5",
         "Registry:Alerts:EvaluationIntervalMilliseconds=500",
-        $"Registry:Alerts:Webhooks:0:Url=http://127.0.0.1:{WebhookPort}/hooks/alerts",
+        $"Registry:Alerts:Webhooks:0:Url={_webhooks.Url}",
         "Registry:Alerts:Webhooks:0:MaxAttempts=5",
         "Registry:Alerts:Webhooks:0:InitialBackoffMilliseconds=100",
         "Registry:Alerts:Rules:0:Name=alerted-error-rate",
@@ -63,43 +46,11 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         "Registry:OTEL_EXPORTER_OTLP_TIMEOUT=1000",
     ];
 
-    private async Task ListenAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            try
-            {
-                Webhooks.Enqueue(await JsonDocument.ParseAsync(context.Request.InputStream));
-                context.Response.StatusCode = 204;
-            }
-            catch (JsonException)
-            {
-                context.Response.StatusCode = 400;
-            }
-            context.Response.Close();
-        }
-    }
-
     // Re-implemented so the listener stops after the platform (whose registry may still be retrying a webhook).
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
-        _stop.Cancel();
-        _listener.Stop();
-        _listener.Close();
-        if (_listening is not null)
-        {
-            await _listening.ConfigureAwait(false);
-        }
+        await _webhooks.DisposeAsync();
     }
 }
 
