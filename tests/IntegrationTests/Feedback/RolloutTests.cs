@@ -83,6 +83,52 @@ public sealed class RolloutTests(FeedbackFixture platform)
     }
 
     [Fact]
+    public async Task ARolloutOfATooSlowVersionRollsBackOnItsP99AlertsAndLeavesProductionAlone()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("slow");
+        var (v1, _) = await RegisterAsync(client, name, "linear-v1.onnx");
+        // The linear signature with a chain of 512x512 MatMuls behind it (tools/build_slow_model.py): about 100 ms per Run, every answer right.
+        var (v2, _) = await RegisterAsync(client, name, "linear-slow.onnx");
+        await SetAliasAsync(client, name, "production", v1);
+
+        await using var traffic = Traffic.Start(client, name);
+        var id = await StartAsync(client, name, new { version = v2, steps = new[] { 50, 100 }, stepInterval = "3s", minRequests = 5, maxErrorRate = 0.05, maxP99Ms = 25, deadline = "2m" });
+        var rollout = await WaitForOutcomeAsync(client, name, id);
+
+        Assert.Equal("failed", rollout.GetProperty("status").GetString());
+        var last = rollout.GetProperty("analyses").EnumerateArray().Last();
+        Assert.Equal("rollback", last.GetProperty("decision").GetString());
+        Assert.Equal(0, last.GetProperty("errors").GetInt64());
+        var p99 = last.GetProperty("p99Ms").GetDouble();
+        Assert.True(p99 > 25, $"measured p99 {p99} ms");
+        Assert.Equal(FormattableString.Invariant(
+                $"rolled back at step 1 (50%): p99 {p99:0.###} ms over {last.GetProperty("requests").GetInt64()} requests exceeds 25 ms"),
+            rollout.GetProperty("reason").GetString());
+        var (_, production) = await GetJsonAsync(client, $"/v1/models/{name}/aliases/production");
+        Assert.Equal(v1, production.RootElement.GetProperty("version").GetInt32());
+        var (canaryStatus, _) = await GetJsonAsync(client, $"/v1/models/{name}/aliases/canary");
+        Assert.Equal(HttpStatusCode.NotFound, canaryStatus);
+        Assert.True(traffic.Count("v2") > 0, $"answers: {string.Join(", ", traffic.Answers)}");
+        Assert.Equal(0, traffic.Answers.Where(a => !a.Key.StartsWith('v')).Sum(a => a.Value));
+
+        using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+        var (_, alerts) = await GetJsonAsync(reader, "/v1/alerts?status=firing");
+        var alert = alerts.RootElement.EnumerateArray().Single(a => a.TryGetProperty("model", out var m) && m.GetString() == name);
+        Assert.Equal("rollout-failed", alert.GetProperty("alert").GetString());
+        Assert.Equal(v2, alert.GetProperty("version").GetInt32());
+        Assert.Equal(25, alert.GetProperty("threshold").GetDouble());
+        Assert.Equal(p99, alert.GetProperty("value").GetDouble(), 0.001);
+        Assert.Contains("p99", alert.GetProperty("summary").GetString());
+
+        await EventuallyAsync(() => Task.FromResult(platform.Webhooks.Any(w => IsAbout(w, name, "rollout-failed"))), "the webhook receives the alert");
+        var hook = platform.Webhooks.First(w => IsAbout(w, name, "rollout-failed")).RootElement;
+        Assert.Equal("firing", hook.GetProperty("status").GetString());
+        Assert.Equal(25, hook.GetProperty("threshold").GetDouble());
+        Assert.Equal(p99, hook.GetProperty("value").GetDouble(), 0.001);
+    }
+
+    [Fact]
     public async Task ARunningRolloutAndItsAnalysesSurviveARegistryRestartAndFinish()
     {
         using var client = platform.CreateGatewayClient();
