@@ -21,7 +21,9 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
     /// <summary>Who the controller's alias changes are recorded as.</summary>
     public static readonly Caller ControllerCaller = new("rollout-controller", "system");
 
-    // The API and the controller of one replica change a rollout and its aliases one at a time.
+    // The API and the controller of one replica change a rollout and its aliases one at a time; across replicas the store's
+    // conditional transitions decide.
+    private const int MaxAbortAttempts = 5;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task<StoreResult<Rollout>> StartAsync(string model, int version, int[] steps, TimeSpan stepInterval, double maxErrorRate,
@@ -61,11 +63,13 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
                 MaxP99Ms = maxP99Ms, MinRequests = minRequests, Deadline = DurationText.Format(deadline), CurrentStep = 0, CurrentWeight = steps[0],
                 CreatedAt = now, StepStartedAt = now, NextAnalysisAt = now + stepInterval, Actor = caller.Actor,
             };
-            if (!await rollouts.TryInsertAsync(rollout, cancellationToken))
+            var started = await rollouts.TryInsertAsync(rollout,
+                [AliasEdit.Set(CanaryAlias, version, steps[0], $"rollout {rollout.Id} step 1: {steps[0]}%")], ControllerCaller, cancellationToken);
+            if (started is null)
             {
                 return StoreResult<Rollout>.Conflict($"Another rollout of '{model}' is running; abort it (DELETE) or wait for it to finish.");
             }
-            await SetAliasAsync(model, CanaryAlias, version, steps[0], $"rollout {rollout.Id} step 1: {steps[0]}%", cancellationToken);
+            await PublishAsync(started);
             LogStarted(logger, model, version, rollout.Id, string.Join(",", steps));
             return StoreResult<Rollout>.Ok(rollout);
         }
@@ -81,28 +85,36 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (await rollouts.GetAsync(model, id, cancellationToken) is not var (rollout, revision))
+            // The controller of another replica may step the rollout between our read and our write: then the write changes nothing
+            // and we read again. Whichever commits first wins; a rollout that finished meanwhile is no longer abortable.
+            for (var attempt = 1; ; attempt++)
             {
-                return StoreResult<Rollout>.NotFound($"Model '{model}' has no rollout '{id}'.");
+                if (await rollouts.GetAsync(model, id, cancellationToken) is not var (rollout, revision))
+                {
+                    return StoreResult<Rollout>.NotFound($"Model '{model}' has no rollout '{id}'.");
+                }
+                if (rollout.Status != Rollout.StatusRunning)
+                {
+                    return StoreResult<Rollout>.Conflict($"Rollout '{id}' is {rollout.Status}, not running.");
+                }
+                var aborted = rollout with
+                {
+                    Status = Rollout.StatusAborted, CurrentWeight = null, FinishedAt = time.GetUtcNow(),
+                    Reason = $"aborted by {caller.Actor}",
+                };
+                IReadOnlyList<AliasEdit> edits = rollout.Kind == Rollout.KindRollout
+                    ? [AliasEdit.Remove(CanaryAlias, rollout.Version, $"rollout {id} aborted by {caller.Actor}")]
+                    : [];
+                if (await rollouts.TryTransitionAsync(aborted, revision, edits, caller, cancellationToken) is { } transition)
+                {
+                    await PublishAsync(transition);
+                    return StoreResult<Rollout>.Ok(aborted);
+                }
+                if (attempt == MaxAbortAttempts)
+                {
+                    return StoreResult<Rollout>.Conflict($"Rollout '{id}' kept changing while it was being aborted; try again.");
+                }
             }
-            if (rollout.Status != Rollout.StatusRunning)
-            {
-                return StoreResult<Rollout>.Conflict($"Rollout '{id}' is {rollout.Status}, not running.");
-            }
-            var aborted = rollout with
-            {
-                Status = Rollout.StatusAborted, CurrentWeight = null, FinishedAt = time.GetUtcNow(),
-                Reason = $"aborted by {caller.Actor}",
-            };
-            if (!await rollouts.TryUpdateAsync(aborted, revision, cancellationToken))
-            {
-                return StoreResult<Rollout>.Conflict($"Rollout '{id}' changed while it was being aborted; read it again.");
-            }
-            if (rollout.Kind == Rollout.KindRollout)
-            {
-                await RemoveCanaryAsync(rollout, $"rollout {id} aborted by {caller.Actor}", cancellationToken);
-            }
-            return StoreResult<Rollout>.Ok(aborted);
         }
         finally
         {
@@ -214,11 +226,14 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
                 Status = Rollout.StatusSucceeded, CurrentWeight = null, FinishedAt = now,
                 Reason = $"promoted to production after {rollout.Steps.Length} steps", Analyses = [.. rollout.Analyses, Analysis("promote")],
             };
-            if (await rollouts.TryUpdateAsync(promoted, revision, cancellationToken))
+            var promotion = await rollouts.TryTransitionAsync(promoted, revision,
+            [
+                AliasEdit.Set(RollbackPlanner.ProductionAlias, rollout.Version, null, $"rollout {rollout.Id} succeeded"),
+                AliasEdit.Remove(CanaryAlias, rollout.Version, $"rollout {rollout.Id} promoted version {rollout.Version}"),
+            ], ControllerCaller, cancellationToken);
+            if (promotion is not null)
             {
-                await SetAliasAsync(rollout.Model, RollbackPlanner.ProductionAlias, rollout.Version, null,
-                    $"rollout {rollout.Id} succeeded", cancellationToken);
-                await RemoveCanaryAsync(rollout, $"rollout {rollout.Id} promoted version {rollout.Version}", cancellationToken);
+                await PublishAsync(promotion);
                 LogFinished(logger, rollout.Model, rollout.Version, rollout.Id, promoted.Status, promoted.Reason!);
             }
             return;
@@ -229,10 +244,11 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
             CurrentStep = next, CurrentWeight = rollout.Steps[next], StepStartedAt = now, NextAnalysisAt = now + interval,
             Analyses = [.. rollout.Analyses, Analysis("advance")],
         };
-        if (await rollouts.TryUpdateAsync(advanced, revision, cancellationToken))
+        if (await rollouts.TryTransitionAsync(advanced, revision,
+            [AliasEdit.Set(CanaryAlias, rollout.Version, rollout.Steps[next], $"rollout {rollout.Id} step {next + 1}: {rollout.Steps[next]}%")],
+            ControllerCaller, cancellationToken) is { } transition)
         {
-            await SetAliasAsync(rollout.Model, CanaryAlias, rollout.Version, rollout.Steps[next],
-                $"rollout {rollout.Id} step {next + 1}: {rollout.Steps[next]}%", cancellationToken);
+            await PublishAsync(transition);
         }
     }
 
@@ -243,11 +259,13 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         {
             Status = Rollout.StatusFailed, CurrentWeight = null, FinishedAt = now, Reason = reason, Analyses = [.. rollout.Analyses, analysis],
         };
-        if (!await rollouts.TryUpdateAsync(failed, revision, cancellationToken))
+        var transition = await rollouts.TryTransitionAsync(failed, revision,
+            [AliasEdit.Remove(CanaryAlias, rollout.Version, $"rollout {rollout.Id} failed: {reason}")], ControllerCaller, cancellationToken);
+        if (transition is null)
         {
             return;
         }
-        await RemoveCanaryAsync(rollout, $"rollout {rollout.Id} failed: {reason}", cancellationToken);
+        await PublishAsync(transition);
         LogFinished(logger, rollout.Model, rollout.Version, rollout.Id, failed.Status, reason);
         var p99Breach = figures.ErrorRate <= rollout.MaxErrorRate && figures.P99Ms > rollout.MaxP99Ms;
         await alerts.FireAsync(RolloutFailedAlert, rollout.Id, "critical", rollout.Model, rollout.Version,
@@ -278,20 +296,24 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
 
         if (verdict == Verdict.Breach)
         {
-            var rolledBack = await models.RollbackAsync(guard.Model, $"guard {guard.Id}: {reason}", ControllerCaller, cancellationToken);
-            if (rolledBack.Value?.Event is { } change)
-            {
-                await events.PublishAsync(change);
-            }
-            var outcome = rolledBack.Status == StoreStatus.Ok
-                ? $"rolled back to version {rolledBack.Value!.Alias!.Version}: {reason}"
-                : $"breach ({reason}) but no rollback was possible: {rolledBack.Error}";
             var failed = guard with
             {
-                Status = Rollout.StatusFailed, FinishedAt = now, Reason = outcome, Analyses = [.. guard.Analyses, Analysis("rollback")],
+                Status = Rollout.StatusFailed, FinishedAt = now, Reason = $"breach ({reason})", Analyses = [.. guard.Analyses, Analysis("rollback")],
             };
-            if (await rollouts.TryUpdateAsync(failed, revision, cancellationToken))
+            // The rollback commits with the guard's failure, and only while production is still the guarded version: a promotion
+            // by hand in between ends the guard first (StartGuardAsync), and this transition then changes nothing.
+            var transition = await rollouts.TryTransitionAsync(failed, revision,
+                [AliasEdit.RollBackProduction(guard.Version, $"guard {guard.Id}: {reason}")], ControllerCaller, cancellationToken,
+                (state, aliases) => state with
+                {
+                    Reason = aliases.Applied.FirstOrDefault()?.Alias is { } target
+                        ? $"rolled back to version {target.Version}: {reason}"
+                        : $"breach ({reason}) but no rollback was possible: {string.Join("; ", aliases.Refused)}",
+                });
+            if (transition is not null)
             {
+                await PublishAsync(transition);
+                var outcome = transition.Rollout.Reason!;
                 LogFinished(logger, guard.Model, guard.Version, guard.Id, failed.Status, outcome);
                 var p99Breach = candidate.ErrorRate <= guard.MaxErrorRate;
                 await alerts.FireAsync(GuardRollbackAlert, guard.Id, "critical", guard.Model, guard.Version,
@@ -323,31 +345,19 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         ["stats"] = string.Create(CultureInfo.InvariantCulture, $"/v1/models/{rollout.Model}/versions/{rollout.Version}/stats?window=5m"),
     };
 
-    private async Task SetAliasAsync(string model, string alias, int version, int? weight, string reason, CancellationToken cancellationToken)
+    /// <summary>Publishes the alias changes a committed transition made, and logs the ones it could not make.</summary>
+    private async Task PublishAsync(RolloutTransition transition)
     {
-        var result = await models.SetAliasAsync(model, alias, version, weight, reason, ControllerCaller, cancellationToken);
-        if (result.Value?.Event is { } change)
+        foreach (var update in transition.Aliases.Applied)
         {
-            await events.PublishAsync(change);
+            if (update.Event is { } change)
+            {
+                await events.PublishAsync(change);
+            }
         }
-        else if (result.Status != StoreStatus.Ok)
+        foreach (var refusal in transition.Aliases.Refused)
         {
-            LogAliasFailed(logger, model, alias, result.Error ?? "");
-        }
-    }
-
-    /// <summary>Removes <c>canary</c> if it still points at the rollout's version (someone may have moved it by hand).</summary>
-    private async Task RemoveCanaryAsync(Rollout rollout, string reason, CancellationToken cancellationToken)
-    {
-        var canary = (await models.GetModelAsync(rollout.Model, cancellationToken))?.Aliases.SingleOrDefault(a => a.Name == CanaryAlias);
-        if (canary?.Version != rollout.Version)
-        {
-            return;
-        }
-        var result = await models.DeleteAliasAsync(rollout.Model, CanaryAlias, reason, ControllerCaller, cancellationToken);
-        if (result.Value?.Event is { } change)
-        {
-            await events.PublishAsync(change);
+            LogAliasRefused(logger, transition.Rollout.Model, transition.Rollout.Id, refusal);
         }
     }
 
@@ -357,6 +367,6 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Model} version {Version}: {Id} {Status}: {Reason}")]
     private static partial void LogFinished(ILogger logger, string model, int version, string id, string status, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The controller could not set {Model}/{Alias}: {Error}")]
-    private static partial void LogAliasFailed(ILogger logger, string model, string alias, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Model}: {Id} left an alias alone: {Refusal}")]
+    private static partial void LogAliasRefused(ILogger logger, string model, string id, string refusal);
 }

@@ -28,6 +28,24 @@ public sealed record CreatedVersion(ModelVersion Version, bool Replayed);
 /// <summary>The result of an alias change: the alias now (null when deleted) and the event to publish (null when nothing changed).</summary>
 public sealed record AliasUpdate(AliasInfo? Alias, AliasChangedEvent? Event);
 
+/// <summary>
+/// An alias change made inside another write's transaction (a rollout's state moves together with its aliases). <see cref="Version"/>
+/// null deletes the alias; <see cref="OnlyIfAt"/> applies the change only while the alias points at that version (someone may have
+/// moved it by hand); <see cref="Rollback"/> moves <c>production</c> back as <see cref="RollbackPlanner"/> decides.
+/// </summary>
+public sealed record AliasEdit(string Alias, int? Version, int? Weight, string Reason, int? OnlyIfAt = null, bool Rollback = false)
+{
+    public static AliasEdit Set(string alias, int version, int? weight, string reason) => new(alias, version, weight, reason);
+
+    public static AliasEdit Remove(string alias, int onlyIfAt, string reason) => new(alias, null, null, reason, onlyIfAt);
+
+    public static AliasEdit RollBackProduction(int onlyIfAt, string reason) =>
+        new(RollbackPlanner.ProductionAlias, null, null, reason, onlyIfAt, Rollback: true);
+}
+
+/// <summary>What a list of <see cref="AliasEdit"/>s did: the events to publish once committed, and why any edit was not applied.</summary>
+public sealed record AliasEditOutcome(IReadOnlyList<AliasUpdate> Applied, IReadOnlyList<string> Refused);
+
 /// <summary>Reads and writes model metadata in the registry database. Writers use <c>BEGIN IMMEDIATE</c>, so they are serialised by SQLite itself.</summary>
 public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
 {
@@ -342,6 +360,74 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = connection.BeginTransaction(deferred: false);
+        var result = await RollbackAsync(connection, transaction, name, reason, caller, cancellationToken);
+        if (result.Status == StoreStatus.Ok)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Applies <paramref name="edits"/> to <paramref name="name"/>'s aliases inside <paramref name="transaction"/> (which the caller commits).
+    /// An edit that cannot apply (its version archived, the alias moved on) is refused and the others still apply.
+    /// </summary>
+    public async Task<AliasEditOutcome> ApplyAliasEditsAsync(SqliteConnection connection, SqliteTransaction transaction, string name,
+        IReadOnlyList<AliasEdit> edits, Caller caller, CancellationToken cancellationToken)
+    {
+        var applied = new List<AliasUpdate>();
+        var refused = new List<string>();
+        foreach (var edit in edits)
+        {
+            var current = (await ReadAliasesAsync(connection, transaction, name, cancellationToken)).SingleOrDefault(a => a.Name == edit.Alias);
+            if (edit.OnlyIfAt is { } expected && current?.Version != expected)
+            {
+                refused.Add(current is null
+                    ? $"'{edit.Alias}' of '{name}' no longer exists"
+                    : $"'{edit.Alias}' of '{name}' moved to version {current.Version}");
+                continue;
+            }
+            if (edit.Rollback)
+            {
+                var rolledBack = await RollbackAsync(connection, transaction, name, edit.Reason, caller, cancellationToken);
+                if (rolledBack.Status == StoreStatus.Ok)
+                {
+                    applied.Add(rolledBack.Value!);
+                }
+                else
+                {
+                    refused.Add(rolledBack.Error!);
+                }
+                continue;
+            }
+            if (edit.Version is not { } version)
+            {
+                if (current is not null)
+                {
+                    applied.Add(new AliasUpdate(null, await ApplyAliasChangeAsync(connection, transaction, name, edit.Alias, current.Version, null, null,
+                        edit.Reason, caller, AliasChange.KindDeleted, cancellationToken)));
+                }
+                continue;
+            }
+            var target = (await ReadVersionsAsync(connection, transaction, name, version, cancellationToken)).SingleOrDefault();
+            if (target is null || target.Archived)
+            {
+                refused.Add(target is null ? $"Model '{name}' has no version {version}." : $"Version {version} of '{name}' is archived; an alias cannot point at it.");
+                continue;
+            }
+            var updated = new AliasInfo(edit.Alias, version, edit.Weight);
+            if (current != updated)
+            {
+                applied.Add(new AliasUpdate(updated, await ApplyAliasChangeAsync(connection, transaction, name, edit.Alias, current?.Version, target,
+                    edit.Weight, edit.Reason, caller, AliasChange.KindSet, cancellationToken)));
+            }
+        }
+        return new AliasEditOutcome(applied, refused);
+    }
+
+    private async Task<StoreResult<AliasUpdate>> RollbackAsync(SqliteConnection connection, SqliteTransaction transaction, string name, string reason,
+        Caller caller, CancellationToken cancellationToken)
+    {
         if (!await ModelExistsAsync(connection, transaction, name, cancellationToken))
         {
             return StoreResult<AliasUpdate>.NotFound($"Model '{name}' does not exist.");
@@ -364,7 +450,6 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
         var target = versions.Single(v => v.Version == targetVersion);
         var change = await ApplyAliasChangeAsync(connection, transaction, name, RollbackPlanner.ProductionAlias, current.Version, target, null,
             reason, caller, AliasChange.KindRollback, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return StoreResult<AliasUpdate>.Ok(new AliasUpdate(new AliasInfo(RollbackPlanner.ProductionAlias, target.Version, null), change));
     }
 
