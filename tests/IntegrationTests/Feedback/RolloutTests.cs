@@ -114,8 +114,8 @@ public sealed class RolloutTests(FeedbackFixture platform)
 
         using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
         var (_, alerts) = await GetJsonAsync(reader, "/v1/alerts?status=firing");
-        var alert = alerts.RootElement.EnumerateArray().Single(a => a.TryGetProperty("model", out var m) && m.GetString() == name);
-        Assert.Equal("rollout-failed", alert.GetProperty("alert").GetString());
+        var alert = Assert.Single(alerts.RootElement.EnumerateArray(),
+            a => a.GetProperty("alert").GetString() == "rollout-failed" && a.GetProperty("model").GetString() == name);
         Assert.Equal(v2, alert.GetProperty("version").GetInt32());
         Assert.Equal(25, alert.GetProperty("threshold").GetDouble());
         Assert.Equal(p99, alert.GetProperty("value").GetDouble(), 0.001);
