@@ -191,16 +191,23 @@ internal static class Extensions
             return builder.AddRedis(name).WithDataVolume().WithPersistence().WithAppendOnlyFile();
         }
 
-        var redisServer = FindOnPath(builder.Configuration["Redis:ServerPath"] ?? "redis-server");
-        if (mode == "auto" && ContainerRuntimeAnswers(builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] ?? "docker"))
+        var serverCommand = builder.Configuration["Redis:ServerPath"] ?? "redis-server";
+        var redisServer = FindOnPath(serverCommand);
+        var runtime = builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] ?? "docker";
+        if (mode == "auto" && ContainerRuntimeAnswers(runtime))
         {
             return builder.AddRedis(name).WithDataVolume().WithPersistence().WithAppendOnlyFile();
         }
 
         if (redisServer is null)
         {
+            // Names what was actually tried, so a wrong Redis:ServerPath or a forced local mode is not mistaken for a missing install.
+            var noContainer = mode == "local" ? "Redis:Mode=local rules out a container" : $"no container runtime answers ('{runtime} info' failed)";
+            var noServer = Path.IsPathRooted(serverCommand)
+                ? $"'{serverCommand}' (Redis:ServerPath) does not exist"
+                : $"'{serverCommand}' is not on PATH";
             throw new DistributedApplicationException(
-                "Redis is required and none can be started: no container runtime answers and 'redis-server' is not on PATH. " +
+                $"Redis is required and none can be started: {noContainer} and {noServer}. " +
                 "Fix one of: start a container runtime (Docker or Podman), or install Redis locally " +
                 "('sudo apt-get install -y redis-server'). Set Redis:Mode=container|local to force a choice.");
         }

@@ -18,6 +18,7 @@ public static class CliApp
     {
         config.SetApplicationName("mlp");
         config.Settings.StrictParsing = true;
+        config.SetHelpProvider(new ExitCodesHelpProvider(config.Settings));
         // Parse and validation errors: one line and exit 1. Gateway errors are handled by each command (exit 2, 3, 4).
         config.SetExceptionHandler((ex, _) =>
         {

@@ -2,7 +2,8 @@
 # Regenerates the demo models in models/ and the registry test assets.
 #   ML.NET (tools/ModelGen): iris.onnx, house-price.onnx   -- trained on generated data, exported with Microsoft.ML.OnnxConverter
 #   python3-onnx (tools/make_mlp.py): tabular-mlp.onnx      -- hand-built multi-layer perceptron
-#   test assets (tests/IntegrationTests/Assets): mlp-external-data.onnx (weights in a side file), expand-bomb.onnx (exhausts memory while loading)
+#   test assets (tests/IntegrationTests/Assets): mlp-external-data.onnx (weights in a side file), expand-bomb.onnx (exhausts memory while loading),
+#                 matmul-time-bomb.onnx (computes for seconds while loading)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
@@ -16,3 +17,4 @@ if ! "$PYTHON" -c 'import onnx' 2>/dev/null; then
 fi
 "$PYTHON" tools/make_mlp.py models/tabular-mlp.onnx --external-data tests/IntegrationTests/Assets
 "$PYTHON" tools/make_memory_bomb.py tests/IntegrationTests/Assets/expand-bomb.onnx
+"$PYTHON" tools/make_time_bomb.py tests/IntegrationTests/Assets/matmul-time-bomb.onnx

@@ -101,9 +101,9 @@ public sealed class ModelInspector(IOptions<InspectionOptions> options, ILogger<
                     Path.GetFileName(blobPath), started.ElapsedMilliseconds, peak >> 20);
                 return report;
             }
-            logger.LogWarning("Model inspection exited with code {ExitCode}: {Stderr}", process.ExitCode, Tail(errors));
-            return InspectionReport.Refused(
-                $"ONNX Runtime crashed while opening the model (inspection process exit code {process.ExitCode}). {Tail(errors)}".TrimEnd());
+            var how = DescribeExit(process.ExitCode);
+            logger.LogWarning("Model inspection {How}: {Stderr}", how, Tail(errors));
+            return InspectionReport.Refused($"ONNX Runtime crashed while opening the model (inspection process {how}). {Tail(errors)}".TrimEnd());
         }
         finally
         {
@@ -132,6 +132,33 @@ public sealed class ModelInspector(IOptions<InspectionOptions> options, ILogger<
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
         return info;
+    }
+
+    /// <summary>
+    /// .NET reports a child killed by signal N as exit code 128 + N; naming the signal tells an operator whether ORT aborted (SIGABRT),
+    /// faulted (SIGSEGV) or something outside killed it (SIGKILL, e.g. the kernel's OOM killer).
+    /// </summary>
+    private static string DescribeExit(int exitCode)
+    {
+        if (OperatingSystem.IsWindows() || exitCode is <= 128 or > 128 + 64)
+        {
+            return $"exit code {exitCode}";
+        }
+        var signal = exitCode - 128;
+        var name = signal switch
+        {
+            1 => "SIGHUP",
+            2 => "SIGINT",
+            4 => "SIGILL",
+            6 => "SIGABRT",
+            7 => "SIGBUS",
+            8 => "SIGFPE",
+            9 => "SIGKILL",
+            11 => "SIGSEGV",
+            15 => "SIGTERM",
+            _ => null,
+        };
+        return name is null ? $"killed by signal {signal}" : $"killed by signal {signal} ({name})";
     }
 
     private static InspectionReport? TryParse(string output)

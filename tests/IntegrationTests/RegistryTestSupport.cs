@@ -19,6 +19,9 @@ internal static class RegistryTestSupport
     /// <summary>A valid ~200-byte model whose loading makes ONNX Runtime allocate 1-2 GB (constant folding of an Expand).</summary>
     public static readonly string MemoryBombModel = RepositoryFile("tests", "IntegrationTests", "Assets", "expand-bomb.onnx");
 
+    /// <summary>A valid ~400-byte model whose loading keeps ONNX Runtime computing for seconds (constant folding of 3072x3072 matrix products) within ~400 MB.</summary>
+    public static readonly string TimeBombModel = RepositoryFile("tests", "IntegrationTests", "Assets", "matmul-time-bomb.onnx");
+
     /// <summary>A model name no other test uses, so tests can share one running platform.</summary>
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
 

@@ -28,6 +28,14 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
 {
     private const string LinearModel = "batch-linear.onnx";
 
+    /// <summary>Same outputs as the linear model, ~8 MFLOP per row: a 40,000-row chunk takes 5 s or more of CPU, well over the fixture's 3 s idle time.</summary>
+    private const string SlowModel = "batch-slow.onnx";
+
+    private const int SlowChunkRows = 40_000;
+
+    /// <summary>BatchFaultFixture's <c>ClaimIdleTime</c>.</summary>
+    private static readonly TimeSpan ClaimIdleTime = TimeSpan.FromSeconds(3);
+
     [Fact]
     public async Task AlwaysFailingChunkIsDeadLetteredAndFailsTheJobWithItsRowRange()
     {
@@ -115,6 +123,114 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         {
             File.Delete(input);
         }
+    }
+
+    [Fact]
+    public async Task AChunkScoredForLongerThanTheClaimIdleTimeIsNeverTakenOverWhileItsWorkerRenewsTheClaim()
+    {
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-renew");
+        await batch.RegisterAsync(name, SlowModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(SlowChunkRows);
+        try
+        {
+            // One chunk: while one loop scores it, the other three loops of the two replicas poll XAUTOCLAIM for chunks idle over 3 s.
+            using var submitted = await batch.SubmitFileAsync(
+                new { model = name, input = new { format = "jsonl" }, outputs = new[] { "probabilities" }, chunkSize = SlowChunkRows }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+
+            var scoring = job.GetProperty("finishedAt").GetDateTimeOffset() - job.GetProperty("startedAt").GetDateTimeOffset();
+            Assert.True(scoring > ClaimIdleTime, $"The chunk took {scoring}, too short to need a claim renewal; the test proves nothing.");
+            Assert.Equal(1, job.GetProperty("chunksDone").GetInt32());
+            await using var redis = await ConnectRedisAsync();
+            Assert.Equal(1, (long)await redis.GetDatabase().HashGetAsync($"mlplatform:batch:job:{id}:attempts", 0));
+            await AssertEveryRowOnceAsync(batch, id, SlowChunkRows);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    [Fact]
+    public async Task AReplicaStoppedMidChunkHandsTheChunkBackAsAFreshMessageThatTheOtherReplicaFinishes()
+    {
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-handback");
+        await batch.RegisterAsync(name, SlowModel);
+        var input = await BatchTestClient.WriteJsonlFileAsync(SlowChunkRows);
+        try
+        {
+            using var submitted = await batch.SubmitFileAsync(
+                new { model = name, input = new { format = "jsonl" }, outputs = new[] { "probabilities" }, chunkSize = SlowChunkRows }, input);
+            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+            await using var redis = await ConnectRedisAsync();
+            var db = redis.GetDatabase();
+            var (messageId, holder) = await WaitForHolderAsync(db, id);
+            var original = await db.HashGetAsync($"mlplatform:batch:job:{id}:enqueued", 0);
+            Assert.Equal(messageId, original.ToString());
+
+            // The replica whose worker holds the chunk (its consumer name carries its process id) gets a graceful stop (SIGTERM).
+            var (replicaId, process) = (await RunningReplicasAsync()).Single(r => IsSelfOrAncestor(r.Process.Id, holder));
+            var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+            await commands.ExecuteCommandAsync(replicaId, KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
+            await process.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
+
+            // Handed back: the holder's message is gone and a fresh one replaces it, at once, without waiting out the idle time.
+            var handedBack = await db.HashGetAsync($"mlplatform:batch:job:{id}:enqueued", 0);
+            Assert.NotEqual(original, handedBack);
+            Assert.Empty(await db.StreamRangeAsync("mlplatform:batch:chunks", original.ToString(), original.ToString()));
+
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(SlowChunkRows, job.GetProperty("rowsDone").GetInt64());
+            // The delivery cut short by the stop was not counted: only the other replica's delivery was.
+            Assert.Equal(1, (long)await db.HashGetAsync($"mlplatform:batch:job:{id}:attempts", 0));
+            await AssertEveryRowOnceAsync(batch, id, SlowChunkRows);
+            await StartReplicaAsync(replicaId);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
+    /// <summary>Waits until a worker holds the job's only chunk; returns the message id and the holder's process id.</summary>
+    private static async Task<(string MessageId, int ProcessId)> WaitForHolderAsync(IDatabase db, string jobId)
+    {
+        var deadline = DateTime.UtcNow + PlatformFixture.RequestTimeout;
+        while (true)
+        {
+            foreach (var pending in await db.StreamPendingMessagesAsync("mlplatform:batch:chunks", "batchscorer", 100, RedisValue.Null))
+            {
+                var entry = await db.StreamRangeAsync("mlplatform:batch:chunks", pending.MessageId, pending.MessageId);
+                if (entry is [var message] && message["job"] == jobId)
+                {
+                    // Consumer names are "{machine}-{pid}-{random}".
+                    var parts = pending.ConsumerName.ToString().Split('-');
+                    return (pending.MessageId.ToString(), int.Parse(parts[^2], System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+            Assert.True(DateTime.UtcNow < deadline, "No worker took the chunk.");
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+    }
+
+    /// <summary>Whether <paramref name="ancestor"/> is <paramref name="pid"/> or one of its parents (the app host may launch a replica through a launcher process).</summary>
+    private static bool IsSelfOrAncestor(int ancestor, int pid)
+    {
+        for (var current = pid; current > 1;)
+        {
+            if (current == ancestor)
+            {
+                return true;
+            }
+            var stat = File.ReadAllText($"/proc/{current}/stat");
+            // "pid (comm) state ppid ...": comm may contain spaces, so parse after its closing parenthesis.
+            current = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return false;
     }
 
     [Fact]
