@@ -117,6 +117,46 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
     }
 
     [Fact]
+    public async Task ACorruptResponseCacheEntryIsAMissThatTheNextAnswerRepairs()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("cache");
+        var (version, sha) = await RegisterAsync(client, name, "linear-v2.onnx");
+        await SetServingAsync(client, name, new { responseCache = new { enabled = true } });
+        await SetAliasAsync(client, name, "production", version);
+        using var input = LinearInput(5f);
+        // A value no other test sends, so the entry found below is this request's.
+        input.Span[0] = 0x5A;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(
+            (await platform.App.GetConnectionStringAsync("redis").AsTask().WaitAsync(PlatformFixture.RequestTimeout))!);
+        var server = redis.GetServers().Single();
+
+        async Task<(float[] Scores, string Cache)> InferCachedAsync()
+        {
+            var (response, message) = await InferAsync(client, $"/v2/models/{name}/infer", [input], binaryInputs: false);
+            using (response)
+            using (message)
+            {
+                return (response["scores"].AsSpan<float>().ToArray(), message.Headers.GetValues("X-Inference-Cache").Single());
+            }
+        }
+
+        var (first, firstCache) = await InferCachedAsync();
+        Assert.Equal("miss", firstCache);
+        var keys = server.Keys(pattern: $"mlplatform:infer-cache:{sha}:*").ToList();
+        var key = Assert.Single(keys);
+        await redis.GetDatabase().StringSetAsync(key, "not a cache entry"u8.ToArray(), TimeSpan.FromMinutes(5));
+
+        var (second, secondCache) = await InferCachedAsync();
+        var (third, thirdCache) = await InferCachedAsync();
+
+        Assert.Equal("miss", secondCache);
+        Assert.Equal(first, second);
+        Assert.Equal("hit", thirdCache);
+        Assert.Equal(first, third);
+    }
+
+    [Fact]
     public async Task OnDemandVersionsBeyondTheCapEvictTheLeastRecentlyUsed()
     {
         using var client = platform.CreateGatewayClient();
