@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using MlPlatform.Inference.Registry;
 using StackExchange.Redis;
 using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
@@ -88,7 +89,7 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
     }
 
     [Fact]
-    public async Task PeriodicReconciliationPicksUpServingSettingsThatNoEventAnnounces()
+    public async Task PeriodicReconciliationAppliesServingSettingsWhoseEventWasMissed()
     {
         using var client = platform.CreateGatewayClient();
         var name = UniqueName("settings");
@@ -102,8 +103,16 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
             Assert.False(beforeMessage.Headers.Contains("X-Inference-Cache"));
         }
 
-        // Serving settings changes publish no event; the reconciliation every 2 s (this fixture's setting) applies them.
-        await SetServingAsync(client, name, new { responseCache = new { enabled = true } });
+        // Written straight into the registry's database: no serving-changed event is published, as when the scorer missed it.
+        // The reconciliation every 2 s (this fixture's setting) must apply it all the same.
+        await using (var database = new SqliteConnection($"Data Source={Path.Combine(platform.DataDir, "registry", "registry.db")};Pooling=false"))
+        {
+            await database.OpenAsync();
+            await using var update = database.CreateCommand();
+            update.CommandText = "UPDATE models SET serving_json = '{\"responseCache\":{\"enabled\":true}}' WHERE name = $name";
+            update.Parameters.AddWithValue("$name", name);
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
 
         await EventuallyAsync(async () =>
         {
