@@ -122,7 +122,10 @@ internal static class TensorJsonParser
         }
     }
 
-    /// <summary>Reads the elements of a <c>data</c> value (flat or nested, row-major) into a new buffer of the given shape.</summary>
+    /// <summary>
+    /// Reads the elements of a <c>data</c> value into a new buffer of the given shape: a lone value, a flat row-major array, or arrays
+    /// nested like the shape (the innermost level may hold the remaining axes flattened: <c>[[1,2,3,4],[5,6,7,8]]</c> for [2,2,2]).
+    /// </summary>
     public static TensorBuffer ReadData(ReadOnlySpan<byte> json, int dataStart, string name, TensorDataType type, long[] shape, string kind)
     {
         var expected = TensorBuffer.CountElements(shape);
@@ -130,53 +133,155 @@ internal static class TensorJsonParser
         Next(ref reader);
         if (type == TensorDataType.Bytes)
         {
-            return ReadStrings(ref reader, name, shape, expected, kind);
+            var strings = new StringSink(name, kind);
+            try
+            {
+                WalkData(ref reader, ref strings, shape, expected, name, kind);
+                return strings.Writer.ToTensor(name, shape);
+            }
+            catch
+            {
+                strings.Writer.Dispose();
+                throw;
+            }
         }
 
         var buffer = TensorBuffer.Rent(name, type, shape);
         try
         {
-            var span = buffer.Span;
-            long count = 0;
-            if (reader.TokenType != JsonTokenType.StartArray)
-            {
-                WriteElement(ref reader, type, span, 0, name, kind);
-                count = 1;
-            }
-            else
-            {
-                var depth = 1;
-                while (depth > 0)
-                {
-                    switch (Next(ref reader))
-                    {
-                        case JsonTokenType.StartArray:
-                            depth++;
-                            break;
-                        case JsonTokenType.EndArray:
-                            depth--;
-                            break;
-                        default:
-                            if (count >= expected)
-                            {
-                                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has more.");
-                            }
-                            WriteElement(ref reader, type, span, count, name, kind);
-                            count++;
-                            break;
-                    }
-                }
-            }
-            if (count != expected)
-            {
-                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has {count}.");
-            }
+            var numbers = new NumberSink(buffer.Span, type, name, kind);
+            WalkData(ref reader, ref numbers, shape, expected, name, kind);
             return buffer;
         }
         catch
         {
             buffer.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Where <see cref="WalkData"/> puts each element; a struct type argument, so every call is direct and inlinable.</summary>
+    private interface IElementSink
+    {
+        void Write(ref Utf8JsonReader reader, long index);
+    }
+
+    private ref struct NumberSink(Span<byte> span, TensorDataType type, string name, string kind) : IElementSink
+    {
+        private readonly Span<byte> _span = span;
+
+        public readonly void Write(ref Utf8JsonReader reader, long index) => WriteElement(ref reader, type, _span, index, name, kind);
+    }
+
+    private struct StringSink(string name, string kind) : IElementSink
+    {
+        public PooledByteWriter Writer = new(256);
+
+        public void Write(ref Utf8JsonReader reader, long index) => AppendString(ref reader, ref Writer, index, name, kind);
+    }
+
+    /// <summary>
+    /// Walks a <c>data</c> value (the reader on its first token), handing each element to <paramref name="sink"/> in row-major order,
+    /// and checks its structure against the shape without allocating: the element count, and for nested arrays that every array at
+    /// one depth has the length the shape gives it and that values sit at one depth only (no ragged arrays). Per value it costs two
+    /// comparisons beyond the sink: array lengths are worked out when arrays close.
+    /// </summary>
+    private static void WalkData<TSink>(ref Utf8JsonReader reader, ref TSink sink, long[] shape, long expected, string name, string kind)
+        where TSink : IElementSink, allows ref struct
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            if (expected != 1)
+            {
+                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has 1.");
+            }
+            sink.Write(ref reader, 0);
+            return;
+        }
+        // Depth 1 is the outermost array. A flat array is allowed whatever the rank; deeper arrays follow the shape's axes.
+        var maxDepth = Math.Max(shape.Length, 1);
+        Span<long> childArrays = stackalloc long[maxDepth + 1];
+        Span<long> countAtOpen = stackalloc long[maxDepth + 1];
+        childArrays[1] = 0;
+        var depth = 1;
+        var valueDepth = 0;
+        long count = 0;
+        while (depth > 0)
+        {
+            switch (Next(ref reader))
+            {
+                case JsonTokenType.StartArray:
+                    if (depth == maxDepth)
+                    {
+                        throw Bad($"{Describe(kind, name)}: 'data' is nested deeper than shape {TensorSpec.FormatShape(shape)}.");
+                    }
+                    if (valueDepth != 0 && depth >= valueDepth)
+                    {
+                        throw Bad($"{Describe(kind, name)}: 'data' is ragged: it has values at depth {valueDepth} and an array at depth {depth + 1}.");
+                    }
+                    childArrays[depth]++;
+                    depth++;
+                    childArrays[depth] = 0;
+                    countAtOpen[depth] = count;
+                    break;
+                case JsonTokenType.EndArray:
+                    if (depth > 1)
+                    {
+                        CheckArrayLength(depth == valueDepth ? count - countAtOpen[depth] : childArrays[depth], depth, valueDepth, shape, name, kind);
+                    }
+                    depth--;
+                    break;
+                default:
+                    if (valueDepth != depth)
+                    {
+                        if (valueDepth != 0)
+                        {
+                            throw Bad($"{Describe(kind, name)}: 'data' is ragged: it has values at depth {valueDepth} and at depth {depth}.");
+                        }
+                        if (childArrays[depth] != 0)
+                        {
+                            throw Bad($"{Describe(kind, name)}: 'data' is ragged: an array at depth {depth} holds both arrays and values.");
+                        }
+                        valueDepth = depth;
+                    }
+                    if (count >= expected)
+                    {
+                        throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has more.");
+                    }
+                    sink.Write(ref reader, count);
+                    count++;
+                    break;
+            }
+        }
+        // Also the check of the outermost array: every inner level has been checked, so a wrong outer length shows in the count.
+        if (count != expected)
+        {
+            throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has {count}.");
+        }
+    }
+
+    /// <summary>
+    /// Checks the length of a closing inner array at <paramref name="depth"/> (2 or more): above the values' depth it is the shape's
+    /// axis at that depth; at the values' depth, the product of the axes left. An empty array before any value is fine where that product is 0.
+    /// </summary>
+    private static void CheckArrayLength(long length, int depth, int valueDepth, long[] shape, string name, string kind)
+    {
+        long needed;
+        if (depth < valueDepth || (valueDepth == 0 && length > 0))
+        {
+            needed = shape[depth - 1];
+        }
+        else
+        {
+            needed = 1;
+            for (var axis = depth - 1; axis < shape.Length; axis++)
+            {
+                needed *= shape[axis];
+            }
+        }
+        if (length != needed)
+        {
+            throw Bad($"{Describe(kind, name)}: 'data' is ragged: an array at depth {depth} has {length} items but shape {TensorSpec.FormatShape(shape)} needs {needed} there.");
         }
     }
 
@@ -227,54 +332,6 @@ internal static class TensorJsonParser
                 return true;
             default:
                 return false;
-        }
-    }
-
-    private static TensorBuffer ReadStrings(ref Utf8JsonReader reader, string name, long[] shape, long expected, string kind)
-    {
-        var writer = new PooledByteWriter(256);
-        try
-        {
-            long count = 0;
-            if (reader.TokenType != JsonTokenType.StartArray)
-            {
-                AppendString(ref reader, ref writer, 0, name, kind);
-                count = 1;
-            }
-            else
-            {
-                var depth = 1;
-                while (depth > 0)
-                {
-                    switch (Next(ref reader))
-                    {
-                        case JsonTokenType.StartArray:
-                            depth++;
-                            break;
-                        case JsonTokenType.EndArray:
-                            depth--;
-                            break;
-                        default:
-                            if (count >= expected)
-                            {
-                                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has more.");
-                            }
-                            AppendString(ref reader, ref writer, count, name, kind);
-                            count++;
-                            break;
-                    }
-                }
-            }
-            if (count != expected)
-            {
-                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has {count}.");
-            }
-            return writer.ToTensor(name, shape);
-        }
-        catch
-        {
-            writer.Dispose();
-            throw;
         }
     }
 
