@@ -228,4 +228,32 @@ public sealed class OnlineServingTests(OnlineScorerFixture platform)
         Assert.Equal(2, (await EventsOfThisModelAsync()).Count);
         await EventuallyAsync(async () => await CacheStatusAsync() is null, "the loaded version has the cache switched off again");
     }
+
+    [Fact]
+    public async Task ChangedBatchingSettingsApplyToTheLoadedVersionWithoutARestart()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("delay");
+        var (version, _) = await RegisterAsync(client, name, "linear-v1.onnx");
+        await SetAliasAsync(client, name, "production", version);
+        var seed = 0f;
+
+        async Task<TimeSpan> TimeOneRequestAsync()
+        {
+            using var input = LinearInput(seed++);
+            var started = Stopwatch.StartNew();
+            var (response, message) = await InferAsync(client, $"/v2/models/{name}/infer", [input], binaryInputs: true);
+            response.Dispose();
+            message.Dispose();
+            return started.Elapsed;
+        }
+
+        await TimeOneRequestAsync();
+        // A lone request now waits out the whole queue delay for others to batch with: no request can be faster than that.
+        await SetServingAsync(client, name, new { batching = new { enabled = true, maxBatchSize = 64, maxQueueDelayMs = 1000.0 } });
+        await EventuallyAsync(async () => await TimeOneRequestAsync() >= TimeSpan.FromMilliseconds(950), "requests wait for the new queue delay");
+
+        await SetServingAsync(client, name, new { batching = new { enabled = false } });
+        await EventuallyAsync(async () => await TimeOneRequestAsync() < TimeSpan.FromMilliseconds(500), "requests run at once without batching");
+    }
 }
