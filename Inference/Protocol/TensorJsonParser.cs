@@ -137,6 +137,12 @@ internal static class TensorJsonParser
         try
         {
             var span = buffer.Span;
+            // Floats, the bulk of JSON tensors, take the single-pass scanner; anything it declines (including every error) is re-read below.
+            if ((type == TensorDataType.FP32 && JsonNumberScanner.TryReadSingles(json[dataStart..], MemoryMarshal.Cast<byte, float>(span))) ||
+                (type == TensorDataType.FP64 && JsonNumberScanner.TryReadDoubles(json[dataStart..], MemoryMarshal.Cast<byte, double>(span))))
+            {
+                return buffer;
+            }
             long count = 0;
             if (reader.TokenType != JsonTokenType.StartArray)
             {
@@ -185,8 +191,9 @@ internal static class TensorJsonParser
         var i = (int)index;
         var ok = type switch
         {
-            TensorDataType.FP32 => reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out MemoryMarshal.Cast<byte, float>(span)[i]),
-            TensorDataType.FP64 => reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out MemoryMarshal.Cast<byte, double>(span)[i]),
+            // A number beyond the type's range parses as infinity, which JSON cannot mean: it is refused like any other bad element.
+            TensorDataType.FP32 => reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out var single) && float.IsFinite(MemoryMarshal.Cast<byte, float>(span)[i] = single),
+            TensorDataType.FP64 => reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var dbl) && double.IsFinite(MemoryMarshal.Cast<byte, double>(span)[i] = dbl),
             TensorDataType.FP16 => TryWriteHalf(ref reader, span, i),
             TensorDataType.Int64 => reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out MemoryMarshal.Cast<byte, long>(span)[i]),
             TensorDataType.Int32 => reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out MemoryMarshal.Cast<byte, int>(span)[i]),

@@ -16,6 +16,8 @@ using MlPlatform.Inference.Tensors;
 // Online scorer benchmark: in-process ONNX Runtime, a hand-written endpoint, the scorer directly and through the gateway,
 // measured in one run on one machine, written to bench/results/online.md. Usage:
 //   dotnet run -c Release --project bench -- [--seconds 4] [--out bench/results/online.md]
+//     [--hop-only] (only the gateway hop, nothing written) [--hold 60] (then load the gateway at c1 for that long, to attach a profiler)
+//     [--set Section:Key=value ...] (AppHost configuration, e.g. Gateway:... settings to compare)
 // It starts the whole platform itself (Aspire testing host: random ports, temporary data folder, local redis-server).
 var seconds = double.Parse(Arg("--seconds") ?? "4", CultureInfo.InvariantCulture);
 var output = Arg("--out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "online.md");
@@ -25,6 +27,10 @@ var modelPath = Path.Combine(AppContext.BaseDirectory, "models", "conv.onnx");
 const string AdminKey = "bench-admin-key-0123456789abcdef";
 const string InternalKey = "bench-internal-key-0123456789abcdef0123456789";
 int[] concurrencies = [1, 8, 16, 64];
+
+var hopOnly = args.Contains("--hop-only");
+var holdSeconds = double.Parse(Arg("--hold") ?? "0", CultureInfo.InvariantCulture);
+var extraSettings = args.Select((a, i) => (a, i)).Where(t => t.a == "--set" && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToArray();
 
 var results = new List<Measurement>();
 HopCost? hopCost = null;
@@ -63,7 +69,10 @@ void MeasureInProcess(string suffix)
         }, rows));
     }
 }
-MeasureInProcess("");
+if (!hopOnly)
+{
+    MeasureInProcess("");
+}
 
 // Request bodies: the same image as V2 JSON and as the binary tensor extension.
 using var image = TensorBuffer.FromValues<float>("image", TensorDataType.FP32, [1, 3, 32, 32], Image(1));
@@ -111,7 +120,10 @@ async Task MeasureHandWrittenAsync(string suffix)
         Record(await LoadRunner.RunAsync($"hand-written endpoint, JSON{suffix}", c, warmup, duration, Sender(client, "/infer", binary: false)));
     }
 }
-await MeasureHandWrittenAsync("");
+if (!hopOnly)
+{
+    await MeasureHandWrittenAsync("");
+}
 
 // 3. The platform: the scorer directly (with the internal credential) and through the gateway (with an API key).
 var dataDir = Path.Combine(Path.GetTempPath(), "mlplatform-bench", Guid.NewGuid().ToString("N"));
@@ -121,6 +133,7 @@ var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Ap
     $"Platform:DataDir={dataDir}", "Platform:GatewayPort=0", "Platform:DemoModel=false", "Redis:Mode=local",
     $"Parameters:admin-api-key={AdminKey}", $"Parameters:internal-api-key={InternalKey}",
     "Platform:BatchScorerReplicas=1",
+    .. extraSettings,
 ]);
 builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddFilter("Aspire.", LogLevel.Warning).AddFilter("AppHost.Resources", LogLevel.Error).AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None).AddFilter("System.Net.Http", LogLevel.Error));
 await using var app = await builder.BuildAsync();
@@ -194,6 +207,25 @@ if (gatewayPids.Count > 0)
         (after.WaitNs - before.WaitNs - idleWaitPerSecond * busySeconds) / 1000.0 / proxiedAgain.Requests, proxiedAgain.P50Ms,
         idleCpuPerSecond / 1e6);
     Console.WriteLine($"gateway (pids {string.Join(',', gatewayPids)}) per proxied request (binary, c1): {hopCost.CpuMicroseconds:F0} us on CPU, {hopCost.RunQueueMicroseconds:F0} us waiting for a CPU");
+}
+
+if (hopOnly)
+{
+    if (holdSeconds > 0)
+    {
+        // --hold-load "gateway|direct,<concurrency>,json|binary,on|off" picks what the held load is (default gateway,1,binary,off).
+        var hold = (Arg("--hold-load") ?? "gateway,1,binary,off").Split(',');
+        var (holdClient, holdConcurrency, holdBinary, holdBatched) = (hold[0] == "direct" ? direct : gateway, int.Parse(hold[1], CultureInfo.InvariantCulture), hold[2] == "binary", hold[3] == "on");
+        Console.WriteLine($"Holding load {string.Join(',', hold)} for {holdSeconds} s (gateway pids {string.Join(',', ProcessSchedule.FindByUrl(gatewayUrl))}; scorer pids {string.Join(',', ProcessSchedule.FindByUrl(scorerUrl))})");
+        var (gatewayPidList, scorerPidList) = (ProcessSchedule.FindByUrl(gatewayUrl), ProcessSchedule.FindByUrl(scorerUrl));
+        var (gatewayCpu, scorerCpu, ownCpu) = (ProcessSchedule.ReadCpuMs(gatewayPidList), ProcessSchedule.ReadCpuMs(scorerPidList), Environment.CpuUsage.TotalTime.TotalMilliseconds);
+        var held = await LoadRunner.RunAsync($"hold: {string.Join(',', hold)}", holdConcurrency, TimeSpan.Zero, TimeSpan.FromSeconds(holdSeconds),
+            Sender(holdClient, $"/v2/models/{(holdBatched ? "bench-conv-batched" : "bench-conv-unbatched")}/infer", holdBinary));
+        Record(held);
+        Console.WriteLine($"CPU per request: gateway {(ProcessSchedule.ReadCpuMs(gatewayPidList) - gatewayCpu) / held.Requests:F3} ms, " +
+            $"scorer {(ProcessSchedule.ReadCpuMs(scorerPidList) - scorerCpu) / held.Requests:F3} ms, load generator {(Environment.CpuUsage.TotalTime.TotalMilliseconds - ownCpu) / held.Requests:F3} ms");
+    }
+    return;
 }
 
 foreach (var (target, client) in new[] { ("scorer direct", direct), ("gateway", gateway) })
