@@ -19,6 +19,11 @@ using MlPlatform.Inference.Tensors;
 //     [--hop-only] (only the gateway hop, nothing written) [--hold 60] (then load the gateway at c1 for that long, to attach a profiler)
 //     [--set Section:Key=value ...] (AppHost configuration, e.g. Gateway:... settings to compare)
 // It starts the whole platform itself (Aspire testing host: random ports, temporary data folder, local redis-server).
+if (Arg("--bare-proxy") is { } bareProxyTarget)
+{
+    await BareProxy.RunAsync(bareProxyTarget);
+    return;
+}
 var seconds = double.Parse(Arg("--seconds") ?? "4", CultureInfo.InvariantCulture);
 var output = Arg("--out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "online.md");
 var duration = TimeSpan.FromSeconds(seconds);
@@ -113,11 +118,19 @@ Func<CancellationToken, Task<bool>> Sender(HttpClient client, string path, bool 
 // 2. The hand-written endpoint (JSON in and out, Run once per request).
 async Task MeasureHandWrittenAsync(string suffix)
 {
-    await using var naive = await NaiveEndpoint.StartAsync(modelPath);
-    using var client = NewClient(naive.Url);
-    foreach (var c in new[] { 1, 16 })
+    await using (var naive = await NaiveEndpoint.StartAsync(modelPath))
     {
-        Record(await LoadRunner.RunAsync($"hand-written endpoint, JSON{suffix}", c, warmup, duration, Sender(client, "/infer", binary: false)));
+        using var client = NewClient(naive.Url);
+        foreach (var c in new[] { 1, 16 })
+        {
+            Record(await LoadRunner.RunAsync($"hand-written endpoint, JSON{suffix}", c, warmup, duration, Sender(client, "/infer", binary: false)));
+        }
+    }
+    // For context only: the same endpoint as most people would first write it, with ORT's default session options.
+    await using (var naive = await NaiveEndpoint.StartAsync(modelPath, tuned: false))
+    {
+        using var client = NewClient(naive.Url);
+        Record(await LoadRunner.RunAsync($"hand-written endpoint, JSON, ORT default session options{suffix}", 16, warmup, duration, Sender(client, "/infer", binary: false)));
     }
 }
 if (!hopOnly)
@@ -179,6 +192,23 @@ foreach (var binary in new[] { false, true })
     Record(alone);
     Record(proxied);
 }
+// The floor: the same pairing through YARP's bare direct forwarder in its own process (what proxying alone costs on this machine).
+var (bareProxy, bareProxyUrl) = await BareProxy.StartAsync(scorerUrl);
+using (var bare = NewClient(bareProxyUrl, ("X-MlPlatform-Internal-Key", InternalKey)))
+{
+    foreach (var binary in new[] { false, true })
+    {
+        var encoding = binary ? "binary" : "JSON";
+        await LoadRunner.RunAsync("warm-up", 8, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), Sender(bare, "/v2/models/bench-conv-unbatched/infer", binary));
+        var (alone, proxied) = await LoadRunner.RunPairedAsync($"hop pair: scorer direct, batching off, {encoding} (vs bare YARP)", $"hop pair: bare YARP forwarder, batching off, {encoding}",
+            warmup, duration, Sender(direct, "/v2/models/bench-conv-unbatched/infer", binary), Sender(bare, "/v2/models/bench-conv-unbatched/infer", binary));
+        Record(alone);
+        Record(proxied);
+    }
+}
+bareProxy.StandardInput.Close();
+await bareProxy.WaitForExitAsync();
+
 // Where the hop's time goes: the gateway process's CPU time and run-queue wait (Linux schedstat, all its threads) per proxied request.
 var gatewayPids = ProcessSchedule.FindByUrl(gatewayUrl);
 if (gatewayPids.Count > 0)

@@ -73,6 +73,14 @@ public static class Report
         }
         foreach (var encoding in new[] { "JSON", "binary" })
         {
+            var bare = Find($"hop pair: bare YARP forwarder, batching off, {encoding}", 1);
+            var direct = Find($"hop pair: scorer direct, batching off, {encoding} (vs bare YARP)", 1);
+            sb.AppendLine(FormattableString.Invariant($"| bare YARP forwarder hop at p50, c1 {encoding} (paired; the floor of any proxy hop on this machine) | {bare?.P50Ms - direct?.P50Ms:F2} ms | (info) | |"));
+        }
+        var naiveDefault16 = Best("hand-written endpoint, JSON, ORT default session options", 16);
+        sb.AppendLine(FormattableString.Invariant($"| gateway c16 (batching on, JSON) / hand-written endpoint c16 with ORT's default session options | {gwJson16?.Throughput / naiveDefault16?.Throughput:F2}x | (info) | |"));
+        foreach (var encoding in new[] { "JSON", "binary" })
+        {
             var gw = Find($"gateway, batching off, {encoding}", 1);
             var direct = Find($"scorer direct, batching off, {encoding}", 1);
             sb.AppendLine(FormattableString.Invariant($"| gateway hop at p50, c1 {encoding}, from the separate c1 runs (minutes apart) | {gw?.P50Ms - direct?.P50Ms:F2} ms | (info) | |"));
