@@ -258,6 +258,32 @@ if (hopOnly)
     return;
 }
 
+// Rows of the run that served each request (the scorer's mlplatform.inference.batch.size histogram), averaged per scenario.
+var batchRows = new Dictionary<(string, int), double>();
+async Task<(double Sum, double Count)> ScrapeBatchRowsAsync(string model)
+{
+    var text = await direct.GetStringAsync("/metrics");
+    double sum = 0, count = 0;
+    foreach (var line in text.Split('\n'))
+    {
+        if (!line.StartsWith("mlplatform_inference_batch_size", StringComparison.Ordinal) || !line.Contains($"\"{model}\"", StringComparison.Ordinal))
+        {
+            continue;
+        }
+        var value = double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        var name = line[..line.IndexOf('{')];
+        if (name.EndsWith("_sum", StringComparison.Ordinal))
+        {
+            sum += value;
+        }
+        else if (name.EndsWith("_count", StringComparison.Ordinal))
+        {
+            count += value;
+        }
+    }
+    return (sum, count);
+}
+
 foreach (var (target, client) in new[] { ("scorer direct", direct), ("gateway", gateway) })
 {
     foreach (var batching in new[] { true, false })
@@ -267,8 +293,15 @@ foreach (var (target, client) in new[] { ("scorer direct", direct), ("gateway", 
             foreach (var c in concurrencies)
             {
                 var model = batching ? "bench-conv-batched" : "bench-conv-unbatched";
-                Record(await LoadRunner.RunAsync($"{target}, batching {(batching ? "on" : "off")}, {(binary ? "binary" : "JSON")}",
-                    c, warmup, duration, Sender(client, $"/v2/models/{model}/infer", binary)));
+                var before = await ScrapeBatchRowsAsync(model);
+                var measured = await LoadRunner.RunAsync($"{target}, batching {(batching ? "on" : "off")}, {(binary ? "binary" : "JSON")}",
+                    c, warmup, duration, Sender(client, $"/v2/models/{model}/infer", binary));
+                Record(measured);
+                if (batching)
+                {
+                    var after = await ScrapeBatchRowsAsync(model);
+                    batchRows[(measured.Scenario, c)] = (after.Sum - before.Sum) / Math.Max(1, after.Count - before.Count);
+                }
             }
         }
     }
@@ -279,7 +312,7 @@ MeasureInProcess(" (repeat)");
 await MeasureHandWrittenAsync(" (repeat)");
 var loadAtEnd = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
 machine += $"- Load average at end: {loadAtEnd}{Environment.NewLine}";
-await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost));
+await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost, batchRows));
 Console.WriteLine($"Wrote {output}");
 try
 {

@@ -6,7 +6,8 @@ namespace MlPlatform.Bench;
 /// <summary>Renders bench/results/online.md: the machine, every measurement, and the ratios the issue sets targets for.</summary>
 public static class Report
 {
-    public static string Render(string machine, IReadOnlyList<Measurement> results, double seconds, HopCost? hopCost)
+    public static string Render(string machine, IReadOnlyList<Measurement> results, double seconds, HopCost? hopCost,
+        IReadOnlyDictionary<(string Scenario, int Concurrency), double> batchRows)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# Online scorer benchmark");
@@ -100,6 +101,14 @@ public static class Report
         {
             var gw = Find("gateway, batching on, binary", c);
             sb.AppendLine(FormattableString.Invariant($"| gateway (batching on, binary) c{c} / in-process batch 1 | {gw?.Throughput / single?.Throughput:F2}x | (info) | |"));
+        }
+        sb.AppendLine();
+        sb.AppendLine("## Batch sizes (from the scorer's `mlplatform.inference.batch.size` histogram: rows of the run that served a request, mean over requests)");
+        sb.AppendLine("| scenario | concurrency | mean rows per run |");
+        sb.AppendLine("|---|---:|---:|");
+        foreach (var ((scenario, c), rows) in batchRows)
+        {
+            sb.AppendLine(FormattableString.Invariant($"| {scenario} | {c} | {rows:F1} |"));
         }
         sb.AppendLine();
         return sb.ToString();
