@@ -18,6 +18,7 @@ using MlPlatform.Inference.Tensors;
 //   dotnet run -c Release --project bench -- [--seconds 4] [--out bench/results/online.md]
 //     [--hop-only] (only the gateway hop, nothing written) [--hold 60] (then load the gateway at c1 for that long, to attach a profiler)
 //     [--set Section:Key=value ...] (AppHost configuration, e.g. Gateway:... settings to compare)
+//     [--max-queue-delay-ms 0] (the batched model's max queue delay)
 // It starts the whole platform itself (Aspire testing host: random ports, temporary data folder, local redis-server).
 if (Arg("--bare-proxy") is { } bareProxyTarget)
 {
@@ -34,6 +35,8 @@ const string InternalKey = "bench-internal-key-0123456789abcdef0123456789";
 int[] concurrencies = [1, 8, 16, 64];
 
 var hopOnly = args.Contains("--hop-only");
+// The batched model's max queue delay (the scorer's default, 0, unless given): how long a run may wait for more requests.
+var maxQueueDelayMs = double.Parse(Arg("--max-queue-delay-ms") ?? "0", CultureInfo.InvariantCulture);
 var holdSeconds = double.Parse(Arg("--hold") ?? "0", CultureInfo.InvariantCulture);
 var extraSettings = args.Select((a, i) => (a, i)).Where(t => t.a == "--set" && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToArray();
 
@@ -164,7 +167,7 @@ foreach (var (name, batching) in new[] { ("bench-conv-batched", true), ("bench-c
     upload.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
     (await gateway.PostAsync($"/v1/models/{name}/versions", upload)).EnsureSuccessStatusCode();
     (await gateway.PutAsJsonAsync($"/v1/models/{name}/serving",
-        new { batching = new { enabled = batching, maxBatchSize = 32, maxQueueDelayMs = 0.0 } })).EnsureSuccessStatusCode();
+        new { batching = new { enabled = batching, maxBatchSize = 32, maxQueueDelayMs = batching ? maxQueueDelayMs : 0.0 } })).EnsureSuccessStatusCode();
     (await gateway.PutAsJsonAsync($"/v1/models/{name}/aliases/production", new { version = 1, reason = "benchmark" })).EnsureSuccessStatusCode();
     while (!(await gateway.GetAsync($"/v2/models/{name}/ready")).IsSuccessStatusCode)
     {
@@ -312,7 +315,7 @@ MeasureInProcess(" (repeat)");
 await MeasureHandWrittenAsync(" (repeat)");
 var loadAtEnd = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
 machine += $"- Load average at end: {loadAtEnd}{Environment.NewLine}";
-await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost, batchRows));
+await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost, batchRows, maxQueueDelayMs));
 Console.WriteLine($"Wrote {output}");
 try
 {

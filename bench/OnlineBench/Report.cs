@@ -7,7 +7,7 @@ namespace MlPlatform.Bench;
 public static class Report
 {
     public static string Render(string machine, IReadOnlyList<Measurement> results, double seconds, HopCost? hopCost,
-        IReadOnlyDictionary<(string Scenario, int Concurrency), double> batchRows)
+        IReadOnlyDictionary<(string Scenario, int Concurrency), double> batchRows, double maxQueueDelayMs)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# Online scorer benchmark");
@@ -18,7 +18,7 @@ public static class Report
         sb.AppendLine("see tools/build_online_models.py for why the dense head), one image per request unless stated.");
         sb.AppendLine($"Closed loop: each of `c` workers sends the next request when the previous one returns; 1 s warm-up, {seconds.ToString(CultureInfo.InvariantCulture)} s measured");
         sb.AppendLine("(the platform is first warmed for 12 s on both models). The gateway hop is measured by one client alternating direct and gateway requests.");
-        sb.AppendLine("Throughput counts images per second. Batching on = dynamic batching (max 32 rows, max queue delay 0); off = one Run per request.");
+        sb.AppendLine(FormattableString.Invariant($"Throughput counts images per second. Batching on = dynamic batching (max 32 rows, max queue delay {maxQueueDelayMs} ms); off = one Run per request."));
         sb.AppendLine();
         sb.AppendLine("## Machine");
         sb.AppendLine(machine);
