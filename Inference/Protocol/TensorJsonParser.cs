@@ -149,6 +149,13 @@ internal static class TensorJsonParser
         var buffer = TensorBuffer.Rent(name, type, shape);
         try
         {
+            // Floats, the bulk of JSON tensors, take the single-pass scanner; anything it declines (including every error and any
+            // structure that does not follow the shape) is re-read below, where the error is worded.
+            if ((type == TensorDataType.FP32 && JsonNumberScanner.TryReadSingles(json[dataStart..], MemoryMarshal.Cast<byte, float>(buffer.Span), shape)) ||
+                (type == TensorDataType.FP64 && JsonNumberScanner.TryReadDoubles(json[dataStart..], MemoryMarshal.Cast<byte, double>(buffer.Span), shape)))
+            {
+                return buffer;
+            }
             if (type == TensorDataType.FP32)
             {
                 // The common case gets a sink of its own, so the element write inlines into the walk without a datatype switch.
@@ -188,10 +195,12 @@ internal static class TensorJsonParser
 
         public readonly void Write(ref Utf8JsonReader reader, long index)
         {
-            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetSingle(out _values[(int)index]))
+            // A number beyond FP32's range parses as infinity, which JSON cannot mean: it is refused like any other bad element.
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetSingle(out var value) || !float.IsFinite(value))
             {
                 throw Bad($"{Describe(kind, name)}: element {index} is not a valid FP32 value.");
             }
+            _values[(int)index] = value;
         }
     }
 
@@ -283,12 +292,12 @@ internal static class TensorJsonParser
     }
 
     /// <summary>
-    /// Checks the length of a closing inner array at <paramref name="depth"/> (2 or more): above the values' depth it is the shape's
-    /// axis at that depth; at the values' depth, the product of the axes left. An empty array before any value is fine where that product is 0.
+    /// Whether a closing inner array at <paramref name="depth"/> (2 or more; 1 is the outermost) has the length the shape gives it:
+    /// above the values' depth (<paramref name="valueDepth"/>, 0 while no value has been seen) the shape's axis at that depth; at the
+    /// values' depth, the product of the axes left; an empty array before any value only where that product is 0.
     /// </summary>
-    private static void CheckArrayLength(long length, int depth, int valueDepth, long[] shape, string name, string kind)
+    internal static bool ArrayLengthFits(long length, int depth, int valueDepth, ReadOnlySpan<long> shape, out long needed)
     {
-        long needed;
         if (depth < valueDepth || (valueDepth == 0 && length > 0))
         {
             needed = shape[depth - 1];
@@ -301,7 +310,12 @@ internal static class TensorJsonParser
                 needed *= shape[axis];
             }
         }
-        if (length != needed)
+        return length == needed;
+    }
+
+    private static void CheckArrayLength(long length, int depth, int valueDepth, long[] shape, string name, string kind)
+    {
+        if (!ArrayLengthFits(length, depth, valueDepth, shape, out var needed))
         {
             throw Bad($"{Describe(kind, name)}: 'data' is ragged: an array at depth {depth} has {length} items but shape {TensorSpec.FormatShape(shape)} needs {needed} there.");
         }
@@ -312,8 +326,9 @@ internal static class TensorJsonParser
         var i = (int)index;
         var ok = type switch
         {
-            TensorDataType.FP32 => reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out MemoryMarshal.Cast<byte, float>(span)[i]),
-            TensorDataType.FP64 => reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out MemoryMarshal.Cast<byte, double>(span)[i]),
+            // A number beyond the type's range parses as infinity, which JSON cannot mean: it is refused like any other bad element.
+            TensorDataType.FP32 => reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out var single) && float.IsFinite(MemoryMarshal.Cast<byte, float>(span)[i] = single),
+            TensorDataType.FP64 => reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var dbl) && double.IsFinite(MemoryMarshal.Cast<byte, double>(span)[i] = dbl),
             TensorDataType.FP16 => TryWriteHalf(ref reader, span, i),
             TensorDataType.Int64 => reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out MemoryMarshal.Cast<byte, long>(span)[i]),
             TensorDataType.Int32 => reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out MemoryMarshal.Cast<byte, int>(span)[i]),
