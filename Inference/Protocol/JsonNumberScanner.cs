@@ -25,7 +25,7 @@ internal static class JsonNumberScanner
     /// <summary>Reads every number of <paramref name="json"/> (which starts at the <c>data</c> value) into <paramref name="destination"/>.</summary>
     /// <returns>
     /// False when the value holds anything but finite numbers, not exactly <c>destination.Length</c> of them, or arrays nested
-    /// otherwise than <paramref name="shape"/> allows (the rules of <see cref="TensorJsonParser.ArrayLengthFits"/>).
+    /// otherwise than <paramref name="shape"/> allows (the rules of <see cref="TensorJsonParser.CheckClosingArray"/>).
     /// </returns>
     public static bool TryReadSingles(ReadOnlySpan<byte> json, Span<float> destination, ReadOnlySpan<long> shape) => TryRead(json, destination, shape);
 
@@ -37,10 +37,11 @@ internal static class JsonNumberScanner
         var i = 0;
         var count = 0;
         var depth = 0;
-        // The structure checks of TensorJsonParser's walker, done when arrays close, so a number costs one more comparison.
+        // The structure checks of TensorJsonParser's walker, done as arrays open and close: a number costs nothing more.
+        // Inline arrays rather than stackalloc: a method with localloc cannot be tiered up by on-stack replacement.
         var maxDepth = Math.Max(shape.Length, 1);
-        Span<long> childArrays = stackalloc long[maxDepth + 1];
-        Span<long> countAtOpen = stackalloc long[maxDepth + 1];
+        var childArrays = new DepthCounts();
+        var countAtOpen = new DepthCounts();
         var valueDepth = 0;
         do
         {
@@ -63,8 +64,7 @@ internal static class JsonNumberScanner
                     i++;
                     break;
                 case (byte)']':
-                    if (depth > 1 && !TensorJsonParser.ArrayLengthFits(
-                        depth == valueDepth ? count - countAtOpen[depth] : childArrays[depth], depth, valueDepth, shape, out _))
+                    if (TensorJsonParser.CheckClosingArray(count - countAtOpen[depth], childArrays[depth], depth, ref valueDepth, shape) is not null)
                     {
                         return false;
                     }
@@ -75,14 +75,6 @@ internal static class JsonNumberScanner
                     i++;
                     break;
                 case (byte)'-' or >= (byte)'0' and <= (byte)'9':
-                    if (depth != valueDepth)
-                    {
-                        if (valueDepth != 0 || childArrays[depth] != 0)
-                        {
-                            return false;
-                        }
-                        valueDepth = depth;
-                    }
                     if (count >= destination.Length || !TryReadNumber(json, ref i, out destination[count]))
                     {
                         return false;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -22,6 +23,9 @@ internal struct TensorHeader
 /// <summary>Hand-written <see cref="Utf8JsonReader"/> code that reads V2 tensor objects straight into pooled buffers.</summary>
 internal static class TensorJsonParser
 {
+    /// <summary>Most axes a tensor may have.</summary>
+    public const int MaxRank = 16;
+
     public static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
 
     /// <summary>Reads one tensor object (<c>{"name", "shape", "datatype", "parameters", "data"}</c>); the reader is on its StartObject.</summary>
@@ -73,7 +77,7 @@ internal static class TensorJsonParser
     private static long[] ReadShape(ref Utf8JsonReader reader, string kind, string? name)
     {
         Expect(ref reader, JsonTokenType.StartArray, $"{Describe(kind, name)}: 'shape' must be an array of integers.");
-        Span<long> dims = stackalloc long[16];
+        Span<long> dims = stackalloc long[MaxRank];
         var rank = 0;
         while (Next(ref reader) != JsonTokenType.EndArray)
         {
@@ -133,7 +137,7 @@ internal static class TensorJsonParser
         Next(ref reader);
         if (type == TensorDataType.Bytes)
         {
-            var strings = new StringSink(name, kind);
+            var strings = new StringSink();
             try
             {
                 WalkData(ref reader, ref strings, shape, expected, name, kind);
@@ -159,12 +163,12 @@ internal static class TensorJsonParser
             if (type == TensorDataType.FP32)
             {
                 // The common case gets a sink of its own, so the element write inlines into the walk without a datatype switch.
-                var floats = new Float32Sink(MemoryMarshal.Cast<byte, float>(buffer.Span), name, kind);
+                var floats = new Float32Sink(MemoryMarshal.Cast<byte, float>(buffer.Span));
                 WalkData(ref reader, ref floats, shape, expected, name, kind);
             }
             else
             {
-                var numbers = new NumberSink(buffer.Span, type, name, kind);
+                var numbers = new NumberSink(buffer.Span, type);
                 WalkData(ref reader, ref numbers, shape, expected, name, kind);
             }
             return buffer;
@@ -179,43 +183,66 @@ internal static class TensorJsonParser
     /// <summary>Where <see cref="WalkData"/> puts each element; a struct type argument, so every call is direct and inlinable.</summary>
     private interface IElementSink
     {
-        void Write(ref Utf8JsonReader reader, long index);
+        /// <summary>Stores the reader's current value as element <paramref name="index"/>; false when it is not one (cold: the walker words the error).</summary>
+        bool TryWrite(ref Utf8JsonReader reader, int index);
+
+        /// <summary>What an element must be, for the error: "a valid INT32 value".</summary>
+        string Expected { get; }
     }
 
-    private ref struct NumberSink(Span<byte> span, TensorDataType type, string name, string kind) : IElementSink
+    private readonly ref struct NumberSink(Span<byte> span, TensorDataType type) : IElementSink
     {
         private readonly Span<byte> _span = span;
 
-        public readonly void Write(ref Utf8JsonReader reader, long index) => WriteElement(ref reader, type, _span, index, name, kind);
+        public string Expected => $"a valid {type.ToV2Name()} value";
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool TryWrite(ref Utf8JsonReader reader, int index) => TryWriteElement(ref reader, type, _span, index);
     }
 
-    private ref struct Float32Sink(Span<float> values, string name, string kind) : IElementSink
+    private readonly ref struct Float32Sink(Span<float> values) : IElementSink
     {
         private readonly Span<float> _values = values;
 
-        public readonly void Write(ref Utf8JsonReader reader, long index)
+        public string Expected => "a valid FP32 value";
+
+        public bool TryWrite(ref Utf8JsonReader reader, int index)
         {
             // A number beyond FP32's range parses as infinity, which JSON cannot mean: it is refused like any other bad element.
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetSingle(out var value) || !float.IsFinite(value))
             {
-                throw Bad($"{Describe(kind, name)}: element {index} is not a valid FP32 value.");
+                return false;
             }
-            _values[(int)index] = value;
+            _values[index] = value;
+            return true;
         }
     }
 
-    private struct StringSink(string name, string kind) : IElementSink
+    private struct StringSink() : IElementSink
     {
         public PooledByteWriter Writer = new(256);
 
-        public void Write(ref Utf8JsonReader reader, long index) => AppendString(ref reader, ref Writer, index, name, kind);
+        public readonly string Expected => "a string, as BYTES needs";
+
+        public bool TryWrite(ref Utf8JsonReader reader, int index)
+        {
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                return false;
+            }
+            var maxLength = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+            var target = Writer.GetSpan(4 + maxLength);
+            var written = reader.CopyString(target[4..]);
+            BinaryPrimitives.WriteInt32LittleEndian(target, written);
+            Writer.Advance(4 + written);
+            return true;
+        }
     }
 
     /// <summary>
     /// Walks a <c>data</c> value (the reader on its first token), handing each element to <paramref name="sink"/> in row-major order,
-    /// and checks its structure against the shape without allocating: the element count, and for nested arrays that every array at
-    /// one depth has the length the shape gives it and that values sit at one depth only (no ragged arrays). Per value it costs two
-    /// comparisons beyond the sink: array lengths are worked out when arrays close.
+    /// and checks its structure against the shape without allocating: the element count, and for nested arrays the rules of
+    /// <see cref="CheckClosingArray"/>. Structure is checked only as arrays open and close, so a value costs what it did in a flat walk.
     /// </summary>
     private static void WalkData<TSink>(ref Utf8JsonReader reader, ref TSink sink, long[] shape, long expected, string name, string kind)
         where TSink : IElementSink, allows ref struct
@@ -226,14 +253,16 @@ internal static class TensorJsonParser
             {
                 throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has 1.");
             }
-            sink.Write(ref reader, 0);
+            if (!sink.TryWrite(ref reader, 0))
+            {
+                throw InvalidElement(0, sink.Expected, name, kind);
+            }
             return;
         }
-        // Depth 1 is the outermost array. A flat array is allowed whatever the rank; deeper arrays follow the shape's axes.
+        // Inline arrays rather than stackalloc: a method with localloc cannot be tiered up by on-stack replacement.
         var maxDepth = Math.Max(shape.Length, 1);
-        Span<long> childArrays = stackalloc long[maxDepth + 1];
-        Span<long> countAtOpen = stackalloc long[maxDepth + 1];
-        childArrays[1] = 0;
+        var childArrays = new DepthCounts();
+        var countAtOpen = new DepthCounts();
         var depth = 1;
         var valueDepth = 0;
         long count = 0;
@@ -256,35 +285,25 @@ internal static class TensorJsonParser
                     countAtOpen[depth] = count;
                     break;
                 case JsonTokenType.EndArray:
-                    if (depth > 1)
+                    if (CheckClosingArray(count - countAtOpen[depth], childArrays[depth], depth, ref valueDepth, shape) is { } problem)
                     {
-                        CheckArrayLength(depth == valueDepth ? count - countAtOpen[depth] : childArrays[depth], depth, valueDepth, shape, name, kind);
+                        throw Bad($"{Describe(kind, name)}: 'data' is ragged: {problem}.");
                     }
                     depth--;
                     break;
                 default:
-                    if (valueDepth != depth)
-                    {
-                        if (valueDepth != 0)
-                        {
-                            throw Bad($"{Describe(kind, name)}: 'data' is ragged: it has values at depth {valueDepth} and at depth {depth}.");
-                        }
-                        if (childArrays[depth] != 0)
-                        {
-                            throw Bad($"{Describe(kind, name)}: 'data' is ragged: an array at depth {depth} holds both arrays and values.");
-                        }
-                        valueDepth = depth;
-                    }
                     if (count >= expected)
                     {
                         throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has more.");
                     }
-                    sink.Write(ref reader, count);
+                    if (!sink.TryWrite(ref reader, (int)count))
+                    {
+                        throw InvalidElement(count, sink.Expected, name, kind);
+                    }
                     count++;
                     break;
             }
         }
-        // Also the check of the outermost array: every inner level has been checked, so a wrong outer length shows in the count.
         if (count != expected)
         {
             throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has {count}.");
@@ -292,39 +311,49 @@ internal static class TensorJsonParser
     }
 
     /// <summary>
-    /// Whether a closing inner array at <paramref name="depth"/> (2 or more; 1 is the outermost) has the length the shape gives it:
-    /// above the values' depth (<paramref name="valueDepth"/>, 0 while no value has been seen) the shape's axis at that depth; at the
-    /// values' depth, the product of the axes left; an empty array before any value only where that product is 0.
+    /// Checks an array as it closes at <paramref name="depth"/> (1 = the outermost), given the <paramref name="values"/> it holds at
+    /// any depth and its direct <paramref name="childArrays"/>; null when it fits the shape, else the problem. Values sit at one depth
+    /// (<paramref name="valueDepth"/>, learnt from the first array with values to close; 0 before): an array there holds the product
+    /// of the axes left as values (the last axes may come flattened); an array above it holds the shape's axis at its depth as arrays
+    /// and nothing else; an empty array is fine where its part of the shape is empty. The outermost array's length shows in the total
+    /// count, which the caller checks with its own message.
     /// </summary>
-    internal static bool ArrayLengthFits(long length, int depth, int valueDepth, ReadOnlySpan<long> shape, out long needed)
+    internal static string? CheckClosingArray(long values, long childArrays, int depth, ref int valueDepth, ReadOnlySpan<long> shape)
     {
-        if (depth < valueDepth || (valueDepth == 0 && length > 0))
+        if (valueDepth == 0 && values > 0)
         {
-            needed = shape[depth - 1];
-        }
-        else
-        {
-            needed = 1;
-            for (var axis = depth - 1; axis < shape.Length; axis++)
+            if (childArrays > 0)
             {
-                needed *= shape[axis];
+                return $"the array at depth {depth} mixes values and arrays";
             }
+            valueDepth = depth;
         }
-        return length == needed;
-    }
-
-    private static void CheckArrayLength(long length, int depth, int valueDepth, long[] shape, string name, string kind)
-    {
-        if (!ArrayLengthFits(length, depth, valueDepth, shape, out var needed))
+        if (depth == valueDepth || (valueDepth == 0 && childArrays == 0))
         {
-            throw Bad($"{Describe(kind, name)}: 'data' is ragged: an array at depth {depth} has {length} items but shape {TensorSpec.FormatShape(shape)} needs {needed} there.");
+            var needed = AxesProduct(shape, depth - 1);
+            return depth == 1 || values == needed || (valueDepth == 0 && needed == 0) ? null
+                : $"an array at depth {depth} has {values} items but shape {TensorSpec.FormatShape(shape)} needs {needed} there";
         }
+        if (depth > 1 && childArrays != shape[depth - 1])
+        {
+            return $"an array at depth {depth} has {childArrays} items but shape {TensorSpec.FormatShape(shape)} needs {shape[depth - 1]} there";
+        }
+        // Every child array has been checked, so values beyond what they hold sit beside them.
+        return values == childArrays * AxesProduct(shape, depth) ? null : $"the array at depth {depth} mixes values and arrays";
     }
 
-    private static void WriteElement(ref Utf8JsonReader reader, TensorDataType type, Span<byte> span, long index, string name, string kind)
+    private static long AxesProduct(ReadOnlySpan<long> shape, int from)
     {
-        var i = (int)index;
-        var ok = type switch
+        long product = 1;
+        for (var axis = from; axis < shape.Length; axis++)
+        {
+            product *= shape[axis];
+        }
+        return product;
+    }
+
+    private static bool TryWriteElement(ref Utf8JsonReader reader, TensorDataType type, Span<byte> span, int i) =>
+        type switch
         {
             // A number beyond the type's range parses as infinity, which JSON cannot mean: it is refused like any other bad element.
             TensorDataType.FP32 => reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out var single) && float.IsFinite(MemoryMarshal.Cast<byte, float>(span)[i] = single),
@@ -341,11 +370,9 @@ internal static class TensorJsonParser
             TensorDataType.Bool => TryWriteBool(ref reader, span, i),
             _ => false,
         };
-        if (!ok)
-        {
-            throw Bad($"{Describe(kind, name)}: element {index} is not a valid {type.ToV2Name()} value.");
-        }
-    }
+
+    private static InferenceProtocolException InvalidElement(long index, string expected, string name, string kind) =>
+        Bad($"{Describe(kind, name)}: element {index} is not {expected}.");
 
     private static bool TryWriteHalf(ref Utf8JsonReader reader, Span<byte> span, int i)
     {
@@ -370,19 +397,6 @@ internal static class TensorJsonParser
             default:
                 return false;
         }
-    }
-
-    private static void AppendString(ref Utf8JsonReader reader, ref PooledByteWriter writer, long index, string name, string kind)
-    {
-        if (reader.TokenType != JsonTokenType.String)
-        {
-            throw Bad($"{Describe(kind, name)}: element {index} is not a string, as BYTES needs.");
-        }
-        var maxLength = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
-        var target = writer.GetSpan(4 + maxLength);
-        var written = reader.CopyString(target[4..]);
-        BinaryPrimitives.WriteInt32LittleEndian(target, written);
-        writer.Advance(4 + written);
     }
 
     /// <summary>Takes a tensor's bytes from the binary section, checking that they fit its datatype and shape.</summary>
@@ -484,4 +498,11 @@ internal struct PooledByteWriter(int initialCapacity) : IDisposable
             _array = null;
         }
     }
+}
+
+/// <summary>A count per nesting depth of a tensor's <c>data</c> (at most <see cref="TensorJsonParser.MaxRank"/> axes, depths 0 to 16).</summary>
+[System.Runtime.CompilerServices.InlineArray(TensorJsonParser.MaxRank + 1)]
+internal struct DepthCounts
+{
+    private long _element;
 }
