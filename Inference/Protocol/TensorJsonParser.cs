@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -22,6 +23,9 @@ internal struct TensorHeader
 /// <summary>Hand-written <see cref="Utf8JsonReader"/> code that reads V2 tensor objects straight into pooled buffers.</summary>
 internal static class TensorJsonParser
 {
+    /// <summary>Most axes a tensor may have.</summary>
+    public const int MaxRank = 16;
+
     public static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
 
     /// <summary>Reads one tensor object (<c>{"name", "shape", "datatype", "parameters", "data"}</c>); the reader is on its StartObject.</summary>
@@ -73,7 +77,7 @@ internal static class TensorJsonParser
     private static long[] ReadShape(ref Utf8JsonReader reader, string kind, string? name)
     {
         Expect(ref reader, JsonTokenType.StartArray, $"{Describe(kind, name)}: 'shape' must be an array of integers.");
-        Span<long> dims = stackalloc long[16];
+        Span<long> dims = stackalloc long[MaxRank];
         var rank = 0;
         while (Next(ref reader) != JsonTokenType.EndArray)
         {
@@ -122,7 +126,10 @@ internal static class TensorJsonParser
         }
     }
 
-    /// <summary>Reads the elements of a <c>data</c> value (flat or nested, row-major) into a new buffer of the given shape.</summary>
+    /// <summary>
+    /// Reads the elements of a <c>data</c> value into a new buffer of the given shape: a lone value, a flat row-major array, or arrays
+    /// nested like the shape (the innermost level may hold the remaining axes flattened: <c>[[1,2,3,4],[5,6,7,8]]</c> for [2,2,2]).
+    /// </summary>
     public static TensorBuffer ReadData(ReadOnlySpan<byte> json, int dataStart, string name, TensorDataType type, long[] shape, string kind)
     {
         var expected = TensorBuffer.CountElements(shape);
@@ -130,46 +137,39 @@ internal static class TensorJsonParser
         Next(ref reader);
         if (type == TensorDataType.Bytes)
         {
-            return ReadStrings(ref reader, name, shape, expected, kind);
+            var strings = new StringSink();
+            try
+            {
+                WalkData(ref reader, ref strings, shape, expected, name, kind);
+                return strings.Writer.ToTensor(name, shape);
+            }
+            catch
+            {
+                strings.Writer.Dispose();
+                throw;
+            }
         }
 
         var buffer = TensorBuffer.Rent(name, type, shape);
         try
         {
-            var span = buffer.Span;
-            long count = 0;
-            if (reader.TokenType != JsonTokenType.StartArray)
+            // Floats, the bulk of JSON tensors, take the single-pass scanner; anything it declines (including every error and any
+            // structure that does not follow the shape) is re-read below, where the error is worded.
+            if ((type == TensorDataType.FP32 && JsonNumberScanner.TryReadSingles(json[dataStart..], MemoryMarshal.Cast<byte, float>(buffer.Span), shape)) ||
+                (type == TensorDataType.FP64 && JsonNumberScanner.TryReadDoubles(json[dataStart..], MemoryMarshal.Cast<byte, double>(buffer.Span), shape)))
             {
-                WriteElement(ref reader, type, span, 0, name, kind);
-                count = 1;
+                return buffer;
+            }
+            if (type == TensorDataType.FP32)
+            {
+                // The common case gets a sink of its own, so the element write inlines into the walk without a datatype switch.
+                var floats = new Float32Sink(MemoryMarshal.Cast<byte, float>(buffer.Span));
+                WalkData(ref reader, ref floats, shape, expected, name, kind);
             }
             else
             {
-                var depth = 1;
-                while (depth > 0)
-                {
-                    switch (Next(ref reader))
-                    {
-                        case JsonTokenType.StartArray:
-                            depth++;
-                            break;
-                        case JsonTokenType.EndArray:
-                            depth--;
-                            break;
-                        default:
-                            if (count >= expected)
-                            {
-                                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has more.");
-                            }
-                            WriteElement(ref reader, type, span, count, name, kind);
-                            count++;
-                            break;
-                    }
-                }
-            }
-            if (count != expected)
-            {
-                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has {count}.");
+                var numbers = new NumberSink(buffer.Span, type);
+                WalkData(ref reader, ref numbers, shape, expected, name, kind);
             }
             return buffer;
         }
@@ -180,13 +180,184 @@ internal static class TensorJsonParser
         }
     }
 
-    private static void WriteElement(ref Utf8JsonReader reader, TensorDataType type, Span<byte> span, long index, string name, string kind)
+    /// <summary>Where <see cref="WalkData"/> puts each element; a struct type argument, so every call is direct and inlinable.</summary>
+    private interface IElementSink
     {
-        var i = (int)index;
-        var ok = type switch
+        /// <summary>Stores the reader's current value as element <paramref name="index"/>; false when it is not one (cold: the walker words the error).</summary>
+        bool TryWrite(ref Utf8JsonReader reader, int index);
+
+        /// <summary>What an element must be, for the error: "a valid INT32 value".</summary>
+        string Expected { get; }
+    }
+
+    private readonly ref struct NumberSink(Span<byte> span, TensorDataType type) : IElementSink
+    {
+        private readonly Span<byte> _span = span;
+
+        public string Expected => $"a valid {type.ToV2Name()} value";
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool TryWrite(ref Utf8JsonReader reader, int index) => TryWriteElement(ref reader, type, _span, index);
+    }
+
+    private readonly ref struct Float32Sink(Span<float> values) : IElementSink
+    {
+        private readonly Span<float> _values = values;
+
+        public string Expected => "a valid FP32 value";
+
+        public bool TryWrite(ref Utf8JsonReader reader, int index)
         {
-            TensorDataType.FP32 => reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out MemoryMarshal.Cast<byte, float>(span)[i]),
-            TensorDataType.FP64 => reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out MemoryMarshal.Cast<byte, double>(span)[i]),
+            // A number beyond FP32's range parses as infinity, which JSON cannot mean: it is refused like any other bad element.
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetSingle(out var value) || !float.IsFinite(value))
+            {
+                return false;
+            }
+            _values[index] = value;
+            return true;
+        }
+    }
+
+    private struct StringSink() : IElementSink
+    {
+        public PooledByteWriter Writer = new(256);
+
+        public readonly string Expected => "a string, as BYTES needs";
+
+        public bool TryWrite(ref Utf8JsonReader reader, int index)
+        {
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                return false;
+            }
+            var maxLength = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+            var target = Writer.GetSpan(4 + maxLength);
+            var written = reader.CopyString(target[4..]);
+            BinaryPrimitives.WriteInt32LittleEndian(target, written);
+            Writer.Advance(4 + written);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Walks a <c>data</c> value (the reader on its first token), handing each element to <paramref name="sink"/> in row-major order,
+    /// and checks its structure against the shape without allocating: the element count, and for nested arrays the rules of
+    /// <see cref="CheckClosingArray"/>. Structure is checked only as arrays open and close, so a value costs what it did in a flat walk.
+    /// </summary>
+    private static void WalkData<TSink>(ref Utf8JsonReader reader, ref TSink sink, long[] shape, long expected, string name, string kind)
+        where TSink : IElementSink, allows ref struct
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            if (expected != 1)
+            {
+                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has 1.");
+            }
+            if (!sink.TryWrite(ref reader, 0))
+            {
+                throw InvalidElement(0, sink.Expected, name, kind);
+            }
+            return;
+        }
+        // Inline arrays rather than stackalloc: a method with localloc cannot be tiered up by on-stack replacement.
+        var maxDepth = Math.Max(shape.Length, 1);
+        var childArrays = new DepthCounts();
+        var countAtOpen = new DepthCounts();
+        var depth = 1;
+        var valueDepth = 0;
+        long count = 0;
+        while (depth > 0)
+        {
+            switch (Next(ref reader))
+            {
+                case JsonTokenType.StartArray:
+                    if (depth == maxDepth)
+                    {
+                        throw Bad($"{Describe(kind, name)}: 'data' is nested deeper than shape {TensorSpec.FormatShape(shape)}.");
+                    }
+                    if (valueDepth != 0 && depth >= valueDepth)
+                    {
+                        throw Bad($"{Describe(kind, name)}: 'data' is ragged: it has values at depth {valueDepth} and an array at depth {depth + 1}.");
+                    }
+                    childArrays[depth]++;
+                    depth++;
+                    childArrays[depth] = 0;
+                    countAtOpen[depth] = count;
+                    break;
+                case JsonTokenType.EndArray:
+                    if (CheckClosingArray(count - countAtOpen[depth], childArrays[depth], depth, ref valueDepth, shape) is { } problem)
+                    {
+                        throw Bad($"{Describe(kind, name)}: 'data' is ragged: {problem}.");
+                    }
+                    depth--;
+                    break;
+                default:
+                    if (count >= expected)
+                    {
+                        throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has more.");
+                    }
+                    if (!sink.TryWrite(ref reader, (int)count))
+                    {
+                        throw InvalidElement(count, sink.Expected, name, kind);
+                    }
+                    count++;
+                    break;
+            }
+        }
+        if (count != expected)
+        {
+            throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has {count}.");
+        }
+    }
+
+    /// <summary>
+    /// Checks an array as it closes at <paramref name="depth"/> (1 = the outermost), given the <paramref name="values"/> it holds at
+    /// any depth and its direct <paramref name="childArrays"/>; null when it fits the shape, else the problem. Values sit at one depth
+    /// (<paramref name="valueDepth"/>, learnt from the first array with values to close; 0 before): an array there holds the product
+    /// of the axes left as values (the last axes may come flattened); an array above it holds the shape's axis at its depth as arrays
+    /// and nothing else; an empty array is fine where its part of the shape is empty. The outermost array's length shows in the total
+    /// count, which the caller checks with its own message.
+    /// </summary>
+    internal static string? CheckClosingArray(long values, long childArrays, int depth, ref int valueDepth, ReadOnlySpan<long> shape)
+    {
+        if (valueDepth == 0 && values > 0)
+        {
+            if (childArrays > 0)
+            {
+                return $"the array at depth {depth} mixes values and arrays";
+            }
+            valueDepth = depth;
+        }
+        if (depth == valueDepth || (valueDepth == 0 && childArrays == 0))
+        {
+            var needed = AxesProduct(shape, depth - 1);
+            return depth == 1 || values == needed || (valueDepth == 0 && needed == 0) ? null
+                : $"an array at depth {depth} has {values} items but shape {TensorSpec.FormatShape(shape)} needs {needed} there";
+        }
+        if (depth > 1 && childArrays != shape[depth - 1])
+        {
+            return $"an array at depth {depth} has {childArrays} items but shape {TensorSpec.FormatShape(shape)} needs {shape[depth - 1]} there";
+        }
+        // Every child array has been checked, so values beyond what they hold sit beside them.
+        return values == childArrays * AxesProduct(shape, depth) ? null : $"the array at depth {depth} mixes values and arrays";
+    }
+
+    private static long AxesProduct(ReadOnlySpan<long> shape, int from)
+    {
+        long product = 1;
+        for (var axis = from; axis < shape.Length; axis++)
+        {
+            product *= shape[axis];
+        }
+        return product;
+    }
+
+    private static bool TryWriteElement(ref Utf8JsonReader reader, TensorDataType type, Span<byte> span, int i) =>
+        type switch
+        {
+            // A number beyond the type's range parses as infinity, which JSON cannot mean: it is refused like any other bad element.
+            TensorDataType.FP32 => reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out var single) && float.IsFinite(MemoryMarshal.Cast<byte, float>(span)[i] = single),
+            TensorDataType.FP64 => reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var dbl) && double.IsFinite(MemoryMarshal.Cast<byte, double>(span)[i] = dbl),
             TensorDataType.FP16 => TryWriteHalf(ref reader, span, i),
             TensorDataType.Int64 => reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out MemoryMarshal.Cast<byte, long>(span)[i]),
             TensorDataType.Int32 => reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out MemoryMarshal.Cast<byte, int>(span)[i]),
@@ -199,11 +370,9 @@ internal static class TensorJsonParser
             TensorDataType.Bool => TryWriteBool(ref reader, span, i),
             _ => false,
         };
-        if (!ok)
-        {
-            throw Bad($"{Describe(kind, name)}: element {index} is not a valid {type.ToV2Name()} value.");
-        }
-    }
+
+    private static InferenceProtocolException InvalidElement(long index, string expected, string name, string kind) =>
+        Bad($"{Describe(kind, name)}: element {index} is not {expected}.");
 
     private static bool TryWriteHalf(ref Utf8JsonReader reader, Span<byte> span, int i)
     {
@@ -228,67 +397,6 @@ internal static class TensorJsonParser
             default:
                 return false;
         }
-    }
-
-    private static TensorBuffer ReadStrings(ref Utf8JsonReader reader, string name, long[] shape, long expected, string kind)
-    {
-        var writer = new PooledByteWriter(256);
-        try
-        {
-            long count = 0;
-            if (reader.TokenType != JsonTokenType.StartArray)
-            {
-                AppendString(ref reader, ref writer, 0, name, kind);
-                count = 1;
-            }
-            else
-            {
-                var depth = 1;
-                while (depth > 0)
-                {
-                    switch (Next(ref reader))
-                    {
-                        case JsonTokenType.StartArray:
-                            depth++;
-                            break;
-                        case JsonTokenType.EndArray:
-                            depth--;
-                            break;
-                        default:
-                            if (count >= expected)
-                            {
-                                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has more.");
-                            }
-                            AppendString(ref reader, ref writer, count, name, kind);
-                            count++;
-                            break;
-                    }
-                }
-            }
-            if (count != expected)
-            {
-                throw Bad($"{Describe(kind, name)}: shape {TensorSpec.FormatShape(shape)} needs {expected} elements but 'data' has {count}.");
-            }
-            return writer.ToTensor(name, shape);
-        }
-        catch
-        {
-            writer.Dispose();
-            throw;
-        }
-    }
-
-    private static void AppendString(ref Utf8JsonReader reader, ref PooledByteWriter writer, long index, string name, string kind)
-    {
-        if (reader.TokenType != JsonTokenType.String)
-        {
-            throw Bad($"{Describe(kind, name)}: element {index} is not a string, as BYTES needs.");
-        }
-        var maxLength = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
-        var target = writer.GetSpan(4 + maxLength);
-        var written = reader.CopyString(target[4..]);
-        BinaryPrimitives.WriteInt32LittleEndian(target, written);
-        writer.Advance(4 + written);
     }
 
     /// <summary>Takes a tensor's bytes from the binary section, checking that they fit its datatype and shape.</summary>
@@ -390,4 +498,11 @@ internal struct PooledByteWriter(int initialCapacity) : IDisposable
             _array = null;
         }
     }
+}
+
+/// <summary>A count per nesting depth of a tensor's <c>data</c> (at most <see cref="TensorJsonParser.MaxRank"/> axes, depths 0 to 16).</summary>
+[System.Runtime.CompilerServices.InlineArray(TensorJsonParser.MaxRank + 1)]
+internal struct DepthCounts
+{
+    private long _element;
 }

@@ -94,6 +94,9 @@ public static class RegistryEvents
     /// <summary>An alias moved, was created or deleted.</summary>
     public const string AliasChanged = "alias-changed";
 
+    /// <summary>A model's serving settings changed.</summary>
+    public const string ServingChanged = "serving-changed";
+
     /// <summary>A scorer could not load a version.</summary>
     public const string LoadFailed = "load-failed";
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using MlPlatform.ModelRegistry.Events;
 using MlPlatform.ModelRegistry.Model;
 using MlPlatform.ModelRegistry.Storage;
 
@@ -20,7 +21,7 @@ public static class ServingApi
         api.MapPut("/", PutServing)
             .WithName("PutServingSettings")
             .WithSummary("Replace how the scorers serve a model")
-            .WithDescription("Batching (enabled, maxBatchSize 1-4096, maxQueueDelayMs 0-10000), instanceCount 1-64, warm-up shapes (batch axis included), response cache.");
+            .WithDescription("Batching (enabled, maxBatchSize 1-4096, maxQueueDelayMs 0-10000), instanceCount 1-64, warm-up shapes (batch axis included), response cache. A change publishes a serving-changed event.");
 
         return app;
     }
@@ -37,7 +38,7 @@ public static class ServingApi
     }
 
     public static async Task<Results<Ok<ServingSettings>, BadRequest<ProblemDetails>, ValidationProblem, NotFound<ProblemDetails>>> PutServing(
-        string name, ServingSettings settings, ModelStore store, CancellationToken cancellationToken)
+        string name, ServingSettings settings, ModelStore store, EventPublisher events, CancellationToken cancellationToken)
     {
         if (Problems.CheckName(name) is { } invalid)
         {
@@ -49,6 +50,15 @@ public static class ServingApi
             return TypedResults.ValidationProblem(errors, title: "Invalid serving settings");
         }
         var result = await store.PutServingAsync(name, settings, cancellationToken);
-        return result.Status == StoreStatus.Ok ? TypedResults.Ok(result.Value!) : Problems.NotFound(result.Error!);
+        if (result.Status != StoreStatus.Ok)
+        {
+            return Problems.NotFound(result.Error!);
+        }
+        // After the commit, so a scorer that reacts reads the new settings.
+        if (result.Value!.Event is { } change)
+        {
+            await events.PublishAsync(change);
+        }
+        return TypedResults.Ok(result.Value.Settings);
     }
 }

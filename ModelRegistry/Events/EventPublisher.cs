@@ -33,6 +33,9 @@ public sealed class EventPublisher(IConnectionMultiplexer redis, IOptions<Events
     public Task PublishAsync(AliasChangedEvent change) =>
         PublishJsonAsync($"{change.Type} of {change.Model}/{change.Alias}", JsonSerializer.Serialize(change, Json));
 
+    public Task PublishAsync(ServingChangedEvent change) =>
+        PublishJsonAsync($"{change.Type} of {change.Model}", JsonSerializer.Serialize(change, Json));
+
     /// <summary>Logs and publishes an event already serialised (with its <c>type</c>); <paramref name="what"/> names it in the log on failure.</summary>
     public async Task PublishJsonAsync(string what, string json)
     {

@@ -46,6 +46,9 @@ public sealed record AliasEdit(string Alias, int? Version, int? Weight, string R
 /// <summary>What a list of <see cref="AliasEdit"/>s did: the events to publish once committed, and why any edit was not applied.</summary>
 public sealed record AliasEditOutcome(IReadOnlyList<AliasUpdate> Applied, IReadOnlyList<string> Refused);
 
+/// <summary>The result of a serving settings change: the settings now and the event to publish (null when nothing changed).</summary>
+public sealed record ServingUpdate(ServingSettings Settings, ServingChangedEvent? Event);
+
 /// <summary>Reads and writes model metadata in the registry database. Writers use <c>BEGIN IMMEDIATE</c>, so they are serialised by SQLite itself.</summary>
 public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
 {
@@ -297,16 +300,39 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
             : JsonSerializer.Deserialize<ServingSettings>(reader.GetString(1), Json) ?? ServingSettings.Defaults);
     }
 
-    public async Task<StoreResult<ServingSettings>> PutServingAsync(string name, ServingSettings settings, CancellationToken cancellationToken)
+    /// <summary>Replaces a model's serving settings; replacing them with equal ones changes nothing and publishes nothing.</summary>
+    public async Task<StoreResult<ServingUpdate>> PutServingAsync(string name, ServingSettings settings, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE models SET serving_json = $json WHERE name = $name";
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$json", JsonSerializer.Serialize(settings, Json));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 0
-            ? StoreResult<ServingSettings>.NotFound($"Model '{name}' does not exist.")
-            : StoreResult<ServingSettings>.Ok(settings);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        string? current;
+        using (var read = connection.CreateCommand())
+        {
+            read.Transaction = transaction;
+            read.CommandText = "SELECT 1, serving_json FROM models WHERE name = $name";
+            read.Parameters.AddWithValue("$name", name);
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return StoreResult<ServingUpdate>.NotFound($"Model '{name}' does not exist.");
+            }
+            current = reader.IsDBNull(1) ? null : reader.GetString(1);
+        }
+        var json = JsonSerializer.Serialize(settings, Json);
+        if (json == (current ?? JsonSerializer.Serialize(ServingSettings.Defaults, Json)))
+        {
+            return StoreResult<ServingUpdate>.Ok(new ServingUpdate(settings, null));
+        }
+        using (var write = connection.CreateCommand())
+        {
+            write.Transaction = transaction;
+            write.CommandText = "UPDATE models SET serving_json = $json WHERE name = $name";
+            write.Parameters.AddWithValue("$name", name);
+            write.Parameters.AddWithValue("$json", json);
+            await write.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return StoreResult<ServingUpdate>.Ok(new ServingUpdate(settings, new ServingChangedEvent(name, clock.GetUtcNow())));
     }
 
     /// <summary>Points <paramref name="alias"/> at a version and records the change; setting what is already set changes nothing and publishes nothing.</summary>

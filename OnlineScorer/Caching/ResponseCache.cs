@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -61,9 +60,19 @@ public sealed class ResponseCache(IConnectionMultiplexer redis, IOptions<Respons
         try
         {
             using var lease = await redis.GetDatabase().StringGetLeaseAsync(key);
-            return lease is null || lease.Length == 0 ? null : Decode(lease.Span);
+            if (lease is null || lease.Length == 0)
+            {
+                return null;
+            }
+            if (!CacheEntryCodec.TryDecode(lease.Span, out var outputs))
+            {
+                // Written by something else or cut short: answer from the model, whose result then replaces the entry.
+                logger.LogWarning("Response cache entry {Key} is not a valid entry; treating it as a miss", key);
+                return null;
+            }
+            return outputs;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidDataException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             logger.LogWarning(ex, "Response cache read failed; treating as a miss");
             return null;
@@ -73,106 +82,18 @@ public sealed class ResponseCache(IConnectionMultiplexer redis, IOptions<Respons
     /// <summary>Stores outputs with the configured TTL, unless they exceed the entry size cap.</summary>
     public async Task SetAsync(string key, IReadOnlyList<TensorBuffer> outputs)
     {
-        var writer = new ArrayBufferWriter<byte>();
-        Encode(writer, outputs);
         var settings = options.Value;
-        if (writer.WrittenCount > settings.MaxEntryBytes)
+        if (CacheEntryCodec.TryEncode(outputs, settings.MaxEntryBytes) is not { } entry)
         {
             return;
         }
         try
         {
-            await redis.GetDatabase().StringSetAsync(key, writer.WrittenMemory, TimeSpan.FromSeconds(settings.TtlSeconds));
+            await redis.GetDatabase().StringSetAsync(key, entry, TimeSpan.FromSeconds(settings.TtlSeconds));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             logger.LogWarning(ex, "Response cache write failed");
-        }
-    }
-
-    /// <summary>Entry layout: count, then per tensor name, datatype, rank, dimensions, byte length, bytes (little-endian).</summary>
-    internal static void Encode(IBufferWriter<byte> writer, IReadOnlyList<TensorBuffer> outputs)
-    {
-        WriteInt32(writer, outputs.Count);
-        foreach (var output in outputs)
-        {
-            var name = Encoding.UTF8.GetBytes(output.Name);
-            WriteInt32(writer, name.Length);
-            writer.Write(name);
-            writer.Write([(byte)output.DataType]);
-            WriteInt32(writer, output.Shape.Length);
-            foreach (var dim in output.Shape)
-            {
-                var span = writer.GetSpan(8);
-                BinaryPrimitives.WriteInt64LittleEndian(span, dim);
-                writer.Advance(8);
-            }
-            WriteInt32(writer, output.ByteLength);
-            writer.Write(output.Span);
-        }
-    }
-
-    private static void WriteInt32(IBufferWriter<byte> writer, int value)
-    {
-        var span = writer.GetSpan(4);
-        BinaryPrimitives.WriteInt32LittleEndian(span, value);
-        writer.Advance(4);
-    }
-
-    internal static TensorBuffer[] Decode(ReadOnlySpan<byte> data)
-    {
-        var offset = 0;
-        int ReadInt32(ReadOnlySpan<byte> d)
-        {
-            if (d.Length - offset < 4) throw new InvalidDataException("Truncated cache entry.");
-            var v = BinaryPrimitives.ReadInt32LittleEndian(d[offset..]);
-            offset += 4;
-            return v;
-        }
-        var count = ReadInt32(data);
-        var outputs = new List<TensorBuffer>(count);
-        try
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var nameLength = ReadInt32(data);
-                var name = Encoding.UTF8.GetString(data.Slice(offset, nameLength));
-                offset += nameLength;
-                var type = (TensorDataType)data[offset++];
-                var rank = ReadInt32(data);
-                var shape = new long[rank];
-                for (var d = 0; d < rank; d++)
-                {
-                    shape[d] = BinaryPrimitives.ReadInt64LittleEndian(data[offset..]);
-                    offset += 8;
-                }
-                var length = ReadInt32(data);
-                var tensor = type == TensorDataType.Bytes ? TensorBuffer.RentBytes(name, shape, length) : TensorBuffer.Rent(name, type, shape);
-                outputs.Add(tensor);
-                if (tensor.ByteLength != length)
-                {
-                    throw new InvalidDataException("Cache entry does not match its shape.");
-                }
-                data.Slice(offset, length).CopyTo(tensor.Span);
-                offset += length;
-            }
-            return outputs.ToArray();
-        }
-        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-        {
-            foreach (var output in outputs)
-            {
-                output.Dispose();
-            }
-            throw new InvalidDataException("Corrupt cache entry.", ex);
-        }
-        catch
-        {
-            foreach (var output in outputs)
-            {
-                output.Dispose();
-            }
-            throw;
         }
     }
 }

@@ -33,7 +33,11 @@ internal static class Extensions
         // On SIGTERM the host stops accepting requests and gives in-flight ones this long to finish.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds));
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, V2JsonContext.Default));
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, V2JsonContext.Default);
+            json.SerializerOptions.Encoder = V2JsonContext.Encoder;
+        });
 
         builder.Services.AddSingleton<InferenceMetrics>();
         builder.Services.TryAddSingleton(TimeProvider.System);

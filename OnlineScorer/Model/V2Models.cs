@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using MlPlatform.Inference.Tensors;
 
@@ -29,4 +31,15 @@ public sealed record V2ErrorResponse([property: JsonPropertyName("error")] strin
 [JsonSerializable(typeof(ModelMetadataResponse))]
 [JsonSerializable(typeof(ModelReadyResponse))]
 [JsonSerializable(typeof(V2ErrorResponse))]
-internal sealed partial class V2JsonContext : JsonSerializerContext;
+internal sealed partial class V2JsonContext : JsonSerializerContext
+{
+    /// <summary>The relaxed JSON encoder of every V2 body (see <see cref="Relaxed"/>).</summary>
+    public static JavaScriptEncoder Encoder => JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+    /// <summary>
+    /// The context V2 bodies are written with: messages quote names ('input'), which the default encoder would send as
+    /// <c>\u0027</c>. The relaxed encoder still escapes quotes, backslashes and control characters, all that JSON in an
+    /// <c>application/json</c> body needs (it is never embedded in HTML).
+    /// </summary>
+    public static V2JsonContext Relaxed { get; } = new(new JsonSerializerOptions { Encoder = Encoder });
+}

@@ -19,7 +19,7 @@ public sealed class V2ErrorResult(int statusCode, string message, int? retryAfte
         {
             httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         }
-        return httpContext.Response.WriteAsJsonAsync(new V2ErrorResponse(message), V2JsonContext.Default.V2ErrorResponse);
+        return httpContext.Response.WriteAsJsonAsync(new V2ErrorResponse(message), V2JsonContext.Relaxed.V2ErrorResponse);
     }
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>

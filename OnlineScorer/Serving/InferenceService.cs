@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 using MlPlatform.Inference.Batching;
@@ -131,7 +132,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 ? $"The request body exceeds {limits.Value.MaxRequestBodyBytes} bytes."
                 : $"Bad request: {ex.Message}");
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        // The client went away, or shutdown aborted the connection after the drain time (RequestAborted may not be signalled yet then).
+        catch (OperationCanceledException ex) when (context.RequestAborted.IsCancellationRequested || ex.InnerException is ConnectionAbortedException)
         {
             metrics.Request(name, versionTag, "cancelled", Stopwatch.GetElapsedTime(started));
             return new V2ErrorResult(499, "The client went away.");

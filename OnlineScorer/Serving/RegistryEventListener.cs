@@ -5,7 +5,8 @@ using StackExchange.Redis;
 namespace MlPlatform.OnlineScorer.Serving;
 
 /// <summary>
-/// Listens on <c>mlplatform:events</c> and reconciles a model when one of its aliases changes. Events are only a nudge:
+/// Listens on <c>mlplatform:events</c> and reconciles a model when one of its aliases or its serving settings change (the
+/// reconciliation applies new batching and cache settings to the versions already loaded). Events are only a nudge:
 /// after a Redis reconnect (when events may have been missed) every model is reconciled.
 /// </summary>
 internal sealed class RegistryEventListener(IConnectionMultiplexer redis, ModelRepository repository, ILogger<RegistryEventListener> logger)
@@ -81,11 +82,18 @@ internal sealed class RegistryEventListener(IConnectionMultiplexer redis, ModelR
             logger.LogWarning(ex, "Ignoring an event that is not JSON");
             return;
         }
-        if (evt is not { Type: RegistryEvents.AliasChanged } || string.IsNullOrEmpty(evt.Model))
+        if (evt is not { Type: RegistryEvents.AliasChanged or RegistryEvents.ServingChanged } || string.IsNullOrEmpty(evt.Model))
         {
             return;
         }
-        logger.LogInformation("Alias {Alias} of {Model} moved to version {Version}; reconciling", evt.Alias, evt.Model, evt.Version);
+        if (evt.Type == RegistryEvents.AliasChanged)
+        {
+            logger.LogInformation("Alias {Alias} of {Model} moved to version {Version}; reconciling", evt.Alias, evt.Model, evt.Version);
+        }
+        else
+        {
+            logger.LogInformation("Serving settings of {Model} changed; reconciling", evt.Model);
+        }
         try
         {
             await repository.ReconcileModelAsync(evt.Model, cancellationToken);

@@ -28,9 +28,12 @@ public sealed class NaiveEndpoint : IAsyncDisposable
 
     public string Url { get; private set; } = "";
 
-    public static async Task<NaiveEndpoint> StartAsync(string modelPath)
+    /// <param name="tuned">One intra-op thread and every graph optimisation, as the scorer runs it (the target's baseline); false keeps ORT's defaults.</param>
+    public static async Task<NaiveEndpoint> StartAsync(string modelPath, bool tuned = true)
     {
-        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var options = tuned
+            ? new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL }
+            : new Microsoft.ML.OnnxRuntime.SessionOptions();
         var session = new InferenceSession(modelPath, options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

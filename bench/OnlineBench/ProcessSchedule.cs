@@ -71,4 +71,23 @@ public static class ProcessSchedule
         }
         return (cpu, wait);
     }
+
+    /// <summary>CPU time of whole processes in ms (<c>/proc/{pid}/stat</c> utime + stime, which, unlike schedstat, keeps the time of threads that have exited).</summary>
+    public static double ReadCpuMs(IReadOnlyList<int> pids)
+    {
+        double ticks = 0;
+        foreach (var pid in pids)
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return ticks * 10.0; // USER_HZ is 100 on Linux
+    }
 }

@@ -16,7 +16,15 @@ using MlPlatform.Inference.Tensors;
 // Online scorer benchmark: in-process ONNX Runtime, a hand-written endpoint, the scorer directly and through the gateway,
 // measured in one run on one machine, written to bench/results/online.md. Usage:
 //   dotnet run -c Release --project bench -- [--seconds 4] [--out bench/results/online.md]
+//     [--hop-only] (only the gateway hop, nothing written) [--hold 60] (then load the gateway at c1 for that long, to attach a profiler)
+//     [--set Section:Key=value ...] (AppHost configuration, e.g. Gateway:... settings to compare)
+//     [--max-queue-delay-ms 0] (the batched model's max queue delay)
 // It starts the whole platform itself (Aspire testing host: random ports, temporary data folder, local redis-server).
+if (Arg("--bare-proxy") is { } bareProxyTarget)
+{
+    await BareProxy.RunAsync(bareProxyTarget);
+    return;
+}
 var seconds = double.Parse(Arg("--seconds") ?? "4", CultureInfo.InvariantCulture);
 var output = Arg("--out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "online.md");
 var duration = TimeSpan.FromSeconds(seconds);
@@ -25,6 +33,12 @@ var modelPath = Path.Combine(AppContext.BaseDirectory, "models", "conv.onnx");
 const string AdminKey = "bench-admin-key-0123456789abcdef";
 const string InternalKey = "bench-internal-key-0123456789abcdef0123456789";
 int[] concurrencies = [1, 8, 16, 64];
+
+var hopOnly = args.Contains("--hop-only");
+// The batched model's max queue delay (the scorer's default, 0, unless given): how long a run may wait for more requests.
+var maxQueueDelayMs = double.Parse(Arg("--max-queue-delay-ms") ?? "0", CultureInfo.InvariantCulture);
+var holdSeconds = double.Parse(Arg("--hold") ?? "0", CultureInfo.InvariantCulture);
+var extraSettings = args.Select((a, i) => (a, i)).Where(t => t.a == "--set" && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToArray();
 
 var results = new List<Measurement>();
 HopCost? hopCost = null;
@@ -63,7 +77,10 @@ void MeasureInProcess(string suffix)
         }, rows));
     }
 }
-MeasureInProcess("");
+if (!hopOnly)
+{
+    MeasureInProcess("");
+}
 
 // Request bodies: the same image as V2 JSON and as the binary tensor extension.
 using var image = TensorBuffer.FromValues<float>("image", TensorDataType.FP32, [1, 3, 32, 32], Image(1));
@@ -104,14 +121,25 @@ Func<CancellationToken, Task<bool>> Sender(HttpClient client, string path, bool 
 // 2. The hand-written endpoint (JSON in and out, Run once per request).
 async Task MeasureHandWrittenAsync(string suffix)
 {
-    await using var naive = await NaiveEndpoint.StartAsync(modelPath);
-    using var client = NewClient(naive.Url);
-    foreach (var c in new[] { 1, 16 })
+    await using (var naive = await NaiveEndpoint.StartAsync(modelPath))
     {
-        Record(await LoadRunner.RunAsync($"hand-written endpoint, JSON{suffix}", c, warmup, duration, Sender(client, "/infer", binary: false)));
+        using var client = NewClient(naive.Url);
+        foreach (var c in new[] { 1, 16 })
+        {
+            Record(await LoadRunner.RunAsync($"hand-written endpoint, JSON{suffix}", c, warmup, duration, Sender(client, "/infer", binary: false)));
+        }
+    }
+    // For context only: the same endpoint as most people would first write it, with ORT's default session options.
+    await using (var naive = await NaiveEndpoint.StartAsync(modelPath, tuned: false))
+    {
+        using var client = NewClient(naive.Url);
+        Record(await LoadRunner.RunAsync($"hand-written endpoint, JSON, ORT default session options{suffix}", 16, warmup, duration, Sender(client, "/infer", binary: false)));
     }
 }
-await MeasureHandWrittenAsync("");
+if (!hopOnly)
+{
+    await MeasureHandWrittenAsync("");
+}
 
 // 3. The platform: the scorer directly (with the internal credential) and through the gateway (with an API key).
 var dataDir = Path.Combine(Path.GetTempPath(), "mlplatform-bench", Guid.NewGuid().ToString("N"));
@@ -121,6 +149,7 @@ var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Ap
     $"Platform:DataDir={dataDir}", "Platform:GatewayPort=0", "Platform:DemoModel=false", "Redis:Mode=local",
     $"Parameters:admin-api-key={AdminKey}", $"Parameters:internal-api-key={InternalKey}",
     "Platform:BatchScorerReplicas=1",
+    .. extraSettings,
 ]);
 builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddFilter("Aspire.", LogLevel.Warning).AddFilter("AppHost.Resources", LogLevel.Error).AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None).AddFilter("System.Net.Http", LogLevel.Error));
 await using var app = await builder.BuildAsync();
@@ -138,7 +167,7 @@ foreach (var (name, batching) in new[] { ("bench-conv-batched", true), ("bench-c
     upload.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
     (await gateway.PostAsync($"/v1/models/{name}/versions", upload)).EnsureSuccessStatusCode();
     (await gateway.PutAsJsonAsync($"/v1/models/{name}/serving",
-        new { batching = new { enabled = batching, maxBatchSize = 32, maxQueueDelayMs = 0.0 } })).EnsureSuccessStatusCode();
+        new { batching = new { enabled = batching, maxBatchSize = 32, maxQueueDelayMs = batching ? maxQueueDelayMs : 0.0 } })).EnsureSuccessStatusCode();
     (await gateway.PutAsJsonAsync($"/v1/models/{name}/aliases/production", new { version = 1, reason = "benchmark" })).EnsureSuccessStatusCode();
     while (!(await gateway.GetAsync($"/v2/models/{name}/ready")).IsSuccessStatusCode)
     {
@@ -166,6 +195,23 @@ foreach (var binary in new[] { false, true })
     Record(alone);
     Record(proxied);
 }
+// The floor: the same pairing through YARP's bare direct forwarder in its own process (what proxying alone costs on this machine).
+var (bareProxy, bareProxyUrl) = await BareProxy.StartAsync(scorerUrl);
+using (var bare = NewClient(bareProxyUrl, ("X-MlPlatform-Internal-Key", InternalKey)))
+{
+    foreach (var binary in new[] { false, true })
+    {
+        var encoding = binary ? "binary" : "JSON";
+        await LoadRunner.RunAsync("warm-up", 8, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), Sender(bare, "/v2/models/bench-conv-unbatched/infer", binary));
+        var (alone, proxied) = await LoadRunner.RunPairedAsync($"hop pair: scorer direct, batching off, {encoding} (vs bare YARP)", $"hop pair: bare YARP forwarder, batching off, {encoding}",
+            warmup, duration, Sender(direct, "/v2/models/bench-conv-unbatched/infer", binary), Sender(bare, "/v2/models/bench-conv-unbatched/infer", binary));
+        Record(alone);
+        Record(proxied);
+    }
+}
+bareProxy.StandardInput.Close();
+await bareProxy.WaitForExitAsync();
+
 // Where the hop's time goes: the gateway process's CPU time and run-queue wait (Linux schedstat, all its threads) per proxied request.
 var gatewayPids = ProcessSchedule.FindByUrl(gatewayUrl);
 if (gatewayPids.Count > 0)
@@ -196,6 +242,51 @@ if (gatewayPids.Count > 0)
     Console.WriteLine($"gateway (pids {string.Join(',', gatewayPids)}) per proxied request (binary, c1): {hopCost.CpuMicroseconds:F0} us on CPU, {hopCost.RunQueueMicroseconds:F0} us waiting for a CPU");
 }
 
+if (hopOnly)
+{
+    if (holdSeconds > 0)
+    {
+        // --hold-load "gateway|direct,<concurrency>,json|binary,on|off" picks what the held load is (default gateway,1,binary,off).
+        var hold = (Arg("--hold-load") ?? "gateway,1,binary,off").Split(',');
+        var (holdClient, holdConcurrency, holdBinary, holdBatched) = (hold[0] == "direct" ? direct : gateway, int.Parse(hold[1], CultureInfo.InvariantCulture), hold[2] == "binary", hold[3] == "on");
+        Console.WriteLine($"Holding load {string.Join(',', hold)} for {holdSeconds} s (gateway pids {string.Join(',', ProcessSchedule.FindByUrl(gatewayUrl))}; scorer pids {string.Join(',', ProcessSchedule.FindByUrl(scorerUrl))})");
+        var (gatewayPidList, scorerPidList) = (ProcessSchedule.FindByUrl(gatewayUrl), ProcessSchedule.FindByUrl(scorerUrl));
+        var (gatewayCpu, scorerCpu, ownCpu) = (ProcessSchedule.ReadCpuMs(gatewayPidList), ProcessSchedule.ReadCpuMs(scorerPidList), Environment.CpuUsage.TotalTime.TotalMilliseconds);
+        var held = await LoadRunner.RunAsync($"hold: {string.Join(',', hold)}", holdConcurrency, TimeSpan.Zero, TimeSpan.FromSeconds(holdSeconds),
+            Sender(holdClient, $"/v2/models/{(holdBatched ? "bench-conv-batched" : "bench-conv-unbatched")}/infer", holdBinary));
+        Record(held);
+        Console.WriteLine($"CPU per request: gateway {(ProcessSchedule.ReadCpuMs(gatewayPidList) - gatewayCpu) / held.Requests:F3} ms, " +
+            $"scorer {(ProcessSchedule.ReadCpuMs(scorerPidList) - scorerCpu) / held.Requests:F3} ms, load generator {(Environment.CpuUsage.TotalTime.TotalMilliseconds - ownCpu) / held.Requests:F3} ms");
+    }
+    return;
+}
+
+// Rows of the run that served each request (the scorer's mlplatform.inference.batch.size histogram), averaged per scenario.
+var batchRows = new Dictionary<(string, int), double>();
+async Task<(double Sum, double Count)> ScrapeBatchRowsAsync(string model)
+{
+    var text = await direct.GetStringAsync("/metrics");
+    double sum = 0, count = 0;
+    foreach (var line in text.Split('\n'))
+    {
+        if (!line.StartsWith("mlplatform_inference_batch_size", StringComparison.Ordinal) || !line.Contains($"\"{model}\"", StringComparison.Ordinal))
+        {
+            continue;
+        }
+        var value = double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        var name = line[..line.IndexOf('{')];
+        if (name.EndsWith("_sum", StringComparison.Ordinal))
+        {
+            sum += value;
+        }
+        else if (name.EndsWith("_count", StringComparison.Ordinal))
+        {
+            count += value;
+        }
+    }
+    return (sum, count);
+}
+
 foreach (var (target, client) in new[] { ("scorer direct", direct), ("gateway", gateway) })
 {
     foreach (var batching in new[] { true, false })
@@ -205,8 +296,15 @@ foreach (var (target, client) in new[] { ("scorer direct", direct), ("gateway", 
             foreach (var c in concurrencies)
             {
                 var model = batching ? "bench-conv-batched" : "bench-conv-unbatched";
-                Record(await LoadRunner.RunAsync($"{target}, batching {(batching ? "on" : "off")}, {(binary ? "binary" : "JSON")}",
-                    c, warmup, duration, Sender(client, $"/v2/models/{model}/infer", binary)));
+                var before = await ScrapeBatchRowsAsync(model);
+                var measured = await LoadRunner.RunAsync($"{target}, batching {(batching ? "on" : "off")}, {(binary ? "binary" : "JSON")}",
+                    c, warmup, duration, Sender(client, $"/v2/models/{model}/infer", binary));
+                Record(measured);
+                if (batching)
+                {
+                    var after = await ScrapeBatchRowsAsync(model);
+                    batchRows[(measured.Scenario, c)] = (after.Sum - before.Sum) / Math.Max(1, after.Count - before.Count);
+                }
             }
         }
     }
@@ -217,7 +315,7 @@ MeasureInProcess(" (repeat)");
 await MeasureHandWrittenAsync(" (repeat)");
 var loadAtEnd = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
 machine += $"- Load average at end: {loadAtEnd}{Environment.NewLine}";
-await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost));
+await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost, batchRows, maxQueueDelayMs));
 Console.WriteLine($"Wrote {output}");
 try
 {

@@ -6,7 +6,8 @@ namespace MlPlatform.Bench;
 /// <summary>Renders bench/results/online.md: the machine, every measurement, and the ratios the issue sets targets for.</summary>
 public static class Report
 {
-    public static string Render(string machine, IReadOnlyList<Measurement> results, double seconds, HopCost? hopCost)
+    public static string Render(string machine, IReadOnlyList<Measurement> results, double seconds, HopCost? hopCost,
+        IReadOnlyDictionary<(string Scenario, int Concurrency), double> batchRows, double maxQueueDelayMs)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# Online scorer benchmark");
@@ -17,7 +18,7 @@ public static class Report
         sb.AppendLine("see tools/build_online_models.py for why the dense head), one image per request unless stated.");
         sb.AppendLine($"Closed loop: each of `c` workers sends the next request when the previous one returns; 1 s warm-up, {seconds.ToString(CultureInfo.InvariantCulture)} s measured");
         sb.AppendLine("(the platform is first warmed for 12 s on both models). The gateway hop is measured by one client alternating direct and gateway requests.");
-        sb.AppendLine("Throughput counts images per second. Batching on = dynamic batching (max 32 rows, max queue delay 0); off = one Run per request.");
+        sb.AppendLine(FormattableString.Invariant($"Throughput counts images per second. Batching on = dynamic batching (max 32 rows, max queue delay {maxQueueDelayMs} ms); off = one Run per request."));
         sb.AppendLine();
         sb.AppendLine("## Machine");
         sb.AppendLine(machine);
@@ -73,6 +74,14 @@ public static class Report
         }
         foreach (var encoding in new[] { "JSON", "binary" })
         {
+            var bare = Find($"hop pair: bare YARP forwarder, batching off, {encoding}", 1);
+            var direct = Find($"hop pair: scorer direct, batching off, {encoding} (vs bare YARP)", 1);
+            sb.AppendLine(FormattableString.Invariant($"| bare YARP forwarder hop at p50, c1 {encoding} (paired; the floor of any proxy hop on this machine) | {bare?.P50Ms - direct?.P50Ms:F2} ms | (info) | |"));
+        }
+        var naiveDefault16 = Best("hand-written endpoint, JSON, ORT default session options", 16);
+        sb.AppendLine(FormattableString.Invariant($"| gateway c16 (batching on, JSON) / hand-written endpoint c16 with ORT's default session options | {gwJson16?.Throughput / naiveDefault16?.Throughput:F2}x | (info) | |"));
+        foreach (var encoding in new[] { "JSON", "binary" })
+        {
             var gw = Find($"gateway, batching off, {encoding}", 1);
             var direct = Find($"scorer direct, batching off, {encoding}", 1);
             sb.AppendLine(FormattableString.Invariant($"| gateway hop at p50, c1 {encoding}, from the separate c1 runs (minutes apart) | {gw?.P50Ms - direct?.P50Ms:F2} ms | (info) | |"));
@@ -92,6 +101,14 @@ public static class Report
         {
             var gw = Find("gateway, batching on, binary", c);
             sb.AppendLine(FormattableString.Invariant($"| gateway (batching on, binary) c{c} / in-process batch 1 | {gw?.Throughput / single?.Throughput:F2}x | (info) | |"));
+        }
+        sb.AppendLine();
+        sb.AppendLine("## Batch sizes (from the scorer's `mlplatform.inference.batch.size` histogram: rows of the run that served a request, mean over requests)");
+        sb.AppendLine("| scenario | concurrency | mean rows per run |");
+        sb.AppendLine("|---|---:|---:|");
+        foreach (var ((scenario, c), rows) in batchRows)
+        {
+            sb.AppendLine(FormattableString.Invariant($"| {scenario} | {c} | {rows:F1} |"));
         }
         sb.AppendLine();
         return sb.ToString();

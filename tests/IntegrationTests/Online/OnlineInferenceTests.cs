@@ -214,6 +214,8 @@ public sealed class OnlineInferenceTests(OnlineScorerFixture platform)
         {
             Assert.Equal(HttpStatusCode.BadRequest, status);
             Assert.Equal(error, body.RootElement.GetProperty("error").GetString());
+            // Readable on the wire too: the quotes around names are sent as they are, not as \u0027.
+            Assert.Contains(error, await message.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
     }
 

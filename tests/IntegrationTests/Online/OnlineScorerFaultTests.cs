@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using MlPlatform.Inference.Registry;
 using StackExchange.Redis;
 using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
@@ -88,7 +89,7 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
     }
 
     [Fact]
-    public async Task PeriodicReconciliationPicksUpServingSettingsThatNoEventAnnounces()
+    public async Task PeriodicReconciliationAppliesServingSettingsWhoseEventWasMissed()
     {
         using var client = platform.CreateGatewayClient();
         var name = UniqueName("settings");
@@ -102,8 +103,16 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
             Assert.False(beforeMessage.Headers.Contains("X-Inference-Cache"));
         }
 
-        // Serving settings changes publish no event; the reconciliation every 2 s (this fixture's setting) applies them.
-        await SetServingAsync(client, name, new { responseCache = new { enabled = true } });
+        // Written straight into the registry's database: no serving-changed event is published, as when the scorer missed it.
+        // The reconciliation every 2 s (this fixture's setting) must apply it all the same.
+        await using (var database = new SqliteConnection($"Data Source={Path.Combine(platform.DataDir, "registry", "registry.db")};Pooling=false"))
+        {
+            await database.OpenAsync();
+            await using var update = database.CreateCommand();
+            update.CommandText = "UPDATE models SET serving_json = '{\"responseCache\":{\"enabled\":true}}' WHERE name = $name";
+            update.Parameters.AddWithValue("$name", name);
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
 
         await EventuallyAsync(async () =>
         {
@@ -114,6 +123,46 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
                 return message.Headers.TryGetValues("X-Inference-Cache", out var values) && values.Single() == "hit";
             }
         }, "the response cache is switched on and answers a repeat");
+    }
+
+    [Fact]
+    public async Task ACorruptResponseCacheEntryIsAMissThatTheNextAnswerRepairs()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("cache");
+        var (version, sha) = await RegisterAsync(client, name, "linear-v2.onnx");
+        await SetServingAsync(client, name, new { responseCache = new { enabled = true } });
+        await SetAliasAsync(client, name, "production", version);
+        using var input = LinearInput(5f);
+        // A value no other test sends, so the entry found below is this request's.
+        input.Span[0] = 0x5A;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(
+            (await platform.App.GetConnectionStringAsync("redis").AsTask().WaitAsync(PlatformFixture.RequestTimeout))!);
+        var server = redis.GetServers().Single();
+
+        async Task<(float[] Scores, string Cache)> InferCachedAsync()
+        {
+            var (response, message) = await InferAsync(client, $"/v2/models/{name}/infer", [input], binaryInputs: false);
+            using (response)
+            using (message)
+            {
+                return (response["scores"].AsSpan<float>().ToArray(), message.Headers.GetValues("X-Inference-Cache").Single());
+            }
+        }
+
+        var (first, firstCache) = await InferCachedAsync();
+        Assert.Equal("miss", firstCache);
+        var keys = server.Keys(pattern: $"mlplatform:infer-cache:{sha}:*").ToList();
+        var key = Assert.Single(keys);
+        await redis.GetDatabase().StringSetAsync(key, "not a cache entry"u8.ToArray(), TimeSpan.FromMinutes(5));
+
+        var (second, secondCache) = await InferCachedAsync();
+        var (third, thirdCache) = await InferCachedAsync();
+
+        Assert.Equal("miss", secondCache);
+        Assert.Equal(first, second);
+        Assert.Equal("hit", thirdCache);
+        Assert.Equal(first, third);
     }
 
     [Fact]

@@ -1,5 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using MlPlatform.Inference.Registry;
 using MlPlatform.Inference.Tensors;
+using StackExchange.Redis;
 using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
 
 namespace MlPlatform.IntegrationTests.Online;
@@ -173,5 +177,83 @@ public sealed class OnlineServingTests(OnlineScorerFixture platform)
         {
             Assert.False(message.Headers.Contains("X-Inference-Cache"));
         }
+    }
+
+    [Fact]
+    public async Task ChangedServingSettingsArePublishedAndApplyToTheLoadedVersionWithoutARestart()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("live");
+        var (version, _) = await RegisterAsync(client, name, "linear-v1.onnx");
+        await SetAliasAsync(client, name, "production", version);
+        using var input = LinearInput(7f);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(
+            (await platform.App.GetConnectionStringAsync("redis").AsTask().WaitAsync(PlatformFixture.RequestTimeout))!);
+
+        async Task<string?> CacheStatusAsync()
+        {
+            var (response, message) = await InferAsync(client, $"/v2/models/{name}/infer", [input], binaryInputs: false);
+            using (response)
+            using (message)
+            {
+                return message.Headers.TryGetValues("X-Inference-Cache", out var values) ? values.Single() : null;
+            }
+        }
+
+        async Task<List<RegistryEvent>> EventsOfThisModelAsync()
+        {
+            var entries = await redis.GetDatabase().StreamRangeAsync(RegistryEvents.LogStream, "-", "+");
+            return entries.Select(e => JsonSerializer.Deserialize<RegistryEvent>(e["event"].ToString())!)
+                .Where(e => e.Type == RegistryEvents.ServingChanged && e.Model == name)
+                .ToList();
+        }
+
+        Assert.Null(await CacheStatusAsync());
+
+        var changed = Stopwatch.StartNew();
+        await SetServingAsync(client, name, new { responseCache = new { enabled = true } });
+        // The event is published before the PUT answers.
+        var published = Assert.Single(await EventsOfThisModelAsync());
+        Assert.NotNull(published.At);
+        await EventuallyAsync(async () => await CacheStatusAsync() is not null, "the loaded version has the cache switched on");
+        // Well within the 30 s periodic reconciliation of this fixture: the event did it.
+        Assert.True(changed.Elapsed < TimeSpan.FromSeconds(15), $"the settings took {changed.Elapsed} to apply");
+        Assert.Equal("hit", await CacheStatusAsync());
+
+        // Putting the same settings again changes nothing and publishes nothing.
+        await SetServingAsync(client, name, new { responseCache = new { enabled = true } });
+        Assert.Single(await EventsOfThisModelAsync());
+
+        await SetServingAsync(client, name, new { });
+        Assert.Equal(2, (await EventsOfThisModelAsync()).Count);
+        await EventuallyAsync(async () => await CacheStatusAsync() is null, "the loaded version has the cache switched off again");
+    }
+
+    [Fact]
+    public async Task ChangedBatchingSettingsApplyToTheLoadedVersionWithoutARestart()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("delay");
+        var (version, _) = await RegisterAsync(client, name, "linear-v1.onnx");
+        await SetAliasAsync(client, name, "production", version);
+        var seed = 0f;
+
+        async Task<TimeSpan> TimeOneRequestAsync()
+        {
+            using var input = LinearInput(seed++);
+            var started = Stopwatch.StartNew();
+            var (response, message) = await InferAsync(client, $"/v2/models/{name}/infer", [input], binaryInputs: true);
+            response.Dispose();
+            message.Dispose();
+            return started.Elapsed;
+        }
+
+        await TimeOneRequestAsync();
+        // A lone request now waits out the whole queue delay for others to batch with: no request can be faster than that.
+        await SetServingAsync(client, name, new { batching = new { enabled = true, maxBatchSize = 64, maxQueueDelayMs = 1000.0 } });
+        await EventuallyAsync(async () => await TimeOneRequestAsync() >= TimeSpan.FromMilliseconds(950), "requests wait for the new queue delay");
+
+        await SetServingAsync(client, name, new { batching = new { enabled = false } });
+        await EventuallyAsync(async () => await TimeOneRequestAsync() < TimeSpan.FromMilliseconds(500), "requests run at once without batching");
     }
 }

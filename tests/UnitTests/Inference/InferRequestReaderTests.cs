@@ -131,6 +131,64 @@ public sealed class InferRequestReaderTests
         Assert.Equal(message, error.Message);
     }
 
+    [Theory]
+    [InlineData("[2,2]", "FP32", "[[1,2,3],[4]]", "Input 'a': 'data' is ragged: an array at depth 2 has 3 items but shape [2,2] needs 2 there.")]
+    [InlineData("[3,1]", "BYTES", """[["a"],["b","c"]]""", "Input 'a': 'data' is ragged: an array at depth 2 has 2 items but shape [3,1] needs 1 there.")]
+    [InlineData("[2,2]", "FP32", "[[[1,2]],[[3,4]]]", "Input 'a': 'data' is nested deeper than shape [2,2].")]
+    [InlineData("[2,2]", "INT32", "[[1,2],3,4]", "Input 'a': 'data' is ragged: the array at depth 1 mixes values and arrays.")]
+    [InlineData("[2,2]", "INT32", "[1,2,[3,4]]", "Input 'a': 'data' is ragged: the array at depth 1 mixes values and arrays.")]
+    [InlineData("[2,2]", "FP32", "[[1,2],[],3,4]", "Input 'a': 'data' is ragged: an array at depth 2 has 0 items but shape [2,2] needs 2 there.")]
+    [InlineData("[1,2,1]", "FP32", "[[[1],2]]", "Input 'a': 'data' is ragged: an array at depth 2 has 1 items but shape [1,2,1] needs 2 there.")]
+    [InlineData("[2,2,1]", "INT64", "[[1,2],[[3],[4]]]", "Input 'a': 'data' is ragged: it has values at depth 2 and an array at depth 3.")]
+    [InlineData("[2,2,1]", "FP64", "[[[1],[2]],[3,4]]", "Input 'a': 'data' is ragged: an array at depth 2 has 0 items but shape [2,2,1] needs 2 there.")]
+    [InlineData("[2,1]", "FP64", "[[],[1]]", "Input 'a': 'data' is ragged: an array at depth 2 has 0 items but shape [2,1] needs 1 there.")]
+    [InlineData("[2,2,2]", "FP32", "[[1,2,3,4],[5,6,7]]", "Input 'a': 'data' is ragged: an array at depth 2 has 3 items but shape [2,2,2] needs 4 there.")]
+    [InlineData("[3]", "BOOL", "true", "Input 'a': shape [3] needs 3 elements but 'data' has 1.")]
+    [InlineData("[0]", "FP32", "1", "Input 'a': shape [0] needs 0 elements but 'data' has 1.")]
+    public void NestedDataThatDoesNotFollowTheShapeIsABadRequestSayingWhere(string shape, string datatype, string data, string message)
+    {
+        var error = Rejects($$"""{"inputs":[{"name":"a","shape":{{shape}},"datatype":"{{datatype}}","data":{{data}}}]}""");
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void NestingDeeperThanTheJsonReaderAllowsIsMalformedJson()
+    {
+        var data = new string('[', 100) + "1" + new string(']', 100);
+
+        var error = Rejects($$"""{"inputs":[{"name":"a","shape":[1],"datatype":"FP32","data":{{data}}}]}""");
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.StartsWith("Malformed JSON", error.Message);
+        Assert.Contains("depth", error.Message);
+    }
+
+    [Theory]
+    [InlineData("[2,2,2]", "[[[1,2],[3,4]],[[5,6],[7,8]]]")]
+    [InlineData("[2,2,2]", "[[1,2,3,4],[5,6,7,8]]")]
+    [InlineData("[2,2,2]", "[1,2,3,4,5,6,7,8]")]
+    [InlineData("[1,1,1,1,1,1,1,8]", "[[[[[[[1,2,3,4,5,6,7,8]]]]]]]")]
+    [InlineData("[1,1,1,1,1,1,2,4]", "[[[[[[[[1,2,3,4],[5,6,7,8]]]]]]]]")]
+    public void NestedDataFollowingTheShapeOrFlattenedWithinItIsReadRowMajor(string shape, string data)
+    {
+        using var request = Read($$"""{"inputs":[{"name":"a","shape":{{shape}},"datatype":"FP32","data":{{data}}}]}""");
+
+        Assert.Equal([1f, 2, 3, 4, 5, 6, 7, 8], request.Inputs[0].AsSpan<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData("[2,0]", "[[],[]]")]
+    [InlineData("[0,3]", "[]")]
+    [InlineData("[0]", "[]")]
+    public void EmptyTensorsAcceptEmptyArraysFollowingTheShape(string shape, string data)
+    {
+        using var request = Read($$"""{"inputs":[{"name":"a","shape":{{shape}},"datatype":"BYTES","data":{{data}}}]}""");
+
+        Assert.Equal(0, request.Inputs[0].ElementCount);
+    }
+
     [Fact]
     public void MalformedJsonIsABadRequest()
     {
