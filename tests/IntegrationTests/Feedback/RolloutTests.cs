@@ -143,6 +143,12 @@ public sealed class RolloutTests(FeedbackFixture platform)
             var (_, rollout) = await GetJsonAsync(client, $"/v1/models/{name}/rollouts/{id}");
             return rollout.RootElement.GetProperty("currentStep").GetInt32() >= 1;
         }, "the rollout reaches its second step");
+        // What was analysed before the restart (an "advance" at least, since a step was taken; a step with too few requests yet may
+        // also have "wait"ed first on a loaded machine).
+        var (_, beforeRestart) = await GetJsonAsync(client, $"/v1/models/{name}/rollouts/{id}");
+        var analysedBefore = beforeRestart.RootElement.GetProperty("analyses").EnumerateArray()
+            .Select(a => (At: a.GetProperty("at").GetDateTimeOffset(), Decision: a.GetProperty("decision").GetString())).ToArray();
+        Assert.Contains(analysedBefore, a => a.Decision == "advance");
 
         var stop = await platform.App.ResourceCommands.ExecuteCommandAsync("modelregistry", KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.StartTimeout);
         Assert.True(stop.Success, stop.Message);
@@ -154,8 +160,11 @@ public sealed class RolloutTests(FeedbackFixture platform)
 
         var finished = await WaitForOutcomeAsync(client, name, id);
         Assert.Equal("succeeded", finished.GetProperty("status").GetString());
-        Assert.Equal("advance", finished.GetProperty("analyses")[0].GetProperty("decision").GetString());
-        Assert.Equal("promote", finished.GetProperty("analyses").EnumerateArray().Last().GetProperty("decision").GetString());
+        var analysedAfter = finished.GetProperty("analyses").EnumerateArray()
+            .Select(a => (At: a.GetProperty("at").GetDateTimeOffset(), Decision: a.GetProperty("decision").GetString())).ToArray();
+        Assert.Equal(analysedBefore, analysedAfter.Take(analysedBefore.Length));
+        Assert.True(analysedAfter.Length > analysedBefore.Length, "the restarted controller analysed the remaining steps");
+        Assert.Equal("promote", analysedAfter.Last().Decision);
         var (_, production) = await GetJsonAsync(client, $"/v1/models/{name}/aliases/production");
         Assert.Equal(v2, production.RootElement.GetProperty("version").GetInt32());
     }
