@@ -160,17 +160,8 @@ internal static class TensorJsonParser
             {
                 return buffer;
             }
-            if (type == TensorDataType.FP32)
-            {
-                // The common case gets a sink of its own, so the element write inlines into the walk without a datatype switch.
-                var floats = new Float32Sink(MemoryMarshal.Cast<byte, float>(buffer.Span));
-                WalkData(ref reader, ref floats, shape, expected, name, kind);
-            }
-            else
-            {
-                var numbers = new NumberSink(buffer.Span, type);
-                WalkData(ref reader, ref numbers, shape, expected, name, kind);
-            }
+            var numbers = new NumberSink(buffer.Span, type);
+            WalkData(ref reader, ref numbers, shape, expected, name, kind);
             return buffer;
         }
         catch
@@ -198,24 +189,6 @@ internal static class TensorJsonParser
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool TryWrite(ref Utf8JsonReader reader, int index) => TryWriteElement(ref reader, type, _span, index);
-    }
-
-    private readonly ref struct Float32Sink(Span<float> values) : IElementSink
-    {
-        private readonly Span<float> _values = values;
-
-        public string Expected => "a valid FP32 value";
-
-        public bool TryWrite(ref Utf8JsonReader reader, int index)
-        {
-            // A number beyond FP32's range parses as infinity, which JSON cannot mean: it is refused like any other bad element.
-            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetSingle(out var value) || !float.IsFinite(value))
-            {
-                return false;
-            }
-            _values[index] = value;
-            return true;
-        }
     }
 
     private struct StringSink() : IElementSink
