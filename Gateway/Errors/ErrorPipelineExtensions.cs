@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Options;
@@ -84,14 +86,43 @@ public static class ErrorPipelineExtensions
         {
             return (StatusCodes.Status413PayloadTooLarge, "The request body exceeds this route's size limit.");
         }
-        return error.Error switch
+        if (status == StatusCodes.Status504GatewayTimeout || error.Error == ForwarderError.RequestTimedOut)
         {
-            _ when status == StatusCodes.Status504GatewayTimeout => (status, TimeoutDetail(context)),
-            ForwarderError.RequestTimedOut => (StatusCodes.Status504GatewayTimeout, TimeoutDetail(context)),
-            ForwarderError.NoAvailableDestinations => (StatusCodes.Status503ServiceUnavailable, "No backend instance is available for this route."),
-            ForwarderError.RequestBodyClient => (status, "The request body could not be read from the client."),
-            _ => (status, $"The backend could not be reached ({error.Error})."),
-        };
+            return (StatusCodes.Status504GatewayTimeout, TimeoutDetail(context));
+        }
+        if (error.Error == ForwarderError.NoAvailableDestinations)
+        {
+            return (StatusCodes.Status503ServiceUnavailable, $"No backend instance is available for this route; retry after {RetryAfter(context)} s.");
+        }
+        if (error.Error == ForwarderError.Request && IsConnectionRefused(error.Exception))
+        {
+            // Nothing was sent, so unlike other transport failures (502) the client may safely send the request again, whatever its method.
+            return (StatusCodes.Status503ServiceUnavailable,
+                $"The backend is not accepting connections (starting, restarting or shutting down); retry after {RetryAfter(context)} s.");
+        }
+        return error.Error == ForwarderError.RequestBodyClient
+            ? (status, "The request body could not be read from the client.")
+            : (status, $"The backend could not be reached ({error.Error}).");
+    }
+
+    private static bool IsConnectionRefused(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Sets <c>Retry-After</c> from <see cref="UnavailableBackendOptions"/> and returns its seconds for the message.</summary>
+    private static int RetryAfter(HttpContext context)
+    {
+        var seconds = context.RequestServices.GetRequiredService<IOptions<UnavailableBackendOptions>>().Value.RetryAfterSeconds;
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return seconds;
     }
 
     private static string TimeoutDetail(HttpContext context)

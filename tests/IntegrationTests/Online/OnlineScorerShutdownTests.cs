@@ -66,11 +66,14 @@ public sealed class OnlineScorerShutdownTests(OnlineScorerDrainFixture platform)
         var signalled = Stopwatch.StartNew();
         scorer.Terminate();
 
-        // The listener closes at once: the gateway cannot connect any more, so new requests get its 502 in the V2 shape.
+        // The listener closes at once: the gateway cannot connect any more, so new requests get its 503 with Retry-After in the V2 shape
+        // (nothing reached the scorer, so a client may send them again).
         await EventuallyAsync(async () =>
         {
+            // The scorer's own "not ready" (also 503) may come first over a kept-alive connection; wait for the gateway's.
             using var ready = await client.GetAsync("/v2/health/ready").WaitAsync(PlatformFixture.RequestTimeout);
-            return ready.StatusCode == HttpStatusCode.BadGateway;
+            return ready.StatusCode == HttpStatusCode.ServiceUnavailable
+                && (await ready.Content.ReadAsStringAsync()).Contains("not accepting connections", StringComparison.Ordinal);
         }, "readiness through the gateway fails once the scorer stops accepting");
         using (var refusedInput = LinearInput(9f))
         {
@@ -78,8 +81,10 @@ public sealed class OnlineScorerShutdownTests(OnlineScorerDrainFixture platform)
             using (message)
             using (body)
             {
-                Assert.Equal(HttpStatusCode.BadGateway, status);
-                Assert.Equal("The backend could not be reached (Request).", body.RootElement.GetProperty("error").GetString());
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+                Assert.Equal(TimeSpan.FromSeconds(1), message.Headers.RetryAfter?.Delta);
+                Assert.Equal("The backend is not accepting connections (starting, restarting or shutting down); retry after 1 s.",
+                    body.RootElement.GetProperty("error").GetString());
             }
         }
         Assert.False(scorer.HasExited, "the scorer must wait for the requests it is still reading");
