@@ -108,6 +108,7 @@ public static class InferClientCodec
         var binary = jsonLength is { } h ? body[h..] : [];
         string? name = null, version = null, id = null;
         var headers = new List<TensorHeader>();
+        var readerBase = 0;
         try
         {
             var reader = new Utf8JsonReader(json, ReaderOptions);
@@ -136,7 +137,7 @@ public static class InferClientCodec
                     Expect(ref reader, JsonTokenType.StartArray, "'outputs' must be an array.");
                     while (Next(ref reader) != JsonTokenType.EndArray)
                     {
-                        headers.Add(ReadHeader(ref reader, "output"));
+                        headers.Add(ReadHeader(ref reader, json, ref readerBase, "output"));
                     }
                 }
                 else
@@ -148,7 +149,7 @@ public static class InferClientCodec
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            throw Bad($"Malformed response: {ex.Message}");
+            throw Bad($"Malformed response: {(readerBase == 0 || ex is not JsonException ? ex.Message : FirstJsonError(json, ex.Message))}");
         }
         var outputs = InferRequestReader.ReadTensors(json, binary, headers, "output");
         return new InferResponse(name ?? "", version ?? "", id, outputs);

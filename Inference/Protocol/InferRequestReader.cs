@@ -27,6 +27,7 @@ public static class InferRequestReader
         var binaryDataOutput = false;
         var headers = new List<TensorHeader>();
         var outputs = new List<RequestedOutput>();
+        var readerBase = 0;
         try
         {
             var reader = new Utf8JsonReader(json, ReaderOptions);
@@ -50,7 +51,7 @@ public static class InferRequestReader
                     Expect(ref reader, JsonTokenType.StartArray, "'inputs' must be an array.");
                     while (Next(ref reader) != JsonTokenType.EndArray)
                     {
-                        headers.Add(ReadHeader(ref reader, "input"));
+                        headers.Add(ReadHeader(ref reader, json, ref readerBase, "input"));
                     }
                 }
                 else if (reader.ValueTextEquals("outputs"u8))
@@ -59,7 +60,11 @@ public static class InferRequestReader
                     Expect(ref reader, JsonTokenType.StartArray, "'outputs' must be an array.");
                     while (Next(ref reader) != JsonTokenType.EndArray)
                     {
-                        var output = ReadHeader(ref reader, "output");
+                        var output = ReadHeader(ref reader, json, ref readerBase, "output");
+                        if (output.DataStart >= 0)
+                        {
+                            ValidateData(json, output.DataStart);
+                        }
                         outputs.Add(new RequestedOutput(output.Name!, output.BinaryData));
                     }
                 }
@@ -76,7 +81,8 @@ public static class InferRequestReader
         }
         catch (JsonException ex)
         {
-            throw Bad($"Malformed JSON: {ex.Message}");
+            // A reader that resumed after a data array counts positions from there; the whole text gives the client real ones.
+            throw Bad($"Malformed JSON: {(readerBase == 0 ? ex.Message : FirstJsonError(json, ex.Message))}");
         }
 
         if (headers.Count == 0)
@@ -105,6 +111,10 @@ public static class InferRequestReader
                 var shape = header.Shape ?? throw Bad($"{Describe(kind, name)} has no 'shape'.");
                 if (header.BinaryDataSize is { } size)
                 {
+                    if (header.DataStart >= 0)
+                    {
+                        ValidateData(json, header.DataStart);
+                    }
                     if (size > binary.Length - binaryOffset)
                     {
                         throw Bad($"{Describe(kind, name)}: binary_data_size is {size} but only {binary.Length - binaryOffset} binary bytes remain.");

@@ -3,8 +3,9 @@ using System.Buffers.Text;
 namespace MlPlatform.Inference.Protocol;
 
 /// <summary>
-/// The fast path for FP32/FP64 <c>data</c>: one pass over the raw bytes of a number or a (nested) array of numbers, already
-/// validated as JSON by the header pass, with the common decimal forms converted by exact arithmetic rather than through
+/// The fast path for FP32/FP64 <c>data</c>: one pass over the raw bytes of a number or a (nested) array of numbers, which checks
+/// the JSON grammar itself (the header pass passes over data arrays without reading them), with the common decimal forms converted
+/// by exact arithmetic rather than through
 /// <see cref="System.Text.Json.Utf8JsonReader"/> tokens and <see cref="Utf8Parser"/> (profiling put those at a quarter of the
 /// scorer's CPU on JSON requests). Results are bit-identical to <see cref="System.Text.Json.Utf8JsonReader.TryGetSingle"/> and
 /// <see cref="System.Text.Json.Utf8JsonReader.TryGetDouble"/>: when a value falls outside the exact path the scanner parses it
@@ -24,8 +25,8 @@ internal static class JsonNumberScanner
 
     /// <summary>Reads every number of <paramref name="json"/> (which starts at the <c>data</c> value) into <paramref name="destination"/>.</summary>
     /// <returns>
-    /// False when the value holds anything but finite numbers, not exactly <c>destination.Length</c> of them, or arrays nested
-    /// otherwise than <paramref name="shape"/> allows (the rules of <see cref="TensorJsonParser.CheckClosingArray"/>).
+    /// False when the value is not valid JSON, holds anything but finite numbers, not exactly <c>destination.Length</c> of them, or
+    /// arrays nested otherwise than <paramref name="shape"/> allows (the rules of <see cref="TensorJsonParser.CheckClosingArray"/>).
     /// </returns>
     public static bool TryReadSingles(ReadOnlySpan<byte> json, Span<float> destination, ReadOnlySpan<long> shape) => TryRead(json, destination, shape);
 
@@ -43,6 +44,9 @@ internal static class JsonNumberScanner
         var childArrays = new DepthCounts();
         var countAtOpen = new DepthCounts();
         var valueDepth = 0;
+        // JSON's grammar between values: a value may come first, after '[' or after ','; ']' may not follow ','.
+        var expectValue = true;
+        var afterComma = false;
         do
         {
             if ((uint)i >= (uint)json.Length)
@@ -53,7 +57,7 @@ internal static class JsonNumberScanner
             switch (c)
             {
                 case (byte)'[':
-                    if (depth == maxDepth || (valueDepth != 0 && depth >= valueDepth))
+                    if (!expectValue || depth == maxDepth || (valueDepth != 0 && depth >= valueDepth))
                     {
                         return false;
                     }
@@ -61,25 +65,39 @@ internal static class JsonNumberScanner
                     depth++;
                     childArrays[depth] = 0;
                     countAtOpen[depth] = count;
+                    afterComma = false;
                     i++;
                     break;
                 case (byte)']':
-                    if (TensorJsonParser.CheckClosingArray(count - countAtOpen[depth], childArrays[depth], depth, ref valueDepth, shape) is not null)
+                    if (afterComma || depth == 0
+                        || TensorJsonParser.CheckClosingArray(count - countAtOpen[depth], childArrays[depth], depth, ref valueDepth, shape) is not null)
                     {
                         return false;
                     }
                     depth--;
+                    expectValue = false;
                     i++;
                     break;
-                case (byte)',' or (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t':
+                case (byte)',':
+                    if (expectValue || depth == 0)
+                    {
+                        return false;
+                    }
+                    expectValue = true;
+                    afterComma = true;
+                    i++;
+                    break;
+                case (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t':
                     i++;
                     break;
                 case (byte)'-' or >= (byte)'0' and <= (byte)'9':
-                    if (count >= destination.Length || !TryReadNumber(json, ref i, out destination[count]))
+                    if (!expectValue || count >= destination.Length || !TryReadNumber(json, ref i, out destination[count]))
                     {
                         return false;
                     }
                     count++;
+                    expectValue = false;
+                    afterComma = false;
                     break;
                 default:
                     return false;
@@ -91,6 +109,7 @@ internal static class JsonNumberScanner
 
     private static bool TryReadNumber<T>(ReadOnlySpan<byte> json, ref int i, out T value) where T : unmanaged
     {
+        value = default;
         var start = i;
         var negative = json[i] == (byte)'-';
         if (negative)
@@ -101,36 +120,25 @@ internal static class JsonNumberScanner
         var significantDigits = 0;
         var exponent = 0;
         var exact = true;
-        var fraction = false;
-        for (; i < json.Length; i++)
+        // JSON numbers: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+        if (i >= json.Length || !IsDigit(json[i]) || (json[i] == (byte)'0' && i + 1 < json.Length && IsDigit(json[i + 1])))
         {
-            var c = json[i];
-            var digit = (uint)(c - '0');
-            if (digit <= 9)
+            return false;
+        }
+        for (; i < json.Length && IsDigit(json[i]); i++)
+        {
+            Accumulate(json[i] - '0', ref mantissa, ref significantDigits, ref exact);
+        }
+        if (i < json.Length && json[i] == (byte)'.')
+        {
+            if (++i >= json.Length || !IsDigit(json[i]))
             {
-                if (mantissa != 0 || digit != 0)
-                {
-                    if (++significantDigits > 19)
-                    {
-                        exact = false;
-                    }
-                }
-                if (exact)
-                {
-                    mantissa = mantissa * 10 + digit;
-                }
-                if (fraction)
-                {
-                    exponent--;
-                }
+                return false;
             }
-            else if (c == (byte)'.')
+            for (; i < json.Length && IsDigit(json[i]); i++)
             {
-                fraction = true;
-            }
-            else
-            {
-                break;
+                Accumulate(json[i] - '0', ref mantissa, ref significantDigits, ref exact);
+                exponent--;
             }
         }
         if (i < json.Length && (json[i] | 0x20) == (byte)'e')
@@ -142,8 +150,12 @@ internal static class JsonNumberScanner
                 negativeExponent = json[i] == (byte)'-';
                 i++;
             }
+            if (i >= json.Length || !IsDigit(json[i]))
+            {
+                return false;
+            }
             var written = 0;
-            for (; i < json.Length && (uint)(json[i] - '0') <= 9; i++)
+            for (; i < json.Length && IsDigit(json[i]); i++)
             {
                 // Saturates: an exponent this large is out of the exact path either way.
                 written = Math.Min(written * 10 + (json[i] - '0'), 100_000);
@@ -183,6 +195,21 @@ internal static class JsonNumberScanner
             var ok = Utf8Parser.TryParse(text, out double dbl, out var consumed) && consumed == text.Length && double.IsFinite(dbl);
             value = System.Runtime.CompilerServices.Unsafe.As<double, T>(ref dbl);
             return ok;
+        }
+    }
+
+    private static bool IsDigit(byte c) => (uint)(c - '0') <= 9;
+
+    private static void Accumulate(int digit, ref ulong mantissa, ref int significantDigits, ref bool exact)
+    {
+        // Leading zeros are not significant; beyond 19 digits the mantissa could overflow and the exact path is left.
+        if ((mantissa != 0 || digit != 0) && ++significantDigits > 19)
+        {
+            exact = false;
+        }
+        if (exact)
+        {
+            mantissa = mantissa * 10 + (ulong)digit;
         }
     }
 }

@@ -29,7 +29,12 @@ internal static class TensorJsonParser
     public static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
 
     /// <summary>Reads one tensor object (<c>{"name", "shape", "datatype", "parameters", "data"}</c>); the reader is on its StartObject.</summary>
-    public static TensorHeader ReadHeader(ref Utf8JsonReader reader, string kind)
+    /// <param name="reader">Reads <paramref name="json"/> from <paramref name="readerBase"/>; replaced by one that resumes after a data array.</param>
+    /// <param name="json">The whole JSON text.</param>
+    /// <param name="readerBase">Where in <paramref name="json"/> the reader's first byte is.</param>
+    /// <param name="kind">"input" or "output", for messages.</param>
+    /// <remarks>The data value is not validated here: whoever reads the header must read its data or <see cref="ValidateData"/> it.</remarks>
+    public static TensorHeader ReadHeader(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int readerBase, string kind)
     {
         Expect(ref reader, JsonTokenType.StartObject, $"Each {kind} must be a JSON object.");
         var header = new TensorHeader { DataStart = -1 };
@@ -57,9 +62,7 @@ internal static class TensorJsonParser
             }
             else if (reader.ValueTextEquals("data"u8))
             {
-                Next(ref reader);
-                header.DataStart = (int)reader.TokenStartIndex;
-                reader.Skip();
+                header.DataStart = PassOverData(ref reader, json, ref readerBase);
             }
             else
             {
@@ -72,6 +75,120 @@ internal static class TensorJsonParser
             throw Bad($"An {kind} has no 'name'.");
         }
         return header;
+    }
+
+    /// <summary>
+    /// Moves the reader (on the <c>data</c> property name) past the value and returns where the value starts in <paramref name="json"/>.
+    /// The header pass needs only that offset; the data is read once name, datatype and shape are known. Tokenising a large array
+    /// here as well cost a tenth of the scorer's CPU on JSON requests, so an array is passed over by bracket matching and the reader
+    /// resumes after it; the array is validated as JSON when it is read (<see cref="ReadData"/>) or by <see cref="ValidateData"/>.
+    /// </summary>
+    private static int PassOverData(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int readerBase)
+    {
+        var afterName = reader.CurrentState;
+        // Arrays nested deeper than the reader allows are left to the reader, which words that error.
+        var nestingLeft = ReaderOptions.MaxDepth - reader.CurrentDepth - 1;
+        Next(ref reader);
+        var start = readerBase + (int)reader.TokenStartIndex;
+        if (reader.TokenType != JsonTokenType.StartArray || FindArrayEnd(json, start, nestingLeft) is not (> 0 and var end))
+        {
+            reader.Skip();
+            return start;
+        }
+        // A reader in the state "a value was just read here": the state after the property name, advanced over a stand-in value.
+        var standIn = new Utf8JsonReader("0 "u8, isFinalBlock: false, afterName);
+        standIn.Read();
+        reader = new Utf8JsonReader(json[end..], isFinalBlock: true, standIn.CurrentState);
+        readerBase = end;
+        return start;
+    }
+
+    private static readonly SearchValues<byte> s_arrayStructure = SearchValues.Create("[]\""u8);
+    private static readonly SearchValues<byte> s_stringEnd = SearchValues.Create("\"\\"u8);
+
+    /// <summary>
+    /// The offset just after the array opening at <paramref name="start"/> (brackets inside strings ignored), or -1 when it is not closed
+    /// or nests more than <paramref name="maxNesting"/> arrays. Says nothing about whether the array is valid JSON.
+    /// </summary>
+    internal static int FindArrayEnd(ReadOnlySpan<byte> json, int start, int maxNesting)
+    {
+        var depth = 0;
+        var i = start;
+        while (i < json.Length)
+        {
+            var next = json[i..].IndexOfAny(s_arrayStructure);
+            if (next < 0)
+            {
+                return -1;
+            }
+            i += next;
+            if (json[i] == (byte)'[')
+            {
+                if (++depth > maxNesting)
+                {
+                    return -1;
+                }
+            }
+            else if (json[i] == (byte)']')
+            {
+                if (--depth == 0)
+                {
+                    return i + 1;
+                }
+            }
+            else
+            {
+                // A string: it ends at the next quote that is not escaped.
+                while (true)
+                {
+                    if (++i >= json.Length)
+                    {
+                        return -1;
+                    }
+                    var end = json[i..].IndexOfAny(s_stringEnd);
+                    if (end < 0)
+                    {
+                        return -1;
+                    }
+                    i += end;
+                    if (json[i] == (byte)'"')
+                    {
+                        break;
+                    }
+                    i++;
+                }
+            }
+            i++;
+        }
+        return -1;
+    }
+
+    /// <summary>Checks that the <c>data</c> value at <paramref name="dataStart"/> is valid JSON, for tensors whose data is not read.</summary>
+    public static void ValidateData(ReadOnlySpan<byte> json, int dataStart)
+    {
+        var reader = new Utf8JsonReader(json[dataStart..], isFinalBlock: true, new JsonReaderState(ReaderOptions));
+        Next(ref reader);
+        reader.Skip();
+    }
+
+    /// <summary>
+    /// The message of the first JSON error in <paramref name="json"/>, as a reader over the whole text reports it (positions from its
+    /// start), or <paramref name="fallback"/>. For errors found by a reader that resumed after a data array, whose positions are relative.
+    /// </summary>
+    public static string FirstJsonError(ReadOnlySpan<byte> json, string fallback)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json, ReaderOptions);
+            while (reader.Read())
+            {
+            }
+            return fallback;
+        }
+        catch (JsonException ex)
+        {
+            return ex.Message;
+        }
     }
 
     private static long[] ReadShape(ref Utf8JsonReader reader, string kind, string? name)
