@@ -8,12 +8,8 @@ using static MlPlatform.Cli.Gateway.GatewayClient;
 
 namespace MlPlatform.Cli.Commands;
 
-public sealed class AliasSetSettings : GlobalSettings
+public sealed class AliasSetSettings : ModelNameSettings
 {
-    [CommandArgument(0, "<NAME>")]
-    [Description("Model name")]
-    public string Name { get; init; } = "";
-
     [CommandArgument(1, "<ALIAS>")]
     [Description("Alias, e.g. production or canary")]
     public string Alias { get; init; } = "";
@@ -56,12 +52,8 @@ public sealed class AliasSetCommand : GatewayCommand<AliasSetSettings>
     }
 }
 
-public sealed class RollbackSettings : GlobalSettings
+public sealed class RollbackSettings : ModelNameSettings
 {
-    [CommandArgument(0, "<NAME>")]
-    [Description("Model name")]
-    public string Name { get; init; } = "";
-
     [CommandOption("--reason <TEXT>")]
     [Description("Why (required; recorded in the alias history)")]
     public string? Reason { get; init; }

@@ -11,12 +11,8 @@ using static MlPlatform.Cli.Gateway.GatewayClient;
 
 namespace MlPlatform.Cli.Commands;
 
-public sealed class BatchSubmitSettings : GlobalSettings
+public sealed class BatchSubmitSettings : ModelNameSettings
 {
-    [CommandArgument(0, "<NAME>")]
-    [Description("Model name")]
-    public string Name { get; init; } = "";
-
     [CommandArgument(1, "<INPUT>")]
     [Description("Input rows: a .csv or .jsonl file")]
     public string Input { get; init; } = "";

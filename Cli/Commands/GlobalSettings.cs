@@ -42,3 +42,11 @@ public class GlobalSettings : CommandSettings
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 }
+
+/// <summary>The model name as first argument: settings on their own for `models show` and `rollout list`, the base of every other command about one model.</summary>
+public class ModelNameSettings : GlobalSettings
+{
+    [CommandArgument(0, "<NAME>")]
+    [Description("Model name")]
+    public string Name { get; init; } = "";
+}

@@ -10,12 +10,8 @@ using static MlPlatform.Cli.Gateway.GatewayClient;
 
 namespace MlPlatform.Cli.Commands;
 
-public sealed class InferSettings : GlobalSettings
+public sealed class InferSettings : ModelNameSettings
 {
-    [CommandArgument(0, "<NAME>")]
-    [Description("Model name")]
-    public string Name { get; init; } = "";
-
     [CommandOption("--version <VERSION>")]
     [Description("Exactly this version (default: the production alias, or its canary share)")]
     public int? Version { get; init; }

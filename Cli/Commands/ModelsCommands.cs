@@ -47,14 +47,6 @@ public sealed class ModelsListCommand : GatewayCommand<ModelsListSettings>
             $"{a["name"]}→v{a["version"]}{(a["weight"] is JsonValue w && w.GetValueKind() == System.Text.Json.JsonValueKind.Number ? $" ({w}%)" : "")}") ?? []);
 }
 
-/// <summary>Settings of the commands that take nothing but a model name (`models show`, `rollout list`).</summary>
-public sealed class ModelNameSettings : GlobalSettings
-{
-    [CommandArgument(0, "<NAME>")]
-    [Description("Model name")]
-    public string Name { get; init; } = "";
-}
-
 public sealed class ModelsShowCommand : GatewayCommand<ModelNameSettings>
 {
     protected override async Task<int> RunAsync(ModelNameSettings settings, GatewayClient client, CancellationToken ct)
@@ -81,6 +73,7 @@ public sealed class ModelsShowCommand : GatewayCommand<ModelNameSettings>
         tensors?.AsArray().OfType<JsonObject>().Select(t => $"{t["name"]} {t["datatype"]} {t["shape"]?.ToJsonString()}") ?? []);
 }
 
+// Not a ModelNameSettings: registering may create the model, so its help states the naming rule.
 public sealed class ModelsRegisterSettings : GlobalSettings
 {
     [CommandArgument(0, "<NAME>")]

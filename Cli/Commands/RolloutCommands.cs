@@ -8,12 +8,8 @@ using static MlPlatform.Cli.Gateway.GatewayClient;
 
 namespace MlPlatform.Cli.Commands;
 
-public sealed class RolloutStartSettings : GlobalSettings
+public sealed class RolloutStartSettings : ModelNameSettings
 {
-    [CommandArgument(0, "<NAME>")]
-    [Description("Model name")]
-    public string Name { get; init; } = "";
-
     [CommandArgument(1, "<VERSION>")]
     [Description("Version to roll out (through the canary alias, step by step)")]
     public int Version { get; init; }
@@ -75,12 +71,8 @@ public sealed class RolloutStartCommand : GatewayCommand<RolloutStartSettings>
     }
 }
 
-public sealed class RolloutSettings : GlobalSettings
+public sealed class RolloutSettings : ModelNameSettings
 {
-    [CommandArgument(0, "<NAME>")]
-    [Description("Model name")]
-    public string Name { get; init; } = "";
-
     [CommandArgument(1, "<ID>")]
     [Description("Rollout id (from 'mlp rollout start')")]
     public string Id { get; init; } = "";

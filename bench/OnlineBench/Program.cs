@@ -212,34 +212,39 @@ using (var bare = NewClient(bareProxyUrl, ("X-MlPlatform-Internal-Key", Internal
 bareProxy.StandardInput.Close();
 await bareProxy.WaitForExitAsync();
 
-// Where the hop's time goes: the gateway process's CPU time and run-queue wait (Linux schedstat, all its threads) per proxied request.
+// Where the hop's time goes, per proxied request: the gateway process's CPU time from /proc/<pid>/stat, which counts every thread,
+// including thread-pool threads that retire during the run (schedstat loses those); and the time its threads were runnable but waiting
+// for a core, which only schedstat has, per live thread, so it counts the threads alive at the end of the run and is a lower bound.
 var gatewayPids = ProcessSchedule.FindByUrl(gatewayUrl);
 if (gatewayPids.Count > 0)
 {
     // Idle first: what the gateway burns with no requests (telemetry export, health probes) is subtracted from the per-request cost.
-    var idleStart = ProcessSchedule.Read(gatewayPids);
+    // /proc/<pid>/stat counts 10 ms ticks: a few ms of error against the several hundred ms the gateway spends on the run's requests.
+    var (idleCpuStart, idleThreadsStart) = (ProcessSchedule.ReadCpuMs(gatewayPids), ProcessSchedule.ReadThreads(gatewayPids));
     var idleClock = System.Diagnostics.Stopwatch.StartNew();
     await Task.Delay(TimeSpan.FromSeconds(3));
-    var before = ProcessSchedule.Read(gatewayPids);
+    var (cpuBefore, threadsBefore) = (ProcessSchedule.ReadCpuMs(gatewayPids), ProcessSchedule.ReadThreads(gatewayPids));
     var idleSeconds = idleClock.Elapsed.TotalSeconds;
-    var idleCpuPerSecond = (before.CpuNs - idleStart.CpuNs) / idleSeconds;
-    var idleWaitPerSecond = (before.WaitNs - idleStart.WaitNs) / idleSeconds;
-    var threadsBefore = ProcessSchedule.ReadByThreadName(gatewayPids);
+    var idleCpuMsPerSecond = (cpuBefore - idleCpuStart) / idleSeconds;
+    var idleWaitNsPerSecond = ProcessSchedule.Since(idleThreadsStart, threadsBefore).Sum(t => t.WaitNs) / idleSeconds;
     var busyClock = System.Diagnostics.Stopwatch.StartNew();
     var (_, proxiedAgain) = await LoadRunner.RunPairedAsync("hop cost: scorer direct", "hop cost: gateway", TimeSpan.Zero, duration,
         Sender(direct, "/v2/models/bench-conv-unbatched/infer", true), Sender(gateway, "/v2/models/bench-conv-unbatched/infer", true));
-    var after = ProcessSchedule.Read(gatewayPids);
-    var threadsAfter = ProcessSchedule.ReadByThreadName(gatewayPids);
-    foreach (var (thread, ns) in threadsAfter.Select(t => (t.Key, t.Value - threadsBefore.GetValueOrDefault(t.Key))).OrderByDescending(t => t.Item2).Take(8))
+    var (cpuAfter, threadsAfter) = (ProcessSchedule.ReadCpuMs(gatewayPids), ProcessSchedule.ReadThreads(gatewayPids));
+    var busySeconds = busyClock.Elapsed.TotalSeconds;
+    var busyThreads = ProcessSchedule.Since(threadsBefore, threadsAfter).ToList();
+    foreach (var (thread, ns) in busyThreads.GroupBy(t => t.Name).Select(g => (g.Key, g.Sum(t => t.CpuNs))).OrderByDescending(t => t.Item2).Take(8))
     {
         Console.WriteLine($"  gateway thread '{thread}': {ns / 1e6:F1} ms on CPU during the hop-cost run");
     }
-    var busySeconds = busyClock.Elapsed.TotalSeconds;
+    Console.WriteLine($"  gateway CPU during the hop-cost run: {cpuAfter - cpuBefore:F0} ms (/proc/<pid>/stat, every thread), "
+        + $"{busyThreads.Sum(t => t.CpuNs) / 1e6:F1} ms on the threads alive at its end (schedstat)");
     hopCost = new HopCost(proxiedAgain.Requests,
-        (after.CpuNs - before.CpuNs - idleCpuPerSecond * busySeconds) / 1000.0 / proxiedAgain.Requests,
-        (after.WaitNs - before.WaitNs - idleWaitPerSecond * busySeconds) / 1000.0 / proxiedAgain.Requests, proxiedAgain.P50Ms,
-        idleCpuPerSecond / 1e6);
-    Console.WriteLine($"gateway (pids {string.Join(',', gatewayPids)}) per proxied request (binary, c1): {hopCost.CpuMicroseconds:F0} us on CPU, {hopCost.RunQueueMicroseconds:F0} us waiting for a CPU");
+        (cpuAfter - cpuBefore - idleCpuMsPerSecond * busySeconds) * 1000.0 / proxiedAgain.Requests,
+        (busyThreads.Sum(t => t.WaitNs) - idleWaitNsPerSecond * busySeconds) / 1000.0 / proxiedAgain.Requests, proxiedAgain.P50Ms,
+        idleCpuMsPerSecond);
+    Console.WriteLine($"gateway (pids {string.Join(',', gatewayPids)}) per proxied request (binary, c1): {hopCost.CpuMicroseconds:F0} us on CPU, "
+        + $"at least {hopCost.RunQueueMicroseconds:F0} us waiting for a CPU");
 }
 
 if (hopOnly)

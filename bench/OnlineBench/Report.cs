@@ -88,9 +88,9 @@ public static class Report
         }
         if (hopCost is { } cost)
         {
-            sb.AppendLine(FormattableString.Invariant($"| gateway process per proxied request (binary, c1, {cost.Requests} requests, idle cost subtracted): on CPU | {cost.CpuMicroseconds / 1000:F3} ms | (info) | |"));
-            sb.AppendLine(FormattableString.Invariant($"| gateway process per proxied request: waiting in the run queue for a core (schedstat, all threads) | {cost.RunQueueMicroseconds / 1000:F3} ms | (info) | |"));
-            sb.AppendLine(FormattableString.Invariant($"| gateway process idle (no requests): CPU per second, subtracted above | {cost.IdleCpuMsPerSecond:F1} ms/s | (info) | |"));
+            sb.AppendLine(FormattableString.Invariant($"| gateway process per proxied request (binary, c1, {cost.Requests} requests, idle cost subtracted): on CPU (/proc/pid/stat: every thread, including those that exited during the run) | {cost.CpuMicroseconds / 1000:F3} ms | (info) | |"));
+            sb.AppendLine(FormattableString.Invariant($"| gateway process per proxied request: runnable but waiting for a core (schedstat of the threads alive at the end of the run: a lower bound) | {cost.RunQueueMicroseconds / 1000:F3} ms | (info) | |"));
+            sb.AppendLine(FormattableString.Invariant($"| gateway process idle (no requests): CPU per second (/proc/pid/stat), subtracted above | {cost.IdleCpuMsPerSecond:F1} ms/s | (info) | |"));
         }
         foreach (var rows in new[] { 8, 32 })
         {

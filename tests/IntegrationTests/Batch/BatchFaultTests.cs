@@ -129,69 +129,64 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
     public async Task AChunkScoredForLongerThanTheClaimIdleTimeIsNeverTakenOverWhileItsWorkerRenewsTheClaim()
     {
         var batch = new BatchTestClient(platform.CreateGatewayClient());
-        var name = BatchTestClient.UniqueName("batch-renew");
-        await batch.RegisterAsync(name, SlowModel);
-        var input = await BatchTestClient.WriteJsonlFileAsync(SlowChunkRows);
-        try
-        {
-            // One chunk: while one loop scores it, the other three loops of the two replicas poll XAUTOCLAIM for chunks idle over 3 s.
-            using var submitted = await batch.SubmitFileAsync(
-                new { model = name, input = new { format = "jsonl" }, outputs = new[] { "probabilities" }, chunkSize = SlowChunkRows }, input);
-            var id = await BatchTestClient.AcceptedIdAsync(submitted);
+        // One chunk: while one loop scores it, the other three loops of the two replicas poll XAUTOCLAIM for chunks idle over 3 s.
+        var id = await SubmitSlowSingleChunkJobAsync(batch, "batch-renew");
 
-            var job = await batch.WaitForStatusAsync(id, "succeeded");
+        var job = await batch.WaitForStatusAsync(id, "succeeded");
 
-            var scoring = job.GetProperty("finishedAt").GetDateTimeOffset() - job.GetProperty("startedAt").GetDateTimeOffset();
-            Assert.True(scoring > ClaimIdleTime, $"The chunk took {scoring}, too short to need a claim renewal; the test proves nothing.");
-            Assert.Equal(1, job.GetProperty("chunksDone").GetInt32());
-            await using var redis = await ConnectRedisAsync();
-            Assert.Equal(1, (long)await redis.GetDatabase().HashGetAsync($"mlplatform:batch:job:{id}:attempts", 0));
-            await AssertEveryRowOnceAsync(batch, id, SlowChunkRows);
-        }
-        finally
-        {
-            File.Delete(input);
-        }
+        var scoring = job.GetProperty("finishedAt").GetDateTimeOffset() - job.GetProperty("startedAt").GetDateTimeOffset();
+        Assert.True(scoring > ClaimIdleTime, $"The chunk took {scoring}, too short to need a claim renewal; the test proves nothing.");
+        Assert.Equal(1, job.GetProperty("chunksDone").GetInt32());
+        await using var redis = await ConnectRedisAsync();
+        Assert.Equal(1, (long)await redis.GetDatabase().HashGetAsync($"mlplatform:batch:job:{id}:attempts", 0));
+        await AssertEveryRowOnceAsync(batch, id, SlowChunkRows);
     }
 
     [Fact]
     public async Task AReplicaStoppedMidChunkHandsTheChunkBackAsAFreshMessageThatTheOtherReplicaFinishes()
     {
         var batch = new BatchTestClient(platform.CreateGatewayClient());
-        var name = BatchTestClient.UniqueName("batch-handback");
+        var id = await SubmitSlowSingleChunkJobAsync(batch, "batch-handback");
+        await using var redis = await ConnectRedisAsync();
+        var db = redis.GetDatabase();
+        var (messageId, holder) = await WaitForHolderAsync(db, id);
+        var original = await db.HashGetAsync($"mlplatform:batch:job:{id}:enqueued", 0);
+        Assert.Equal(messageId, original.ToString());
+
+        // The replica whose worker holds the chunk (its consumer name carries its process id) gets a graceful stop (SIGTERM).
+        var (replicaId, process) = (await RunningReplicasAsync()).Single(r => IsSelfOrAncestor(r.Process.Id, holder));
+        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+        await commands.ExecuteCommandAsync(replicaId, KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
+        await process.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
+
+        // Handed back: the holder's message is gone and a fresh one replaces it, at once, without waiting out the idle time.
+        var handedBack = await db.HashGetAsync($"mlplatform:batch:job:{id}:enqueued", 0);
+        Assert.NotEqual(original, handedBack);
+        Assert.Empty(await db.StreamRangeAsync("mlplatform:batch:chunks", original.ToString(), original.ToString()));
+
+        var job = await batch.WaitForStatusAsync(id, "succeeded");
+        Assert.Equal(SlowChunkRows, job.GetProperty("rowsDone").GetInt64());
+        // The delivery cut short by the stop was not counted: only the other replica's delivery was.
+        Assert.Equal(1, (long)await db.HashGetAsync($"mlplatform:batch:job:{id}:attempts", 0));
+        await AssertEveryRowOnceAsync(batch, id, SlowChunkRows);
+        await StartReplicaAsync(replicaId);
+    }
+
+    /// <summary>Registers the slow model under a new name and submits <see cref="SlowChunkRows"/> rows as one chunk, which takes longer to score than the claim idle time; returns the job id.</summary>
+    private static async Task<string> SubmitSlowSingleChunkJobAsync(BatchTestClient batch, string namePrefix)
+    {
+        var name = BatchTestClient.UniqueName(namePrefix);
         await batch.RegisterAsync(name, SlowModel);
         var input = await BatchTestClient.WriteJsonlFileAsync(SlowChunkRows);
         try
         {
             using var submitted = await batch.SubmitFileAsync(
                 new { model = name, input = new { format = "jsonl" }, outputs = new[] { "probabilities" }, chunkSize = SlowChunkRows }, input);
-            var id = await BatchTestClient.AcceptedIdAsync(submitted);
-            await using var redis = await ConnectRedisAsync();
-            var db = redis.GetDatabase();
-            var (messageId, holder) = await WaitForHolderAsync(db, id);
-            var original = await db.HashGetAsync($"mlplatform:batch:job:{id}:enqueued", 0);
-            Assert.Equal(messageId, original.ToString());
-
-            // The replica whose worker holds the chunk (its consumer name carries its process id) gets a graceful stop (SIGTERM).
-            var (replicaId, process) = (await RunningReplicasAsync()).Single(r => IsSelfOrAncestor(r.Process.Id, holder));
-            var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
-            await commands.ExecuteCommandAsync(replicaId, KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
-            await process.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
-
-            // Handed back: the holder's message is gone and a fresh one replaces it, at once, without waiting out the idle time.
-            var handedBack = await db.HashGetAsync($"mlplatform:batch:job:{id}:enqueued", 0);
-            Assert.NotEqual(original, handedBack);
-            Assert.Empty(await db.StreamRangeAsync("mlplatform:batch:chunks", original.ToString(), original.ToString()));
-
-            var job = await batch.WaitForStatusAsync(id, "succeeded");
-            Assert.Equal(SlowChunkRows, job.GetProperty("rowsDone").GetInt64());
-            // The delivery cut short by the stop was not counted: only the other replica's delivery was.
-            Assert.Equal(1, (long)await db.HashGetAsync($"mlplatform:batch:job:{id}:attempts", 0));
-            await AssertEveryRowOnceAsync(batch, id, SlowChunkRows);
-            await StartReplicaAsync(replicaId);
+            return await BatchTestClient.AcceptedIdAsync(submitted);
         }
         finally
         {
+            // Uploaded by then: the workers read the platform's copy, never this file.
             File.Delete(input);
         }
     }
