@@ -81,9 +81,15 @@ public static class ServiceDefaultsExtensions
                     !ctx.Request.Path.StartsWithSegments(MetricsEndpointPath))
                 .AddHttpClientInstrumentation());
 
+        builder.Services.AddOptions<TelemetryOptions>()
+            .BindConfiguration(TelemetryOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            // Bounds the exporters' final flush at exit (Telemetry:ShutdownFlushSeconds); see TelemetryShutdown for why.
+            builder.Services.AddHostedService<TelemetryShutdown>();
         }
 
         return builder;

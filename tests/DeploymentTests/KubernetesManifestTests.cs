@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Hosting;
 using YamlDotNet.RepresentationModel;
 
 namespace MlPlatform.DeploymentTests;
@@ -225,19 +226,23 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
-    public void TerminationGracePeriodCoversEachServicesShutdownTimeoutAndPreStopPause()
+    public void TerminationGracePeriodCoversEachServicesShutdownTimeoutTelemetryFlushAndPreStopPause()
     {
         foreach (var service in Repository.Services)
         {
             using var settings = JsonDocument.Parse(File.ReadAllText(Repository.PathOf(service, "appsettings.json")));
             var shutdown = TimeSpan.Parse(settings.RootElement.GetProperty("HostOptions").GetProperty("ShutdownTimeout").GetString()!);
+            // After the drain the exporters may flush for this long (an unreachable collector takes all of it).
+            var flush = settings.RootElement.TryGetProperty(TelemetryOptions.SectionName, out var telemetry)
+                ? telemetry.GetProperty(nameof(TelemetryOptions.ShutdownFlushSeconds)).GetInt32()
+                : new TelemetryOptions().ShutdownFlushSeconds;
             var workload = Workload(service.ToLowerInvariant());
             var grace = int.Parse(workload.Text("spec.template.spec.terminationGracePeriodSeconds")!);
             var preStop = int.Parse(Container(service.ToLowerInvariant()).Text("lifecycle.preStop.sleep.seconds")!);
 
             Assert.Equal(PreStopSleepSeconds, preStop);
-            Assert.True(grace >= shutdown.TotalSeconds + preStop + 5,
-                $"{service}: {grace} s of grace for a {shutdown.TotalSeconds} s shutdown after a {preStop} s pause.");
+            Assert.True(grace >= shutdown.TotalSeconds + flush + preStop + 5,
+                $"{service}: {grace} s of grace for a {shutdown.TotalSeconds} s shutdown and a {flush} s telemetry flush after a {preStop} s pause.");
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -12,24 +13,39 @@ using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
 namespace MlPlatform.IntegrationTests.Online;
 
 /// <summary>A platform whose online scorer gets SIGTERM: one per test, since the scorer does not come back.</summary>
-public abstract class OnlineScorerShutdownFixture(int drainSeconds) : PlatformFixture
+public abstract class OnlineScorerShutdownFixture(int drainSeconds, int flushSeconds) : PlatformFixture
 {
     public int DrainSeconds { get; } = drainSeconds;
+
+    /// <summary>The scorer's <c>Telemetry:ShutdownFlushSeconds</c>: what its unreachable OTLP collector may add to the exit.</summary>
+    public int FlushSeconds { get; } = flushSeconds;
 
     protected override IEnumerable<string> ExtraArguments =>
     [
         $"OnlineScorer:Shutdown:DrainSeconds={DrainSeconds}",
-        // Tests run no dashboard, so the OTLP endpoint Aspire injects has no listener: the exporters' final flush would retry it
-        // for their own 10 s timeout after the drain and blur what these tests measure (docs/online-scorer.md, Graceful shutdown).
-        "OnlineScorer:OTEL_EXPORTER_OTLP_ENDPOINT=",
+        // A collector that is not there, as when the dashboard or collector is down: the exporters retry it (Aspire's in-memory retry)
+        // until the flush bound; without the bound that took 15 s after the drain (docs/online-scorer.md, Graceful shutdown).
+        $"OnlineScorer:OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{ClosedPort()}",
+        "OnlineScorer:OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory",
+        $"OnlineScorer:Telemetry:ShutdownFlushSeconds={FlushSeconds}",
     ];
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }
 
 /// <summary>Drain time long enough for every request the test holds open.</summary>
-public sealed class OnlineScorerDrainFixture() : OnlineScorerShutdownFixture(drainSeconds: 30);
+public sealed class OnlineScorerDrainFixture() : OnlineScorerShutdownFixture(drainSeconds: 30, flushSeconds: 2);
 
-/// <summary>A short drain time, to see it bound a request that never finishes.</summary>
-public sealed class OnlineScorerDrainBoundFixture() : OnlineScorerShutdownFixture(drainSeconds: 3);
+/// <summary>
+/// A short drain time, to see it bound a request that never finishes. No time for the telemetry flush: the test releases the held body
+/// only once the process is gone, and the gateway's Kestrel answers 408 to a request body that sends nothing for 5 s.
+/// </summary>
+public sealed class OnlineScorerDrainBoundFixture() : OnlineScorerShutdownFixture(drainSeconds: 3, flushSeconds: 0);
 
 [CollectionDefinition(Name)]
 public sealed class OnlineScorerDrainCollection : ICollectionFixture<OnlineScorerDrainFixture>
@@ -104,8 +120,8 @@ public sealed class OnlineScorerShutdownTests(OnlineScorerDrainFixture platform)
 
         var exitCode = await scorer.WaitForExitAsync();
         Assert.Equal(0, exitCode);
-        // Well inside the 30 s drain time: the scorer goes as soon as its last request is answered.
-        Assert.True(answered.Elapsed < TimeSpan.FromSeconds(10), $"the scorer took {answered.Elapsed} to exit after its last request");
+        // Well inside the 30 s drain time: the scorer goes as soon as its last request is answered and its telemetry flush gives up.
+        Assert.True(answered.Elapsed < TimeSpan.FromSeconds(platform.FlushSeconds + 8), $"the scorer took {answered.Elapsed} to exit after its last request");
         Assert.True(signalled.Elapsed < TimeSpan.FromSeconds(platform.DrainSeconds), $"the scorer took {signalled.Elapsed} to exit after SIGTERM");
         foreach (var input in inputs)
         {
@@ -190,9 +206,10 @@ public sealed class OnlineScorerShutdownBoundTests(OnlineScorerDrainBoundFixture
         var took = signalled.Elapsed;
 
         Assert.Equal(0, exitCode);
-        // Kestrel gives up on the request after the drain time; the rest of the shutdown is quick.
+        // Kestrel gives up on the request after the drain time, the telemetry flush after its bound; the rest of the shutdown is quick.
         Assert.True(took >= TimeSpan.FromSeconds(platform.DrainSeconds - 0.5), $"the scorer exited after {took}, before its drain time");
-        Assert.True(took < TimeSpan.FromSeconds(platform.DrainSeconds + 10), $"the scorer took {took} to exit; its drain time is {platform.DrainSeconds} s");
+        Assert.True(took < TimeSpan.FromSeconds(platform.DrainSeconds + platform.FlushSeconds + 8),
+            $"the scorer took {took} to exit; its drain time is {platform.DrainSeconds} s, its telemetry flush bound {platform.FlushSeconds} s");
         gate.SetResult();
         var (status, body) = await held;
         Assert.Equal(HttpStatusCode.BadGateway, status);
