@@ -78,6 +78,9 @@ public static class Report
             var direct = Find($"hop pair: scorer direct, batching off, {encoding} (vs bare YARP)", 1);
             sb.AppendLine(FormattableString.Invariant($"| bare YARP forwarder hop at p50, c1 {encoding} (paired; the floor of any proxy hop on this machine) | {bare?.P50Ms - direct?.P50Ms:F2} ms | (info) | |"));
         }
+        // Without the gateway: how much of the target the scorer alone reaches, and so what the gateway's share of the cores costs.
+        var directJson16 = Find("scorer direct, batching on, JSON", 16);
+        sb.AppendLine(FormattableString.Invariant($"| scorer direct c16 (batching on, JSON) / hand-written endpoint c16 | {directJson16?.Throughput / naive16?.Throughput:F2}x | (info) | |"));
         var naiveDefault16 = Best("hand-written endpoint, JSON, ORT default session options", 16);
         sb.AppendLine(FormattableString.Invariant($"| gateway c16 (batching on, JSON) / hand-written endpoint c16 with ORT's default session options | {gwJson16?.Throughput / naiveDefault16?.Throughput:F2}x | (info) | |"));
         foreach (var encoding in new[] { "JSON", "binary" })
