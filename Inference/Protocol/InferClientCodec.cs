@@ -137,7 +137,7 @@ public static class InferClientCodec
                     Expect(ref reader, JsonTokenType.StartArray, "'outputs' must be an array.");
                     while (Next(ref reader) != JsonTokenType.EndArray)
                     {
-                        headers.Add(ReadHeader(ref reader, json, ref readerBase, "output"));
+                        headers.Add(ReadHeader(ref reader, json, ref readerBase, "output", dataIsRead: true));
                     }
                 }
                 else
@@ -149,7 +149,7 @@ public static class InferClientCodec
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            throw Bad($"Malformed response: {(readerBase == 0 || ex is not JsonException ? ex.Message : FirstJsonError(json, ex.Message))}");
+            throw Bad($"Malformed response: {(readerBase == 0 || ex is not JsonException ? ex.Message : FirstJsonError(json) ?? ex.Message)}");
         }
         var outputs = InferRequestReader.ReadTensors(json, binary, headers, "output");
         return new InferResponse(name ?? "", version ?? "", id, outputs);

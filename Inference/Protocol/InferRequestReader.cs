@@ -23,11 +23,25 @@ public static class InferRequestReader
         var json = jsonLength is { } l ? body[..l] : body;
         var binary = jsonLength is { } h ? body[h..] : [];
 
+        var readerBase = 0;
+        try
+        {
+            return Read(json, binary, signature, limits, ref readerBase);
+        }
+        catch (InferenceProtocolException) when (readerBase != 0 && FirstJsonError(json) is { } error)
+        {
+            // A data array passed over unread may hide the body's real problem behind a later, misleading one (an unmatched quote in
+            // it turns the rest into different keys): a body that is not JSON is answered as such.
+            throw Bad($"Malformed JSON: {error}");
+        }
+    }
+
+    private static InferRequest Read(ReadOnlySpan<byte> json, ReadOnlySpan<byte> binary, ModelSignature? signature, InferRequestLimits limits, ref int readerBase)
+    {
         string? id = null;
         var binaryDataOutput = false;
         var headers = new List<TensorHeader>();
         var outputs = new List<RequestedOutput>();
-        var readerBase = 0;
         try
         {
             var reader = new Utf8JsonReader(json, ReaderOptions);
@@ -51,7 +65,7 @@ public static class InferRequestReader
                     Expect(ref reader, JsonTokenType.StartArray, "'inputs' must be an array.");
                     while (Next(ref reader) != JsonTokenType.EndArray)
                     {
-                        headers.Add(ReadHeader(ref reader, json, ref readerBase, "input"));
+                        headers.Add(ReadHeader(ref reader, json, ref readerBase, "input", dataIsRead: true));
                     }
                 }
                 else if (reader.ValueTextEquals("outputs"u8))
@@ -60,11 +74,7 @@ public static class InferRequestReader
                     Expect(ref reader, JsonTokenType.StartArray, "'outputs' must be an array.");
                     while (Next(ref reader) != JsonTokenType.EndArray)
                     {
-                        var output = ReadHeader(ref reader, json, ref readerBase, "output");
-                        if (output.DataStart >= 0)
-                        {
-                            ValidateData(json, output.DataStart);
-                        }
+                        var output = ReadHeader(ref reader, json, ref readerBase, "output", dataIsRead: false);
                         outputs.Add(new RequestedOutput(output.Name!, output.BinaryData));
                     }
                 }
@@ -82,7 +92,7 @@ public static class InferRequestReader
         catch (JsonException ex)
         {
             // A reader that resumed after a data array counts positions from there; the whole text gives the client real ones.
-            throw Bad($"Malformed JSON: {(readerBase == 0 ? ex.Message : FirstJsonError(json, ex.Message))}");
+            throw Bad($"Malformed JSON: {(readerBase == 0 ? ex.Message : FirstJsonError(json) ?? ex.Message)}");
         }
 
         if (headers.Count == 0)
@@ -142,7 +152,8 @@ public static class InferRequestReader
         catch (JsonException ex)
         {
             Release(tensors, created);
-            throw Bad($"Malformed JSON: {ex.Message}");
+            // The data readers start at the data value; the whole text gives the client positions in the body.
+            throw Bad($"Malformed JSON: {FirstJsonError(json) ?? ex.Message}");
         }
         catch
         {

@@ -33,8 +33,11 @@ internal static class TensorJsonParser
     /// <param name="json">The whole JSON text.</param>
     /// <param name="readerBase">Where in <paramref name="json"/> the reader's first byte is.</param>
     /// <param name="kind">"input" or "output", for messages.</param>
-    /// <remarks>The data value is not validated here: whoever reads the header must read its data or <see cref="ValidateData"/> it.</remarks>
-    public static TensorHeader ReadHeader(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int readerBase, string kind)
+    /// <param name="dataIsRead">
+    /// Whether the caller reads the data later (<see cref="ReadData"/>, or <see cref="ValidateData"/> for a tensor sent in binary): only then
+    /// is a data array passed over unvalidated; otherwise the reader validates it here.
+    /// </param>
+    public static TensorHeader ReadHeader(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int readerBase, string kind, bool dataIsRead)
     {
         Expect(ref reader, JsonTokenType.StartObject, $"Each {kind} must be a JSON object.");
         var header = new TensorHeader { DataStart = -1 };
@@ -62,7 +65,21 @@ internal static class TensorJsonParser
             }
             else if (reader.ValueTextEquals("data"u8))
             {
-                header.DataStart = PassOverData(ref reader, json, ref readerBase);
+                if (header.DataStart >= 0)
+                {
+                    // A repeated key: the last one is the data, but the one passed over must still be JSON.
+                    ValidateData(json, header.DataStart);
+                }
+                if (dataIsRead)
+                {
+                    header.DataStart = PassOverData(ref reader, json, ref readerBase);
+                }
+                else
+                {
+                    Next(ref reader);
+                    header.DataStart = readerBase + (int)reader.TokenStartIndex;
+                    reader.Skip();
+                }
             }
             else
             {
@@ -172,10 +189,10 @@ internal static class TensorJsonParser
     }
 
     /// <summary>
-    /// The message of the first JSON error in <paramref name="json"/>, as a reader over the whole text reports it (positions from its
-    /// start), or <paramref name="fallback"/>. For errors found by a reader that resumed after a data array, whose positions are relative.
+    /// The message of the first JSON error in <paramref name="json"/> as a reader over the whole text reports it (positions from its
+    /// start), or null when it is valid JSON. For errors found by readers that start at a data value or resume after one.
     /// </summary>
-    public static string FirstJsonError(ReadOnlySpan<byte> json, string fallback)
+    public static string? FirstJsonError(ReadOnlySpan<byte> json)
     {
         try
         {
@@ -183,7 +200,7 @@ internal static class TensorJsonParser
             while (reader.Read())
             {
             }
-            return fallback;
+            return null;
         }
         catch (JsonException ex)
         {

@@ -6,8 +6,9 @@ using static MlPlatform.UnitTests.Inference.TestModels;
 namespace MlPlatform.UnitTests.Inference;
 
 /// <summary>
-/// The header pass passes over <c>data</c> arrays without tokenising them, so each path that reads data later (the FP32/FP64 scanner,
-/// the reader walk, <c>ValidateData</c>) must refuse what is not JSON: a malformed body is never accepted.
+/// The header pass passes over <c>data</c> arrays without tokenising them, so what reads data later (the FP32/FP64 scanner, the reader
+/// walk, <c>ValidateData</c>) and the header reader that resumes after an array must refuse what is not JSON: a malformed body is never
+/// accepted, and it is answered as malformed JSON with positions in the whole body.
 /// </summary>
 public sealed class JsonDataValidationTests
 {
@@ -28,6 +29,11 @@ public sealed class JsonDataValidationTests
     [InlineData("FP32", "[1,2,3,4}")]
     [InlineData("FP32", "[1,2][3,4]")]
     [InlineData("FP32", "[[1,2,3,4]")]
+    [InlineData("FP16", "[1,,2,3]")]
+    [InlineData("INT8", "[1,2 3,4]")]
+    [InlineData("UINT8", "[1,2,3,4,]")]
+    [InlineData("UINT16", "[,1,2,3,4]")]
+    [InlineData("UINT64", "[1,2,3,04]")]
     [InlineData("FP64", "[1,2,3,4,]")]
     [InlineData("FP64", "[1,2,3,-]")]
     [InlineData("FP64", "[1 ,2 3,4]")]
@@ -42,6 +48,40 @@ public sealed class JsonDataValidationTests
         Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(body));
 
         var error = Rejects(body);
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.StartsWith("Malformed JSON", error.Message);
+    }
+
+    [Fact]
+    public void AnErrorInsideADataArrayIsReportedAtItsPositionInTheWholeBody()
+    {
+        const string body = """
+            {"inputs":[{"name":"a","shape":[3],"datatype":"FP32",
+              "data":[1,,2]}]}
+            """;
+
+        var error = Rejects(body);
+
+        Assert.Equal($"Malformed JSON: {ReaderError(body)}", error.Message);
+        Assert.Contains("LineNumber: 1 |", error.Message);
+    }
+
+    [Fact]
+    public void ARepeatedDataKeyIsReadFromTheLastButTheFirstMustStillBeJson()
+    {
+        using var request = Read("""{"inputs":[{"name":"a","shape":[1],"datatype":"FP32","data":[7],"data":[8]}]}""");
+        Assert.Equal([8f], request.Inputs[0].AsSpan<float>().ToArray());
+
+        var error = Rejects("""{"inputs":[{"name":"a","shape":[1],"datatype":"FP32","data":[1,,2],"data":[1]}]}""");
+        Assert.StartsWith("Malformed JSON", error.Message);
+    }
+
+    [Fact]
+    public void AMalformedDataArrayIsAnsweredAsMalformedJsonEvenWhenTheRestWouldFailOtherwise()
+    {
+        // The shape alone would be refused as too large (413) before the data is read.
+        var error = Rejects("""{"inputs":[{"name":"a","datatype":"FP32","data":[1,,2],"shape":[99999999]}]}""");
 
         Assert.Equal(400, error.StatusCode);
         Assert.StartsWith("Malformed JSON", error.Message);
