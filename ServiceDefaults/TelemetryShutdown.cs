@@ -46,7 +46,8 @@ internal sealed class TelemetryShutdown(IServiceProvider services, IOptions<Tele
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
-    /// Runs after the drain, so the final batch holds the shutdown's own spans and logs. The host's stop token is not honoured: the bound
+    /// Runs after the drain, so the final batch holds what the hosted services logged and traced while stopping; what is emitted later,
+    /// while the container disposes services, is not exported. The host's stop token is not honoured: the bound
     /// is already small, and the orchestrator's grace period includes it (docs/deployment.md).
     /// </summary>
     public async Task StoppedAsync(CancellationToken cancellationToken)

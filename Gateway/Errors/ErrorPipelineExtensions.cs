@@ -11,6 +11,14 @@ namespace MlPlatform.Gateway.Errors;
 
 public static class ErrorPipelineExtensions
 {
+    /// <summary>Registers what the error pipeline needs: problem details and <see cref="UnavailableBackendOptions"/>.</summary>
+    public static void AddGatewayErrors(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOptions<UnavailableBackendOptions>().BindConfiguration(UnavailableBackendOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+    }
+
     /// <summary>Response header carrying the trace id; the same id names the request's trace in the dashboard.</summary>
     public const string TraceIdHeader = "X-Trace-Id";
 

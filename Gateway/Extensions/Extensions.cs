@@ -1,4 +1,5 @@
 using MlPlatform.Gateway.Auth;
+using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Forwarding;
 using MlPlatform.Gateway.Limits;
 
@@ -11,6 +12,7 @@ internal static class Extensions
         // The gateway is the public door: callers present API keys, not the internal credential (it attaches that one itself).
         builder.Services.PostConfigure<InternalCredentialOptions>(options => options.RequireOnInbound = false);
 
+        builder.AddGatewayErrors();
         builder.AddApiKeyAuth();
         builder.AddGatewayLimits();
 

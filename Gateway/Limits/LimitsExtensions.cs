@@ -20,7 +20,6 @@ internal static class LimitsExtensions
         services.AddOptions<TimeoutOptions>().BindConfiguration(TimeoutOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<HeaderLimitOptions>().BindConfiguration(HeaderLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BodySizeLimitOptions>().BindConfiguration(BodySizeLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<UnavailableBackendOptions>().BindConfiguration(UnavailableBackendOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<BodySizeLimitOptions>, BodySizeLimitRoutesValidator>();
 
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<HeaderLimitOptions>, IOptions<BodySizeLimitOptions>>((kestrel, headers, bodies) =>

@@ -61,7 +61,8 @@ public sealed class TelemetryShutdownTests
         var took = await StopAsync(host);
 
         // Without the bound the providers shut down one after the other, 5 s each: 15 s.
-        Assert.True(took < TimeSpan.FromSeconds(1 + 4), $"the host took {took} to stop with a 1 s flush bound");
+        // Measured: 1.1 s. The margin is for a loaded machine, and far below the 15 s of an unbounded flush.
+        Assert.True(took < TimeSpan.FromSeconds(1 + 2.5), $"the host took {took} to stop with a 1 s flush bound");
     }
 
     [Fact]

@@ -157,19 +157,26 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         var (replicaId, process) = (await RunningReplicasAsync()).Single(r => IsSelfOrAncestor(r.Process.Id, holder));
         var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
         await commands.ExecuteCommandAsync(replicaId, KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
-        await process.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
 
-        // Handed back: the holder's message is gone and a fresh one replaces it, at once, without waiting out the idle time.
-        var handedBack = await db.HashGetAsync($"mlplatform:batch:job:{id}:enqueued", 0);
-        Assert.NotEqual(original, handedBack);
-        Assert.Empty(await db.StreamRangeAsync("mlplatform:batch:chunks", original.ToString(), original.ToString()));
+            // Handed back: the holder's message is gone and a fresh one replaces it, at once, without waiting out the idle time.
+            var handedBack = await db.HashGetAsync($"mlplatform:batch:job:{id}:enqueued", 0);
+            Assert.NotEqual(original, handedBack);
+            Assert.Empty(await db.StreamRangeAsync("mlplatform:batch:chunks", original.ToString(), original.ToString()));
 
-        var job = await batch.WaitForStatusAsync(id, "succeeded");
-        Assert.Equal(SlowChunkRows, job.GetProperty("rowsDone").GetInt64());
-        // The delivery cut short by the stop was not counted: only the other replica's delivery was.
-        Assert.Equal(1, (long)await db.HashGetAsync($"mlplatform:batch:job:{id}:attempts", 0));
-        await AssertEveryRowOnceAsync(batch, id, SlowChunkRows);
-        await StartReplicaAsync(replicaId);
+            var job = await batch.WaitForStatusAsync(id, "succeeded");
+            Assert.Equal(SlowChunkRows, job.GetProperty("rowsDone").GetInt64());
+            // The delivery cut short by the stop was not counted: only the other replica's delivery was.
+            Assert.Equal(1, (long)await db.HashGetAsync($"mlplatform:batch:job:{id}:attempts", 0));
+            await AssertEveryRowOnceAsync(batch, id, SlowChunkRows);
+        }
+        finally
+        {
+            // The fixture is shared: a failed assertion must not leave later tests with one replica.
+            await StartReplicaAsync(replicaId);
+        }
     }
 
     /// <summary>Registers the slow model under a new name and submits <see cref="SlowChunkRows"/> rows as one chunk, which takes longer to score than the claim idle time; returns the job id.</summary>
