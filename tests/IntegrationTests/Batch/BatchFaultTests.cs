@@ -69,27 +69,18 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         var batch = new BatchTestClient(platform.CreateGatewayClient());
         var name = BatchTestClient.UniqueName("batch-kill");
         await batch.RegisterAsync(name, LinearModel);
-        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
-        try
-        {
-            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
-            var id = await BatchTestClient.AcceptedIdAsync(submitted);
-            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, rows);
+        await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
 
-            var (victimId, victim) = (await RunningReplicasAsync()).First();
-            victim.Kill(entireProcessTree: true);
-            await victim.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
+        var (victimId, victim) = (await RunningReplicasAsync()).First();
+        victim.Kill(entireProcessTree: true);
+        await victim.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
 
-            var job = await batch.WaitForStatusAsync(id, "succeeded");
-            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
-            Assert.Equal(600, job.GetProperty("chunksDone").GetInt32());
-            await AssertEveryRowOnceAsync(batch, id, rows);
-            await StartReplicaAsync(victimId);
-        }
-        finally
-        {
-            File.Delete(input);
-        }
+        var job = await batch.WaitForStatusAsync(id, "succeeded");
+        Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+        Assert.Equal(600, job.GetProperty("chunksDone").GetInt32());
+        await AssertEveryRowOnceAsync(batch, id, rows);
+        await StartReplicaAsync(victimId);
     }
 
     [Fact]
@@ -99,30 +90,21 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         var batch = new BatchTestClient(platform.CreateGatewayClient());
         var name = BatchTestClient.UniqueName("batch-stop");
         await batch.RegisterAsync(name, LinearModel);
-        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
-        try
-        {
-            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
-            var id = await BatchTestClient.AcceptedIdAsync(submitted);
-            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, rows);
+        await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
 
-            // A graceful stop (SIGTERM): the worker finishes a chunk at its last ORT batch or hands it back at a batch boundary;
-            // if the app host has to kill it, the idle-time reclaim takes over. Either way no row is lost or doubled.
-            var (replicaId, process) = (await RunningReplicasAsync()).First();
-            var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
-            // Under heavy load the app host may report a stop that outlasts its own wait as failed; what matters is that the process ends.
-            await commands.ExecuteCommandAsync(replicaId, KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
-            await process.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
+        // A graceful stop (SIGTERM): the worker finishes a chunk at its last ORT batch or hands it back at a batch boundary;
+        // if the app host has to kill it, the idle-time reclaim takes over. Either way no row is lost or doubled.
+        var (replicaId, process) = (await RunningReplicasAsync()).First();
+        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+        // Under heavy load the app host may report a stop that outlasts its own wait as failed; what matters is that the process ends.
+        await commands.ExecuteCommandAsync(replicaId, KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
+        await process.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
 
-            var job = await batch.WaitForStatusAsync(id, "succeeded");
-            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
-            await AssertEveryRowOnceAsync(batch, id, rows);
-            await StartReplicaAsync(replicaId);
-        }
-        finally
-        {
-            File.Delete(input);
-        }
+        var job = await batch.WaitForStatusAsync(id, "succeeded");
+        Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+        await AssertEveryRowOnceAsync(batch, id, rows);
+        await StartReplicaAsync(replicaId);
     }
 
     [Fact]
@@ -184,18 +166,8 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
     {
         var name = BatchTestClient.UniqueName(namePrefix);
         await batch.RegisterAsync(name, SlowModel);
-        var input = await BatchTestClient.WriteJsonlFileAsync(SlowChunkRows);
-        try
-        {
-            using var submitted = await batch.SubmitFileAsync(
-                new { model = name, input = new { format = "jsonl" }, outputs = new[] { "probabilities" }, chunkSize = SlowChunkRows }, input);
-            return await BatchTestClient.AcceptedIdAsync(submitted);
-        }
-        finally
-        {
-            // Uploaded by then: the workers read the platform's copy, never this file.
-            File.Delete(input);
-        }
+        return await batch.SubmitRowsAsync(
+            new { model = name, input = new { format = "jsonl" }, outputs = new[] { "probabilities" }, chunkSize = SlowChunkRows }, SlowChunkRows);
     }
 
     /// <summary>Waits until a worker holds the job's only chunk; returns the message id and the holder's process id.</summary>
@@ -242,30 +214,21 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         var batch = new BatchTestClient(platform.CreateGatewayClient());
         var name = BatchTestClient.UniqueName("batch-redis");
         await batch.RegisterAsync(name, LinearModel);
-        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
-        try
-        {
-            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
-            var id = await BatchTestClient.AcceptedIdAsync(submitted);
-            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, rows);
+        await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 20);
 
-            var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
-            var stopped = await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
-            Assert.True(stopped.Success, stopped.Message);
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            var started = await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.RequestTimeout);
-            Assert.True(started.Success, started.Message);
-            await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("redis").WaitAsync(PlatformFixture.StartTimeout);
+        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+        var stopped = await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.True(stopped.Success, stopped.Message);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var started = await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.True(started.Success, started.Message);
+        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("redis").WaitAsync(PlatformFixture.StartTimeout);
 
-            var job = await batch.WaitForStatusAsync(id, "succeeded");
-            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
-            Assert.Equal(0, job.GetProperty("rowsFailed").GetInt64());
-            await AssertEveryRowOnceAsync(batch, id, rows);
-        }
-        finally
-        {
-            File.Delete(input);
-        }
+        var job = await batch.WaitForStatusAsync(id, "succeeded");
+        Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+        Assert.Equal(0, job.GetProperty("rowsFailed").GetInt64());
+        await AssertEveryRowOnceAsync(batch, id, rows);
     }
 
     [Fact]
@@ -275,27 +238,18 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         var batch = new BatchTestClient(platform.CreateGatewayClient());
         var name = BatchTestClient.UniqueName("batch-trim");
         await batch.RegisterAsync(name, LinearModel);
-        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
-        try
-        {
-            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
-            var id = await BatchTestClient.AcceptedIdAsync(submitted);
-            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, rows);
+        await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
 
-            // What a Redis crash inside its fsync window does to the queue: the waiting messages are gone.
-            await using (var redis = await ConnectRedisAsync())
-            {
-                await redis.GetDatabase().StreamTrimAsync("mlplatform:batch:chunks", 0);
-            }
-
-            var job = await batch.WaitForStatusAsync(id, "succeeded");
-            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
-            await AssertEveryRowOnceAsync(batch, id, rows);
-        }
-        finally
+        // What a Redis crash inside its fsync window does to the queue: the waiting messages are gone.
+        await using (var redis = await ConnectRedisAsync())
         {
-            File.Delete(input);
+            await redis.GetDatabase().StreamTrimAsync("mlplatform:batch:chunks", 0);
         }
+
+        var job = await batch.WaitForStatusAsync(id, "succeeded");
+        Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+        await AssertEveryRowOnceAsync(batch, id, rows);
     }
 
     [Fact]
@@ -305,28 +259,19 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         var batch = new BatchTestClient(platform.CreateGatewayClient());
         var name = BatchTestClient.UniqueName("batch-flush");
         await batch.RegisterAsync(name, LinearModel);
-        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
-        try
-        {
-            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, input);
-            var id = await BatchTestClient.AcceptedIdAsync(submitted);
-            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, rows);
+        await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
 
-            await using (var redis = await ConnectRedisAsync(admin: true))
-            {
-                await redis.GetServers().Single().FlushAllDatabasesAsync();
-            }
-
-            var job = await batch.WaitForStatusAsync(id, "succeeded");
-            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
-            Assert.Equal(600, job.GetProperty("chunksDone").GetInt32());
-            Assert.Equal(name, job.GetProperty("model").GetString());
-            await AssertEveryRowOnceAsync(batch, id, rows);
-        }
-        finally
+        await using (var redis = await ConnectRedisAsync(admin: true))
         {
-            File.Delete(input);
+            await redis.GetServers().Single().FlushAllDatabasesAsync();
         }
+
+        var job = await batch.WaitForStatusAsync(id, "succeeded");
+        Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+        Assert.Equal(600, job.GetProperty("chunksDone").GetInt32());
+        Assert.Equal(name, job.GetProperty("model").GetString());
+        await AssertEveryRowOnceAsync(batch, id, rows);
     }
 
     private static async Task AssertEveryRowOnceAsync(BatchTestClient batch, string id, int rows)

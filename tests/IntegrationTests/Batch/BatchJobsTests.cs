@@ -16,44 +16,35 @@ public sealed class BatchJobsTests(PlatformFixture platform)
         var batch = Client();
         var name = BatchTestClient.UniqueName("batch-big");
         var (version, sha256) = await batch.RegisterAsync(name, LinearModel);
-        var input = await BatchTestClient.WriteJsonlFileAsync(rows);
-        try
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, outputs = new[] { "probabilities" } }, rows);
+
+        var job = await batch.WaitForStatusAsync(id, "succeeded");
+
+        Assert.Equal(rows, job.GetProperty("rowsTotal").GetInt64());
+        Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+        Assert.Equal(0, job.GetProperty("rowsFailed").GetInt64());
+        Assert.Equal(100, job.GetProperty("chunksTotal").GetInt32());
+        Assert.Equal(100, job.GetProperty("chunksDone").GetInt32());
+        Assert.Equal(version, job.GetProperty("version").GetInt32());
+        Assert.Equal(sha256, job.GetProperty("sha256").GetString());
+        Assert.Equal("production", job.GetProperty("alias").GetString());
+        Assert.True(job.GetProperty("rowsPerSecond").GetDouble() > 0);
+        Assert.True(job.TryGetProperty("finishedAt", out _));
+
+        var (response, body) = await batch.GetResultsAsync(id);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/jsonl", response.Content.Headers.ContentType?.MediaType);
+        var expected = BatchTestClient.ExpectedOutputs(LinearModel, "probabilities", rows);
+        var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(rows, lines.Length);
+        for (var i = 0; i < rows; i++)
         {
-            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, outputs = new[] { "probabilities" } }, input);
-            var id = await BatchTestClient.AcceptedIdAsync(submitted);
-
-            var job = await batch.WaitForStatusAsync(id, "succeeded");
-
-            Assert.Equal(rows, job.GetProperty("rowsTotal").GetInt64());
-            Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
-            Assert.Equal(0, job.GetProperty("rowsFailed").GetInt64());
-            Assert.Equal(100, job.GetProperty("chunksTotal").GetInt32());
-            Assert.Equal(100, job.GetProperty("chunksDone").GetInt32());
-            Assert.Equal(version, job.GetProperty("version").GetInt32());
-            Assert.Equal(sha256, job.GetProperty("sha256").GetString());
-            Assert.Equal("production", job.GetProperty("alias").GetString());
-            Assert.True(job.GetProperty("rowsPerSecond").GetDouble() > 0);
-            Assert.True(job.TryGetProperty("finishedAt", out _));
-
-            var (response, body) = await batch.GetResultsAsync(id);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal("application/jsonl", response.Content.Headers.ContentType?.MediaType);
-            var expected = BatchTestClient.ExpectedOutputs(LinearModel, "probabilities", rows);
-            var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(rows, lines.Length);
-            for (var i = 0; i < rows; i++)
-            {
-                using var line = JsonDocument.Parse(lines[i]);
-                Assert.Equal(i, line.RootElement.GetProperty("row").GetInt64());
-                var outputs = line.RootElement.GetProperty("outputs");
-                Assert.False(outputs.TryGetProperty("logits", out _));
-                var actual = outputs.GetProperty("probabilities").EnumerateArray().Select(v => v.GetSingle()).ToArray();
-                BatchTestClient.AssertClose(expected[i], actual, i);
-            }
-        }
-        finally
-        {
-            File.Delete(input);
+            using var line = JsonDocument.Parse(lines[i]);
+            Assert.Equal(i, line.RootElement.GetProperty("row").GetInt64());
+            var outputs = line.RootElement.GetProperty("outputs");
+            Assert.False(outputs.TryGetProperty("logits", out _));
+            var actual = outputs.GetProperty("probabilities").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+            BatchTestClient.AssertClose(expected[i], actual, i);
         }
     }
 
@@ -150,42 +141,33 @@ public sealed class BatchJobsTests(PlatformFixture platform)
         var batch = Client();
         var name = BatchTestClient.UniqueName("batch-cancel");
         await batch.RegisterAsync(name, LinearModel);
-        var input = await BatchTestClient.WriteJsonlFileAsync(100_000);
-        try
-        {
-            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 10 }, input);
-            var id = await BatchTestClient.AcceptedIdAsync(submitted);
-            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() > 0);
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 10 }, 100_000);
+        await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() > 0);
 
-            using var cancelled = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
-            Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
-            using var cancelledBody = JsonDocument.Parse(await cancelled.Content.ReadAsStringAsync());
-            Assert.Equal("cancelled", cancelledBody.RootElement.GetProperty("status").GetString());
+        using var cancelled = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        using var cancelledBody = JsonDocument.Parse(await cancelled.Content.ReadAsStringAsync());
+        Assert.Equal("cancelled", cancelledBody.RootElement.GetProperty("status").GetString());
 
-            // Chunks in hand when the job was cancelled may still finish; after that nothing moves.
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            var settled = await batch.GetJobAsync(id);
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            var later = await batch.GetJobAsync(id);
-            Assert.Equal("cancelled", later.GetProperty("status").GetString());
-            Assert.Equal(settled.GetProperty("rowsDone").GetInt64(), later.GetProperty("rowsDone").GetInt64());
-            Assert.True(later.GetProperty("rowsDone").GetInt64() < 100_000);
-            Assert.True(later.TryGetProperty("finishedAt", out _));
+        // Chunks in hand when the job was cancelled may still finish; after that nothing moves.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var settled = await batch.GetJobAsync(id);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var later = await batch.GetJobAsync(id);
+        Assert.Equal("cancelled", later.GetProperty("status").GetString());
+        Assert.Equal(settled.GetProperty("rowsDone").GetInt64(), later.GetProperty("rowsDone").GetInt64());
+        Assert.True(later.GetProperty("rowsDone").GetInt64() < 100_000);
+        Assert.True(later.TryGetProperty("finishedAt", out _));
 
-            var (response, body) = await batch.GetResultsAsync(id);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var rows = body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("row").GetInt64()).ToList();
-            Assert.Equal(later.GetProperty("rowsDone").GetInt64(), rows.Count);
-            Assert.Equal(rows.Order(), rows);
+        var (response, body) = await batch.GetResultsAsync(id);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var rows = body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("row").GetInt64()).ToList();
+        Assert.Equal(later.GetProperty("rowsDone").GetInt64(), rows.Count);
+        Assert.Equal(rows.Order(), rows);
 
-            using var again = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
-            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-            Assert.Equal($"Job {id} is cancelled; only queued or running jobs can be cancelled.", BatchTestClient.Problem(await again.Content.ReadAsStringAsync()).GetProperty("detail").GetString());
-        }
-        finally
-        {
-            File.Delete(input);
-        }
+        using var again = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal($"Job {id} is cancelled; only queued or running jobs can be cancelled.", BatchTestClient.Problem(await again.Content.ReadAsStringAsync()).GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -194,29 +176,20 @@ public sealed class BatchJobsTests(PlatformFixture platform)
         var batch = Client();
         var name = BatchTestClient.UniqueName("batch-midjob");
         await batch.RegisterAsync(name, LinearModel);
-        var input = await BatchTestClient.WriteJsonlFileAsync(100_000);
-        try
-        {
-            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 10 }, input);
-            var id = await BatchTestClient.AcceptedIdAsync(submitted);
-            await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 10 }, 100_000);
+        await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 5);
 
-            var (response, body) = await batch.GetResultsAsync(id);
+        var (response, body) = await batch.GetResultsAsync(id);
 
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal("running", response.Headers.GetValues("X-Job-Status").Single());
-            var rows = body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("row").GetInt64()).ToList();
-            Assert.InRange(rows.Count, 50, 99_999);
-            Assert.Equal(rows.Count, rows.Distinct().Count());
-            Assert.Equal(rows.Order(), rows);
-            Assert.All(rows.Chunk(10), chunk => Assert.Equal(chunk[0] + 9, chunk[^1]));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("running", response.Headers.GetValues("X-Job-Status").Single());
+        var rows = body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("row").GetInt64()).ToList();
+        Assert.InRange(rows.Count, 50, 99_999);
+        Assert.Equal(rows.Count, rows.Distinct().Count());
+        Assert.Equal(rows.Order(), rows);
+        Assert.All(rows.Chunk(10), chunk => Assert.Equal(chunk[0] + 9, chunk[^1]));
 
-            using var cancel = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
-        }
-        finally
-        {
-            File.Delete(input);
-        }
+        using var cancel = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
     }
 
     [Fact]

@@ -56,6 +56,25 @@ internal sealed class BatchTestClient(HttpClient http)
         return await http.PostAsync("/v1/batch/jobs", form).WaitAsync(PlatformFixture.RequestTimeout);
     }
 
+    /// <summary>
+    /// Writes <paramref name="rows"/> JSONL rows (<see cref="WriteJsonlFileAsync"/>) to a temporary file, submits them with
+    /// <paramref name="spec"/> and returns the accepted job's id. The file is deleted once the job is accepted: the upload is complete
+    /// then, and the workers read the platform's copy.
+    /// </summary>
+    public async Task<string> SubmitRowsAsync(object spec, long rows)
+    {
+        var input = await WriteJsonlFileAsync(rows);
+        try
+        {
+            using var submitted = await SubmitFileAsync(spec, input);
+            return await AcceptedIdAsync(submitted);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
     /// <summary>Submits and returns the accepted job's id, asserting the 202 contract.</summary>
     public static async Task<string> AcceptedIdAsync(HttpResponseMessage response)
     {

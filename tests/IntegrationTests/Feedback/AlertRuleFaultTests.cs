@@ -83,18 +83,8 @@ public sealed class AlertRuleFaultTests(AlertRuleFaultFixture platform)
         var name = BatchTestClient.UniqueName("backlog");
         await batch.RegisterAsync(name, "batch-linear.onnx");
         var before = await QuietAsync(reader, AlertRuleFaultFixture.QueueDepthRule);
-        var input = await BatchTestClient.WriteJsonlFileAsync(60_000);
-        string id;
-        try
-        {
-            // 3000 chunks: far more than the workers take in the moment it needs to stop them.
-            using var submitted = await batch.SubmitFileAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 20 }, input);
-            id = await BatchTestClient.AcceptedIdAsync(submitted);
-        }
-        finally
-        {
-            File.Delete(input);
-        }
+        // 3000 chunks: far more than the workers take in the moment it needs to stop them.
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 20 }, 60_000);
         var workers = await ResourceProcesses.RunningAsync(platform, "batchscorer");
         Assert.Equal(2, workers.Count);
         await Task.WhenAll(workers.Select(w => ResourceProcesses.StopAsync(platform, w.ResourceId, w.Process)));
