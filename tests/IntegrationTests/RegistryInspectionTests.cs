@@ -11,8 +11,6 @@ public sealed class RegistryInspectionTimeoutFixture : PlatformFixture
     protected override IEnumerable<string> ExtraArguments =>
     [
         $"Registry:Inspection:TimeoutSeconds={InspectionTimeoutSeconds}",
-        // See RegistryFaultFixture: bounds the registry's final OTLP flush at shutdown.
-        "Registry:OTEL_EXPORTER_OTLP_TIMEOUT=1000",
     ];
 }
 

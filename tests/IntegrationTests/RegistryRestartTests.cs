@@ -15,9 +15,6 @@ public sealed class RegistryFaultFixture : PlatformFixture
         $"Registry:Inspection:MaxMemoryMegabytes={InspectionMemoryMegabytes}",
         // This platform seeds the demo model, as a developer's first start does.
         "Platform:DemoModel=true",
-        // The testing host runs no dashboard, so the registry's OTLP exports fail; with the in-memory retry Aspire enables, its shutdown
-        // then spends ~10 s retrying the final flush, longer than DCP waits for a stop to finish. A 1 s export timeout bounds that.
-        "Registry:OTEL_EXPORTER_OTLP_TIMEOUT=1000",
     ];
 }
 

@@ -56,8 +56,6 @@ public sealed class RegistryWholePlatformRestartTests
         protected override IEnumerable<string> ExtraArguments =>
         [
             $"Platform:DataDir={dataDir}",
-            // See RegistryFaultFixture: keeps the registry's shutdown within DCP's stop timeout without a dashboard.
-            "Registry:OTEL_EXPORTER_OTLP_TIMEOUT=1000",
         ];
 
         public static async Task<SharedDataPlatform> StartAsync(string dataDir)

@@ -45,8 +45,6 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         "Registry:Alerts:Rules:1:WindowSeconds=5",
         "Registry:Alerts:Rules:1:Severity=critical",
         "OnlineScorer:Reconciliation:IntervalSeconds=2",
-        // The rollout restart test stops the registry: bound its final OTLP flush (no dashboard here) as RegistryFaultFixture does.
-        "Registry:OTEL_EXPORTER_OTLP_TIMEOUT=1000",
     ];
 
     // Re-implemented so the listener stops after the platform (whose registry may still be retrying a webhook).
