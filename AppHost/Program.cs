@@ -10,6 +10,7 @@ var redis = builder.AddPlatformRedis("redis", dataDir);
 
 // Secrets: the gateway's API keys and the credential that marks a request as having come through the gateway.
 var gatewayPort = builder.Configuration.GetValue("Platform:GatewayPort", 8000);
+var gatewayGrpcPort = builder.Configuration.GetValue("Platform:GatewayGrpcPort", 8001);
 var adminApiKey = builder.AddAdminApiKey(dataDir, gatewayPort);
 var operatorApiKey = builder.AddOptionalApiKey(ApiKeys.OperatorKeyParameter);
 var readerApiKey = builder.AddOptionalApiKey(ApiKeys.ReaderKeyParameter);
@@ -33,6 +34,7 @@ var onlineScorer = builder.AddProject<Projects.OnlineScorer>("onlinescorer")
     .WithReference(registry).WaitFor(registry)
     .WithSettingsFrom(builder.Configuration.GetSection("OnlineScorer"))
     .WithUnproxiedHttpEndpoint()
+    .WithGrpcEndpoint()
     .WithHttpHealthCheck("/health");
 
 var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")
@@ -55,6 +57,7 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithApiKey("reader", readerApiKey)
     .WithSettingsFrom(builder.Configuration.GetSection("Gateway"))
     .WithGatewayPort(gatewayPort)
+    .WithGrpcEndpoint(gatewayGrpcPort)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 

@@ -104,8 +104,8 @@ public static class InferenceApi
     }
 
     public static Task<IResult> Infer(string name, HttpContext context, InferenceService inference) =>
-        inference.InferAsync(context, name, null);
+        HttpInferExchange.InferAsync(context, name, null, inference);
 
     public static Task<IResult> InferVersion(string name, string version, HttpContext context, InferenceService inference) =>
-        inference.InferAsync(context, name, version);
+        HttpInferExchange.InferAsync(context, name, version, inference);
 }

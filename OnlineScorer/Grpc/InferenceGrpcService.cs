@@ -1,0 +1,111 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Http.HttpResults;
+using MlPlatform.GrpcContracts;
+using MlPlatform.OnlineScorer.Apis;
+using V2ErrorResult = MlPlatform.OnlineScorer.Model.V2ErrorResult;
+using MlPlatform.OnlineScorer.Serving;
+
+namespace MlPlatform.OnlineScorer.Grpc;
+
+/// <summary>
+/// <c>inference.GRPCInferenceService</c>: the Open Inference Protocol over gRPC. Each RPC answers through the same code as its REST
+/// route (health, metadata and readiness handlers of <see cref="InferenceApi"/>, inference through <see cref="InferenceService"/>),
+/// so the two front ends cannot drift apart; REST errors become gRPC status codes with the same message.
+/// </summary>
+public sealed class InferenceGrpcService(InferenceService inference, ModelRepository repository, ServerReadiness readiness)
+    : GRPCInferenceService.GRPCInferenceServiceBase
+{
+    public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerLiveResponse { Live = true });
+
+    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerReadyResponse { Ready = readiness.IsReady });
+
+    public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context)
+    {
+        var metadata = InferenceApi.ServerMetadata().Value!;
+        var response = new ServerMetadataResponse { Name = metadata.Name, Version = metadata.Version };
+        response.Extensions.AddRange(metadata.Extensions);
+        return Task.FromResult(response);
+    }
+
+    public override async Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
+    {
+        var result = request.Version.Length == 0
+            ? (await InferenceApi.ModelMetadata(request.Name, repository, context.CancellationToken)).Result
+            : (await InferenceApi.VersionMetadata(request.Name, request.Version, repository, context.CancellationToken)).Result;
+        var metadata = Unwrap<Model.ModelMetadataResponse>(result);
+        var response = new ModelMetadataResponse { Name = metadata.Name, Platform = metadata.Platform };
+        response.Versions.AddRange(metadata.Versions);
+        foreach (var input in metadata.Inputs)
+        {
+            response.Inputs.Add(ToTensorMetadata(input));
+        }
+        foreach (var output in metadata.Outputs)
+        {
+            response.Outputs.Add(ToTensorMetadata(output));
+        }
+        return response;
+    }
+
+    public override async Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
+    {
+        var result = request.Version.Length == 0
+            ? (await InferenceApi.ModelReady(request.Name, repository, context.CancellationToken)).Result
+            : (await InferenceApi.VersionReady(request.Name, request.Version, repository, context.CancellationToken)).Result;
+        // REST answers "not ready" with 503 and a body; gRPC with ready = false.
+        var ready = result is JsonHttpResult<Model.ModelReadyResponse> { Value: { } notReady } ? notReady : Unwrap<Model.ModelReadyResponse>(result);
+        return new ModelReadyResponse { Ready = ready.Ready };
+    }
+
+    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    {
+        var outcome = await InferAsync(request, context);
+        return outcome.Failure is { } failure ? throw GrpcErrors.From(failure, context) : outcome.Response!;
+    }
+
+    /// <summary>Answers each request in the order received, an error as the response's <c>error_message</c> (the stream goes on).</summary>
+    public override async Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requestStream, IServerStreamWriter<ModelStreamInferResponse> responseStream,
+        ServerCallContext context)
+    {
+        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        {
+            var outcome = await InferAsync(request, context);
+            if (outcome.Failure is { Kind: InferFailureKind.Cancelled } cancelled)
+            {
+                throw GrpcErrors.From(cancelled, context);
+            }
+            await responseStream.WriteAsync(outcome.Failure is { } failure
+                ? new ModelStreamInferResponse
+                {
+                    ErrorMessage = failure.Message,
+                    InferResponse = new ModelInferResponse { ModelName = request.ModelName, ModelVersion = request.ModelVersion, Id = request.Id },
+                }
+                : new ModelStreamInferResponse { InferResponse = outcome.Response }, context.CancellationToken);
+        }
+    }
+
+    private Task<InferOutcome<ModelInferResponse>> InferAsync(ModelInferRequest request, ServerCallContext context)
+    {
+        if (request.ModelName.Length == 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "'model_name' is required."));
+        }
+        return inference.InferAsync(request.ModelName, request.ModelVersion.Length > 0 ? request.ModelVersion : null,
+            new GrpcInferExchange(request), context.CancellationToken);
+    }
+
+    private static T Unwrap<T>(IResult result) => result switch
+    {
+        IValueHttpResult<T> { Value: { } value } => value,
+        V2ErrorResult error => throw GrpcErrors.FromHttpStatus(error.StatusCode, error.Message),
+        _ => throw new RpcException(new Status(StatusCode.Internal, $"Unexpected result {result.GetType().Name}.")),
+    };
+
+    private static ModelMetadataResponse.Types.TensorMetadata ToTensorMetadata(Inference.Tensors.TensorSpec spec)
+    {
+        var tensor = new ModelMetadataResponse.Types.TensorMetadata { Name = spec.Name, Datatype = spec.Datatype };
+        tensor.Shape.AddRange(spec.Shape);
+        return tensor;
+    }
+}
