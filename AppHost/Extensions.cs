@@ -171,52 +171,8 @@ internal static class Extensions
         });
     }
 
-    /// <summary>The name of the HTTP/2-only (h2c) endpoint that serves gRPC, on the online scorer and on the gateway.</summary>
-    public const string GrpcEndpointName = "grpc";
-
-    /// <summary>The port the images serve gRPC on in publish mode (HTTP on <see cref="ContainerHttpPort"/>).</summary>
-    public const int ContainerGrpcPort = 8081;
-
-    /// <summary>
-    /// Adds the HTTP/2-only endpoint <see cref="GrpcEndpointName"/> beside the resource's http endpoint. Cleartext HTTP/2 needs an
-    /// endpoint of its own (Kestrel can only tell HTTP/1.1 from HTTP/2 by TLS negotiation), and Kestrel takes a protocol per endpoint
-    /// only from its own configuration, which replaces ASPNETCORE_URLS: so both endpoints are given as <c>Kestrel:Endpoints</c>.
-    /// Run mode: bound directly (unproxied, like the http endpoint) on <paramref name="port"/> or, for 0, a free port picked now.
-    /// </summary>
-    public static IResourceBuilder<ProjectResource> WithGrpcEndpoint(this IResourceBuilder<ProjectResource> builder, int port = 0)
-    {
-        var publish = builder.ApplicationBuilder.ExecutionContext.IsPublishMode;
-        if (!publish && port <= 0)
-        {
-            port = FreeLoopbackPort();
-        }
-        builder.WithEndpoint(GrpcEndpointName, e =>
-        {
-            e.UriScheme = "http";
-            e.Transport = "http2";
-            if (publish)
-            {
-                e.TargetPort = ContainerGrpcPort;
-            }
-            else
-            {
-                e.Port = port;
-                e.TargetPort = port;
-                e.IsProxied = false;
-            }
-        }, createIfNotExists: true);
-
-        var host = publish ? "*" : "localhost";
-        var http = builder.GetEndpoint("http");
-        var grpc = builder.GetEndpoint(GrpcEndpointName);
-        return builder
-            .WithEndpointsInEnvironment(_ => false)
-            .WithEnvironment("Kestrel__Endpoints__http__Url", ReferenceExpression.Create($"http://{host}:{http.Property(EndpointProperty.TargetPort)}"))
-            .WithEnvironment("Kestrel__Endpoints__grpc__Url", ReferenceExpression.Create($"http://{host}:{grpc.Property(EndpointProperty.TargetPort)}"))
-            .WithEnvironment("Kestrel__Endpoints__grpc__Protocols", "Http2");
-    }
-
-    private static int FreeLoopbackPort()
+    /// <summary>A free loopback port, picked now (the resource then binds it directly).</summary>
+    internal static int FreeLoopbackPort()
     {
         using var probe = new TcpListener(System.Net.IPAddress.Loopback, 0);
         probe.Start();

@@ -27,15 +27,15 @@ var registry = builder.AddProject<Projects.ModelRegistry>("modelregistry")
     .WithHttpHealthCheck("/health");
 
 // Scorers wait for the registry because they reconcile their models with it on start.
-var onlineScorer = builder.AddProject<Projects.OnlineScorer>("onlinescorer")
-    .WithDataDirectory(dataDir, "onlinescorer")
+var onlineScorers = builder.AddOnlineScorers(name => builder.AddProject<Projects.OnlineScorer>(name)
+    .WithDataDirectory(dataDir, name)
     .WithInternalCredential(internalApiKey)
     .WithReference(redis).WaitFor(redis)
     .WithReference(registry).WaitFor(registry)
     .WithSettingsFrom(builder.Configuration.GetSection("OnlineScorer"))
     .WithUnproxiedHttpEndpoint()
     .WithGrpcEndpoint()
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health"));
 
 var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")
     .WithDataDirectory(dataDir, "batch")
@@ -49,7 +49,7 @@ var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")
 // Gateway: the only external endpoint.
 builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(registry).WaitFor(registry)
-    .WithReference(onlineScorer).WaitFor(onlineScorer)
+    .WithOnlineScorers(onlineScorers)
     .WithReference(batchScorer).WaitFor(batchScorer)
     .WithInternalCredential(internalApiKey)
     .WithApiKey("admin", adminApiKey)

@@ -19,6 +19,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapHealthApi();
 app.MapInferenceApi();
+app.MapStatisticsApi();
 app.MapInferenceGrpc();
 
 app.Run();

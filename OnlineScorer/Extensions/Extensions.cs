@@ -43,6 +43,9 @@ internal static class Extensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FleetStatsRecorder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetStatsRecorder>());
+        builder.Services.AddSingleton<ModelStatisticsRecorder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelStatisticsRecorder>());
+        builder.Services.AddSingleton<ModelStatisticsReader>();
         builder.Services.AddSingleton<ModelRepository>();
         builder.Services.AddSingleton<ResponseCache>();
         builder.Services.AddSingleton<InferenceService>();

@@ -12,7 +12,8 @@ namespace MlPlatform.OnlineScorer.Grpc;
 /// route (health, metadata and readiness handlers of <see cref="InferenceApi"/>, inference through <see cref="InferenceService"/>),
 /// so the two front ends cannot drift apart; REST errors become gRPC status codes with the same message.
 /// </summary>
-public sealed class InferenceGrpcService(InferenceService inference, ModelRepository repository, ServerReadiness readiness)
+public sealed class InferenceGrpcService(InferenceService inference, ModelRepository repository, ServerReadiness readiness,
+    Telemetry.ModelStatisticsReader statistics)
     : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
@@ -84,6 +85,35 @@ public sealed class InferenceGrpcService(InferenceService inference, ModelReposi
                 : new ModelStreamInferResponse { InferResponse = outcome.Response }, context.CancellationToken);
         }
     }
+
+    public override async Task<ModelStatisticsResponse> ModelStatistics(ModelStatisticsRequest request, ServerCallContext context)
+    {
+        var result = await StatisticsApi.ReadAsync(statistics, request.Name.Length > 0 ? request.Name : null,
+            request.Name.Length > 0 && request.Version.Length > 0 ? request.Version : null, context.CancellationToken);
+        var read = Unwrap<Model.ModelStatisticsResponse>(result.Result);
+        var response = new ModelStatisticsResponse();
+        foreach (var v in read.ModelStats)
+        {
+            var s = v.InferenceStats;
+            response.ModelStats.Add(new GrpcContracts.ModelStatistics
+            {
+                Name = v.Name,
+                Version = v.Version,
+                LastInference = (ulong)v.LastInference,
+                InferenceCount = (ulong)v.InferenceCount,
+                ExecutionCount = (ulong)v.ExecutionCount,
+                InferenceStats = new GrpcContracts.InferStatistics
+                {
+                    Success = Duration(s.Success), Fail = Duration(s.Fail), Queue = Duration(s.Queue), ComputeInput = Duration(s.ComputeInput),
+                    ComputeInfer = Duration(s.ComputeInfer), ComputeOutput = Duration(s.ComputeOutput), CacheHit = Duration(s.CacheHit),
+                    CacheMiss = Duration(s.CacheMiss),
+                },
+            });
+        }
+        return response;
+    }
+
+    private static StatisticDuration Duration(Model.StatisticDuration d) => new() { Count = (ulong)d.Count, Ns = (ulong)d.Ns };
 
     private Task<InferOutcome<ModelInferResponse>> InferAsync(ModelInferRequest request, ServerCallContext context)
     {

@@ -18,7 +18,7 @@ namespace MlPlatform.OnlineScorer.Serving;
 /// (batched or not), encode. Every failure becomes an <see cref="InferFailure"/> with the same message on REST and gRPC.
 /// </summary>
 public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics, FleetStatsRecorder fleet,
-    IOptions<InferenceLimitsOptions> limits, IOptions<BatchingOptions> batching, ILogger<InferenceService> logger)
+    ModelStatisticsRecorder statistics, IOptions<InferenceLimitsOptions> limits, IOptions<BatchingOptions> batching, ILogger<InferenceService> logger)
 {
     /// <summary>The scorer's request limits, for front ends that enforce them while receiving.</summary>
     public InferenceLimitsOptions Limits => limits.Value;
@@ -54,7 +54,9 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             activity?.SetTag("mlplatform.model", name);
             activity?.SetTag("mlplatform.model.version", loaded.VersionText);
 
+            var decodeStarted = Stopwatch.GetTimestamp();
             using var request = exchange.Decode(loaded.Signature, new InferRequestLimits(limits.Value.MaxElementsPerInput));
+            var computeInput = Stopwatch.GetElapsedTime(decodeStarted);
 
             var inputs = InSignatureOrder(request.Inputs, loaded.Signature);
             var outputNames = request.Outputs.Count > 0 ? request.Outputs.Select(o => o.Name).ToArray() : loaded.Session.OutputNames;
@@ -76,17 +78,25 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                     metrics.CacheHit(name);
                 }
             }
-            outputs ??= await RunAsync(loaded, inputs, outputNames, cancellationToken);
+            var run = default(RunTimings);
+            if (outputs is null)
+            {
+                (outputs, run) = await RunAsync(loaded, inputs, outputNames, cancellationToken);
+            }
             try
             {
                 if (cacheKey is not null && cacheStatus == "miss")
                 {
                     await cache.SetAsync(cacheKey, outputs);
                 }
+                var encodeStarted = Stopwatch.GetTimestamp();
                 var response = exchange.Encode(name, loaded.VersionText, request, outputs);
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 metrics.Request(name, versionTag, "success", elapsed);
                 fleet.Record(name, loaded.VersionText, StatusCodes.Status200OK, elapsed);
+                statistics.Success(name, loaded.VersionText, elapsed, new InferenceTimings(
+                    Rows(inputs, loaded), run.Queue, computeInput, run.Compute, Stopwatch.GetElapsedTime(encodeStarted), run.Executions,
+                    cacheStatus is null ? null : cacheStatus == "hit"));
                 return InferOutcome<TResponse>.Success(response, cacheStatus);
             }
             finally
@@ -129,6 +139,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         if (servedVersion is not null)
         {
             fleet.Record(name, servedVersion, status, elapsed);
+            statistics.Failure(name, servedVersion, elapsed);
         }
         var kind = status switch
         {
@@ -151,24 +162,32 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null));
     }
 
-    private async ValueTask<TensorBuffer[]> RunAsync(LoadedVersion loaded, IReadOnlyList<TensorBuffer> inputs, IReadOnlyList<string> outputNames,
-        CancellationToken cancellationToken)
+    /// <summary>Where a run's time went, and this request's share of the model executions (a dynamic batch is one execution).</summary>
+    private readonly record struct RunTimings(TimeSpan Queue, TimeSpan Compute, double Executions);
+
+    private static long Rows(IReadOnlyList<TensorBuffer> inputs, LoadedVersion loaded) =>
+        loaded.Signature.IsBatchable && inputs.Count > 0 && inputs[0].Shape.Length > 0 ? inputs[0].Shape[0] : 1;
+
+    private async ValueTask<(TensorBuffer[] Outputs, RunTimings Timings)> RunAsync(LoadedVersion loaded, IReadOnlyList<TensorBuffer> inputs,
+        IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
     {
         if (!loaded.BatchingEnabled || loaded.Batcher is not { } batcher)
         {
             var computeStarted = Stopwatch.GetTimestamp();
             var direct = loaded.Session.Run(inputs, outputNames);
-            metrics.Batch(loaded.Model, loaded.VersionText, TimeSpan.Zero, Stopwatch.GetElapsedTime(computeStarted),
+            var compute = Stopwatch.GetElapsedTime(computeStarted);
+            metrics.Batch(loaded.Model, loaded.VersionText, TimeSpan.Zero, compute,
                 inputs.Count > 0 && inputs[0].Shape.Length > 0 ? inputs[0].Shape[0] : 1);
-            return direct;
+            return (direct, new RunTimings(TimeSpan.Zero, compute, 1));
         }
 
         var result = await batcher.RunAsync(inputs, cancellationToken);
         metrics.Batch(loaded.Model, loaded.VersionText, result.QueueTime, result.ComputeTime, result.BatchRows);
+        var timings = new RunTimings(result.QueueTime, result.ComputeTime, result.BatchRows > 0 ? (double)Rows(inputs, loaded) / result.BatchRows : 1);
         var all = result.Outputs;
         if (ReferenceEquals(outputNames, loaded.Session.OutputNames))
         {
-            return all;
+            return (all, timings);
         }
         // The batcher computes every output so that requests asking for different outputs share runs; keep the requested ones.
         var selected = new TensorBuffer[outputNames.Count];
@@ -183,7 +202,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 output.Dispose();
             }
         }
-        return selected;
+        return (selected, timings);
     }
 
     private static IReadOnlyList<TensorBuffer> InSignatureOrder(IReadOnlyList<TensorBuffer> inputs, ModelSignature signature)

@@ -93,9 +93,17 @@ public sealed class KubernetesManifestTests
             Assert.Equal("/alive", container.Text("livenessProbe.httpGet.path"));
             Assert.Equal("/health", container.Text("readinessProbe.httpGet.path"));
             Assert.Equal("http", container.Text("readinessProbe.httpGet.port"));
-            var port = Assert.Single(container.Items("ports"));
-            Assert.Equal("http", port.Text("name"));
-            Assert.Equal("8080", port.Text("containerPort"));
+            var ports = container.Items("ports").ToDictionary(p => p.Text("name")!, p => p.Text("containerPort"));
+            Assert.Equal("8080", ports["http"]);
+            // The online scorer and the gateway also serve gRPC (h2c) on 8081, configured as Kestrel endpoints.
+            Assert.Equal(service is "OnlineScorer" or "Gateway" ? ["grpc", "http"] : ["http"], ports.Keys.Order());
+            if (ports.ContainsKey("grpc"))
+            {
+                Assert.Equal("8081", ports["grpc"]);
+                Assert.Equal("http://*:8081", Env(container, "Kestrel__Endpoints__grpc__Url"));
+                Assert.Equal("Http2", Env(container, "Kestrel__Endpoints__grpc__Protocols"));
+                Assert.Equal("http://*:8080", Env(container, "Kestrel__Endpoints__http__Url"));
+            }
         }
     }
 
@@ -137,11 +145,19 @@ public sealed class KubernetesManifestTests
         var services = Objects.Where(o => o.Kind() == "Service").ToList();
         Assert.All(services, s => Assert.True(s.Text("spec.type") is null or "ClusterIP", $"Service {s.Name()} is {s.Text("spec.type")}."));
 
-        var ingress = Assert.Single(Objects, o => o.Kind() == "Ingress");
-        var backends = ingress.Items("spec.rules").SelectMany(r => r.Items("http.paths")).Select(p => p.Text("backend.service.name")).ToList();
-        Assert.NotEmpty(backends);
-        Assert.All(backends, b => Assert.Equal("gateway", b));
-        Assert.Null(ingress.At("spec.defaultBackend"));
+        // One Ingress for REST, one (backend protocol GRPC, its own host) for the gateway's gRPC port.
+        var ingresses = Objects.Where(o => o.Kind() == "Ingress").ToList();
+        Assert.Equal(["gateway", "gateway-grpc"], ingresses.Select(i => i.Name()).Order());
+        foreach (var ingress in ingresses)
+        {
+            var backends = ingress.Items("spec.rules").SelectMany(r => r.Items("http.paths")).Select(p => p.Text("backend.service.name")).ToList();
+            Assert.NotEmpty(backends);
+            Assert.All(backends, b => Assert.Equal("gateway", b));
+            Assert.Null(ingress.At("spec.defaultBackend"));
+        }
+        var grpc = ingresses.Single(i => i.Name() == "gateway-grpc");
+        Assert.Equal("GRPC", (grpc.At("metadata.annotations")?.Get("nginx.ingress.kubernetes.io/backend-protocol") as YamlScalarNode)?.Value);
+        Assert.Equal("grpc", grpc.Items("spec.rules").SelectMany(r => r.Items("http.paths")).Single().Text("backend.service.port.name"));
     }
 
     [Fact]
