@@ -20,6 +20,7 @@ app.MapOpenApi();
 app.MapHealthApi();
 app.MapInferenceApi();
 app.MapStatisticsApi();
+app.MapRepositoryApi();
 app.MapInferenceGrpc();
 
 app.Run();

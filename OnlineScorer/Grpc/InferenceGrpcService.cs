@@ -13,7 +13,7 @@ namespace MlPlatform.OnlineScorer.Grpc;
 /// so the two front ends cannot drift apart; REST errors become gRPC status codes with the same message.
 /// </summary>
 public sealed class InferenceGrpcService(InferenceService inference, ModelRepository repository, ServerReadiness readiness,
-    Telemetry.ModelStatisticsReader statistics)
+    Telemetry.ModelStatisticsReader statistics, Inference.Registry.RegistryClient registry)
     : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
@@ -109,6 +109,18 @@ public sealed class InferenceGrpcService(InferenceService inference, ModelReposi
                     CacheMiss = Duration(s.CacheMiss),
                 },
             });
+        }
+        return response;
+    }
+
+    public override async Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context)
+    {
+        var index = Unwrap<List<RepositoryIndexEntry>>((await RepositoryApi.Index(new RepositoryApi.IndexRequest(request.Ready), registry, repository,
+            context.CancellationToken)).Result);
+        var response = new RepositoryIndexResponse();
+        foreach (var entry in index)
+        {
+            response.Models.Add(new RepositoryIndexResponse.Types.ModelIndex { Name = entry.Name, Version = entry.Version, State = entry.State, Reason = entry.Reason });
         }
         return response;
     }
