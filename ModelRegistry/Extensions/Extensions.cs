@@ -29,7 +29,10 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RegistryDatabase>());
         builder.Services.AddSingleton<BlobStore>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BlobStore>());
+        builder.Services.AddSingleton<RegistryUnitOfWork>();
         builder.Services.AddSingleton<ModelStore>();
+        builder.Services.AddSingleton<AliasStore>();
+        builder.Services.AddSingleton<ServingStore>();
         builder.Services.AddSingleton<ModelInspector>();
         builder.Services.AddSingleton<ModelRegistration>();
         builder.Services.AddSingleton<EventPublisher>();

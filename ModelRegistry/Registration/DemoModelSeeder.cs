@@ -23,7 +23,7 @@ public sealed class SeedOptions
 
 /// <summary>Registers the configured seed model through the ordinary registration path (hash, blob store, inspection) before the registry serves.</summary>
 public sealed class DemoModelSeeder(
-    IOptions<SeedOptions> options, ModelStore store, ModelRegistration registration, EventPublisher events, ILogger<DemoModelSeeder> logger)
+    IOptions<SeedOptions> options, ModelStore store, AliasStore aliases, ModelRegistration registration, EventPublisher events, ILogger<DemoModelSeeder> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -61,7 +61,7 @@ public sealed class DemoModelSeeder(
             return;
         }
         var version = registered.Created.Version.Version;
-        var aliased = await store.SetAliasAsync(seed.ModelName, seed.Alias, version, null, "demo model seeded at first start",
+        var aliased = await aliases.SetAliasAsync(seed.ModelName, seed.Alias, version, null, "demo model seeded at first start",
             new Caller("seed", null), cancellationToken);
         if (aliased.Value?.Event is { } change)
         {
