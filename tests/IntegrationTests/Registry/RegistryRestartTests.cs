@@ -1,28 +1,7 @@
 using System.Text.Json;
-using static MlPlatform.IntegrationTests.RegistryTestSupport;
+using static MlPlatform.IntegrationTests.Platform.RegistryTestSupport;
 
-namespace MlPlatform.IntegrationTests;
-
-/// <summary>A platform whose registry has low artifact and inspection-memory limits and may be stopped and started by its tests.</summary>
-public sealed class RegistryFaultFixture : PlatformFixture
-{
-    public const long MaxArtifactBytes = 64 * 1024;
-    public const int InspectionMemoryMegabytes = 512;
-
-    protected override IEnumerable<string> ExtraArguments =>
-    [
-        $"Registry:Registration:MaxArtifactBytes={MaxArtifactBytes}",
-        $"Registry:Inspection:MaxMemoryMegabytes={InspectionMemoryMegabytes}",
-        // This platform seeds the demo model, as a developer's first start does.
-        "Platform:DemoModel=true",
-    ];
-}
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class RegistryFaultCollection : ICollectionFixture<RegistryFaultFixture>
-{
-    public const string Name = "RegistryFaults";
-}
+namespace MlPlatform.IntegrationTests.Registry;
 
 [Collection(RegistryFaultCollection.Name)]
 public sealed class RegistryRestartTests(RegistryFaultFixture platform)

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
-namespace MlPlatform.IntegrationTests;
+namespace MlPlatform.IntegrationTests.Gateway;
 
 /// <summary>Errors the gateway raises itself have the platform's one shape and carry the trace id; hostile input never breaks the door.</summary>
 [Collection(PlatformCollection.Name)]

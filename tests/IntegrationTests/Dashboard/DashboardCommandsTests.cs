@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace MlPlatform.IntegrationTests;
+namespace MlPlatform.IntegrationTests.Dashboard;
 
 /// <summary>The registry resource's dashboard commands, executed the way the dashboard does (<c>ResourceCommands</c>).</summary>
 [Collection(PlatformCollection.Name)]

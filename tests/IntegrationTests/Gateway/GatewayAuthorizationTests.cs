@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
-namespace MlPlatform.IntegrationTests;
+namespace MlPlatform.IntegrationTests.Gateway;
 
 /// <summary>The role × route matrix, through the gateway: every route, every role, no key and a bad key.</summary>
 [Collection(PlatformCollection.Name)]

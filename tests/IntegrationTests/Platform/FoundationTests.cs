@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace MlPlatform.IntegrationTests;
+namespace MlPlatform.IntegrationTests.Platform;
 
 [Collection(PlatformCollection.Name)]
 public sealed class FoundationTests(PlatformFixture platform)

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace MlPlatform.IntegrationTests;
+namespace MlPlatform.IntegrationTests.Platform;
 
 /// <summary>A backend port found on the host is not a back door: services refuse requests without the internal credential, probes excepted.</summary>
 [Collection(PlatformCollection.Name)]

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace MlPlatform.IntegrationTests;
+namespace MlPlatform.IntegrationTests.Platform;
 
 /// <summary>The gateway's <c>/docs</c>: an interactive reference and the merged OpenAPI document, open without a key.</summary>
 [Collection(PlatformCollection.Name)]

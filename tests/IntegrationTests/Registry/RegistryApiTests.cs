@@ -1,9 +1,9 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using static MlPlatform.IntegrationTests.RegistryTestSupport;
+using static MlPlatform.IntegrationTests.Platform.RegistryTestSupport;
 
-namespace MlPlatform.IntegrationTests;
+namespace MlPlatform.IntegrationTests.Registry;
 
 [Collection(PlatformCollection.Name)]
 public sealed class RegistryApiTests(PlatformFixture platform)

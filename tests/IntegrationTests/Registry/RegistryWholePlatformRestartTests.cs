@@ -1,6 +1,6 @@
-using static MlPlatform.IntegrationTests.RegistryTestSupport;
+using static MlPlatform.IntegrationTests.Platform.RegistryTestSupport;
 
-namespace MlPlatform.IntegrationTests;
+namespace MlPlatform.IntegrationTests.Registry;
 
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class WholePlatformRestartCollection
@@ -48,23 +48,5 @@ public sealed class RegistryWholePlatformRestartTests
                 // A file still held by a process that is shutting down; the temp folder is cleaned by the OS.
             }
         }
-    }
-
-    /// <summary>The shared fixture's platform, pointed at a given data folder (later settings override the fixture's own folder).</summary>
-    private sealed class SharedDataPlatform(string dataDir) : PlatformFixture, IAsyncDisposable
-    {
-        protected override IEnumerable<string> ExtraArguments =>
-        [
-            $"Platform:DataDir={dataDir}",
-        ];
-
-        public static async Task<SharedDataPlatform> StartAsync(string dataDir)
-        {
-            var platform = new SharedDataPlatform(dataDir);
-            await platform.InitializeAsync();
-            return platform;
-        }
-
-        async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
     }
 }

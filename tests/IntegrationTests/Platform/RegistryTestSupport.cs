@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace MlPlatform.IntegrationTests;
+namespace MlPlatform.IntegrationTests.Platform;
 
 /// <summary>Model files and registry calls shared by the registry's integration tests.</summary>
 internal static class RegistryTestSupport

@@ -1,4 +1,4 @@
-namespace MlPlatform.IntegrationTests;
+namespace MlPlatform.IntegrationTests.Platform;
 
 /// <summary>
 /// The AppHost refuses to start when it can run no Redis at all. Nothing is started: the AppHost's own code stops while the model is built,
