@@ -18,7 +18,7 @@ public sealed class SeedOptions
     public string? ModelName { get; set; }
 
     /// <summary>Alias pointed at the seeded version. Default <c>production</c>.</summary>
-    public string Alias { get; set; } = "production";
+    public string Alias { get; set; } = AliasNames.Production;
 }
 
 /// <summary>Registers the configured seed model through the ordinary registration path (hash, blob store, inspection) before the registry serves.</summary>

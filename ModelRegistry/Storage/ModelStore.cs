@@ -296,8 +296,8 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
             return StoreResult<ServingSettings>.NotFound($"Model '{name}' does not exist.");
         }
         return StoreResult<ServingSettings>.Ok(reader.IsDBNull(1)
-            ? ServingSettings.Defaults
-            : JsonSerializer.Deserialize<ServingSettings>(reader.GetString(1), Json) ?? ServingSettings.Defaults);
+            ? ServingSettings.Default
+            : JsonSerializer.Deserialize<ServingSettings>(reader.GetString(1), Json) ?? ServingSettings.Default);
     }
 
     /// <summary>Replaces a model's serving settings; replacing them with equal ones changes nothing and publishes nothing.</summary>
@@ -319,7 +319,7 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
             current = reader.IsDBNull(1) ? null : reader.GetString(1);
         }
         var json = JsonSerializer.Serialize(settings, Json);
-        if (json == (current ?? JsonSerializer.Serialize(ServingSettings.Defaults, Json)))
+        if (json == (current ?? JsonSerializer.Serialize(ServingSettings.Default, Json)))
         {
             return StoreResult<ServingUpdate>.Ok(new ServingUpdate(settings, null));
         }

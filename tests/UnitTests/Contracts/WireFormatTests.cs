@@ -2,8 +2,8 @@ using System.Text.Json;
 using MlPlatform.ModelRegistry.Events;
 using MlPlatform.ModelRegistry.Model;
 using Xunit;
-using LoadFailedEvent = MlPlatform.Inference.Registry.RegistryEvent;
-using ScorerEvents = MlPlatform.Inference.Registry.RegistryEvents;
+using LoadFailedEvent = MlPlatform.Contracts.RegistryEvent;
+using ScorerEvents = MlPlatform.Contracts.RegistryEvents;
 
 namespace MlPlatform.UnitTests.Contracts;
 
