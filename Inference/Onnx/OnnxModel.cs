@@ -57,7 +57,7 @@ public sealed class OnnxModel : IDisposable
             var specs = new List<TensorSpec>(nodes.Count);
             foreach (var (name, node) in nodes)
             {
-                if (!node.IsTensor || !TensorDataTypes.TryFromOrt(node.ElementDataType, out var type))
+                if (!node.IsTensor || !OrtDataTypes.TryFromOrt(node.ElementDataType, out var type))
                 {
                     throw new NotSupportedException($"The model's {kind} '{name}' is not a tensor of a V2 datatype ({node.OnnxValueType}, {node.ElementDataType}).");
                 }

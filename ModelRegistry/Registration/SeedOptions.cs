@@ -12,5 +12,5 @@ public sealed class SeedOptions
     public string? ModelName { get; set; }
 
     /// <summary>Alias pointed at the seeded version. Default <c>production</c>.</summary>
-    public string Alias { get; set; } = "production";
+    public string Alias { get; set; } = AliasNames.Production;
 }

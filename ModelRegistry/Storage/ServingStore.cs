@@ -20,8 +20,8 @@ public sealed class ServingStore(RegistryUnitOfWork work)
             return StoreResult<ServingSettings>.NotFound($"Model '{name}' does not exist.");
         }
         return StoreResult<ServingSettings>.Ok(json is null
-            ? ServingSettings.Defaults
-            : JsonSerializer.Deserialize<ServingSettings>(json, SqlValues.Json) ?? ServingSettings.Defaults);
+            ? ServingSettings.Default
+            : JsonSerializer.Deserialize<ServingSettings>(json, SqlValues.Json) ?? ServingSettings.Default);
     }
 
     /// <summary>Replaces a model's serving settings; replacing them with equal ones changes nothing and publishes nothing.</summary>
@@ -34,7 +34,7 @@ public sealed class ServingStore(RegistryUnitOfWork work)
             return StoreResult<ServingUpdate>.NotFound($"Model '{name}' does not exist.");
         }
         var json = JsonSerializer.Serialize(settings, SqlValues.Json);
-        if (json == (current ?? JsonSerializer.Serialize(ServingSettings.Defaults, SqlValues.Json)))
+        if (json == (current ?? JsonSerializer.Serialize(ServingSettings.Default, SqlValues.Json)))
         {
             return StoreResult<ServingUpdate>.Ok(new ServingUpdate(settings, null));
         }

@@ -36,7 +36,7 @@ public static class InferenceApi
         try
         {
             var info = await repository.DescribeAsync(name, cancellationToken);
-            var production = info.FindAlias(RegistryEvents.ProductionAlias) is { } alias ? info.FindVersion(alias.Version) : null;
+            var production = info.FindAlias(AliasNames.Production) is { } alias ? info.FindVersion(alias.Version) : null;
             var shown = production ?? info.Versions.LastOrDefault(v => !v.Archived);
             if (shown is null)
             {

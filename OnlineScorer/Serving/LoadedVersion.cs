@@ -19,7 +19,7 @@ public sealed class LoadedVersion
     private int _retired;
     private long _lastUsed = Stopwatch.GetTimestamp();
 
-    public LoadedVersion(string model, RegistryModelVersion version, OnnxModel session, DynamicBatcher? batcher, ServingSettings settings, bool batchingEnabled)
+    public LoadedVersion(string model, ModelVersion version, OnnxModel session, DynamicBatcher? batcher, ServingSettings settings, bool batchingEnabled)
     {
         Model = model;
         Version = version.Version;

@@ -26,7 +26,7 @@ internal sealed class ModelState(string name)
 
     public SemaphoreSlim Lock { get; } = new(1, 1);
 
-    public RegistryModel? Info { get; set; }
+    public ModelDetails? Info { get; set; }
 
     public ServingSettings Settings { get; set; } = ServingSettings.Default;
 
@@ -76,7 +76,7 @@ public sealed class ModelRepository : IAsyncDisposable
         int wanted = 0, serving = 0;
         foreach (var state in _models.Values)
         {
-            if (state.Info?.FindAlias(RegistryEvents.ProductionAlias) is not null)
+            if (state.Info?.FindAlias(AliasNames.Production) is not null)
             {
                 wanted++;
                 if (state.Routes.Production is not null)
@@ -155,8 +155,8 @@ public sealed class ModelRepository : IAsyncDisposable
             state.Settings = settings;
             var current = state.Routes;
 
-            var production = await ResolveAliasAsync(info, settings, info.FindAlias(RegistryEvents.ProductionAlias), current.Production, cancellationToken);
-            var canaryAlias = info.FindAlias(RegistryEvents.CanaryAlias);
+            var production = await ResolveAliasAsync(info, settings, info.FindAlias(AliasNames.Production), current.Production, cancellationToken);
+            var canaryAlias = info.FindAlias(AliasNames.Canary);
             var canary = await ResolveAliasAsync(info, settings, canaryAlias, current.Canary, cancellationToken);
             var weight = canary is null || canaryAlias?.Weight is not { } w ? 0 : Math.Clamp(w, 0, 100);
             var routes = new ModelRoutes(production, canary, weight);
@@ -189,7 +189,7 @@ public sealed class ModelRepository : IAsyncDisposable
         }
     }
 
-    private async Task<LoadedVersion?> ResolveAliasAsync(RegistryModel info, ServingSettings settings, RegistryAlias? alias,
+    private async Task<LoadedVersion?> ResolveAliasAsync(ModelDetails info, ServingSettings settings, AliasInfo? alias,
         LoadedVersion? current, CancellationToken cancellationToken)
     {
         if (alias is null)
@@ -262,10 +262,10 @@ public sealed class ModelRepository : IAsyncDisposable
         {
             return production;
         }
-        if (state.Info?.FindAlias(RegistryEvents.ProductionAlias) is null)
+        if (state.Info?.FindAlias(AliasNames.Production) is null)
         {
             throw new InferenceProtocolException(
-                $"Model '{name}' has no '{RegistryEvents.ProductionAlias}' alias; ask for a version with /v2/models/{name}/versions/{{version}}.",
+                $"Model '{name}' has no '{AliasNames.Production}' alias; ask for a version with /v2/models/{name}/versions/{{version}}.",
                 StatusCodes.Status404NotFound);
         }
         throw new InferenceProtocolException($"Model '{name}' is not loaded yet; retry.", StatusCodes.Status503ServiceUnavailable);
@@ -290,7 +290,7 @@ public sealed class ModelRepository : IAsyncDisposable
         {
             return loaded;
         }
-        RegistryModelVersion? info;
+        ModelVersion? info;
         ServingSettings settings;
         try
         {
@@ -333,9 +333,9 @@ public sealed class ModelRepository : IAsyncDisposable
 
     /// <summary>The registry's current view of a model (metadata and readiness routes read it fresh: a new version needs no event).</summary>
     /// <exception cref="InferenceProtocolException">404 when the registry does not know the model; 503 when it cannot be reached.</exception>
-    public async ValueTask<RegistryModel> DescribeAsync(string name, CancellationToken cancellationToken)
+    public async ValueTask<ModelDetails> DescribeAsync(string name, CancellationToken cancellationToken)
     {
-        RegistryModel? info;
+        ModelDetails? info;
         try
         {
             info = await _registry.GetModelAsync(name, cancellationToken);
@@ -348,7 +348,7 @@ public sealed class ModelRepository : IAsyncDisposable
         return info ?? throw new InferenceProtocolException($"Unknown model '{name}'.", StatusCodes.Status404NotFound);
     }
 
-    private Task<LoadedVersion> GetOrLoadAsync(string name, RegistryModelVersion version, ServingSettings settings, CancellationToken cancellationToken)
+    private Task<LoadedVersion> GetOrLoadAsync(string name, ModelVersion version, ServingSettings settings, CancellationToken cancellationToken)
     {
         var key = (name, version.Version);
         if (_loaded.TryGetValue(key, out var loaded) && !loaded.IsRetired && loaded.Sha256 == version.Sha256)
@@ -359,7 +359,7 @@ public sealed class ModelRepository : IAsyncDisposable
         return lazy.Value.WaitAsync(cancellationToken);
     }
 
-    private async Task<LoadedVersion> LoadAsync(string name, RegistryModelVersion version, ServingSettings settings)
+    private async Task<LoadedVersion> LoadAsync(string name, ModelVersion version, ServingSettings settings)
     {
         var key = (name, version.Version);
         try
@@ -397,7 +397,7 @@ public sealed class ModelRepository : IAsyncDisposable
         }
     }
 
-    private LoadedVersion CreateLoadedVersion(string name, RegistryModelVersion version, OnnxModel session, ServingSettings settings)
+    private LoadedVersion CreateLoadedVersion(string name, ModelVersion version, OnnxModel session, ServingSettings settings)
     {
         var defaults = _batching.Value;
         DynamicBatcher? batcher = null;
@@ -471,7 +471,7 @@ public sealed class ModelRepository : IAsyncDisposable
         }
     }
 
-    private async Task PublishLoadFailedAsync(string name, RegistryModelVersion version, string reason)
+    private async Task PublishLoadFailedAsync(string name, ModelVersion version, string reason)
     {
         try
         {
@@ -479,7 +479,7 @@ public sealed class ModelRepository : IAsyncDisposable
                 Sha256: version.Sha256, Reason: reason, At: DateTimeOffset.UtcNow));
             var db = _redis.GetDatabase();
             await db.PublishAsync(RedisChannel.Literal(RegistryEvents.Channel), payload);
-            await db.StreamAddAsync(RegistryEvents.LogStream, "event", payload, maxLength: 10_000, useApproximateMaxLength: true);
+            await db.StreamAddAsync(RegistryEvents.LogStream, RegistryEvents.LogStreamField, payload, maxLength: 10_000, useApproximateMaxLength: true);
         }
         catch (RedisException ex)
         {

@@ -186,7 +186,7 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
         await SetServingAsync(client, name, new { batching = new { enabled = true, maxBatchSize = 1 }, instanceCount = 1 });
         await SetAliasAsync(client, name, "production", version);
         // 16 images per request keep the single instance busy long enough for the burst to overlap.
-        using var images = MlPlatform.Inference.Tensors.TensorBuffer.FromValues<float>("image", MlPlatform.Inference.Tensors.TensorDataType.FP32,
+        using var images = MlPlatform.Inference.Tensors.TensorBuffer.FromValues<float>("image", MlPlatform.Contracts.TensorDataType.FP32,
             [16, 3, 32, 32], new float[16 * 3 * 32 * 32]);
         var writer = new System.Buffers.ArrayBufferWriter<byte>();
         var jsonLength = MlPlatform.Inference.Protocol.InferClientCodec.WriteRequest(writer, null, [images], binaryInputs: true);

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace MlPlatform.ModelRegistry.Events;
+namespace MlPlatform.Contracts;
 
 /// <summary>Published after an alias change is committed; <see cref="Version"/> and <see cref="Sha256"/> are null when the alias was deleted.</summary>
 public sealed record AliasChangedEvent(
@@ -13,5 +13,5 @@ public sealed record AliasChangedEvent(
     DateTimeOffset At)
 {
     [JsonPropertyOrder(-1)]
-    public string Type => "alias-changed";
+    public string Type => RegistryEvents.AliasChanged;
 }

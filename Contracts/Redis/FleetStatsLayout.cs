@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MlPlatform.Inference.Fleet;
+namespace MlPlatform.Contracts;
 
 /// <summary>
 /// How the scorers' per-version statistics are laid out in Redis, shared by the writers (every OnlineScorer replica) and the readers

@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
 
-namespace MlPlatform.Inference.Tensors;
+namespace MlPlatform.Contracts;
 
-/// <summary>One input or output of a model: name, V2 datatype and shape (-1 for a dynamic axis).</summary>
+/// <summary>One input or output of a model: name, V2 datatype (FP32, INT64, BYTES, ...) and shape (-1 for a dynamic axis).</summary>
 public sealed record TensorSpec(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("datatype")] string Datatype,
@@ -31,6 +31,7 @@ public sealed record TensorSpec(
     }
 
     /// <summary>The shape as the protocol prints it: <c>[-1,4]</c>.</summary>
+    [JsonIgnore]
     public string ShapeText => FormatShape(Shape);
 
     /// <summary>Formats a shape as <c>[2,4]</c>.</summary>
