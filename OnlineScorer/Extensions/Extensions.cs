@@ -39,6 +39,11 @@ internal static class Extensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FleetStatsRecorder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetStatsRecorder>());
+        builder.Services.AddSingleton<ServingEventPublisher>();
+        builder.Services.AddSingleton<VersionLoader>();
+        builder.Services.AddSingleton<VersionCache>();
+        builder.Services.AddSingleton<RouteTable>();
+        builder.Services.AddSingleton<ModelReconciler>();
         builder.Services.AddSingleton<ModelRepository>();
         builder.Services.AddSingleton<ResponseCache>();
         builder.Services.AddSingleton<InferenceService>();
