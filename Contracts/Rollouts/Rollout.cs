@@ -1,4 +1,4 @@
-namespace MlPlatform.ModelRegistry.Rollouts;
+namespace MlPlatform.Contracts;
 
 /// <summary>
 /// A progressive rollout (<see cref="KindRollout"/>: the <c>canary</c> alias takes growing weights) or a guard

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace MlPlatform.ModelRegistry.Alerts;
+namespace MlPlatform.Contracts;
 
 /// <summary>
 /// An alert as listed at <c>GET /v1/alerts</c> and posted to webhooks. Rule alerts fire once, stay firing and resolve;
