@@ -13,7 +13,7 @@ namespace MlPlatform.OnlineScorer.Grpc;
 /// so the two front ends cannot drift apart; REST errors become gRPC status codes with the same message.
 /// </summary>
 public sealed class InferenceGrpcService(InferenceService inference, ModelRepository repository, ServerReadiness readiness,
-    Telemetry.ModelStatisticsReader statistics, Inference.Registry.RegistryClient registry)
+    Telemetry.ModelStatisticsReader statistics, Inference.Registry.RegistryClient registry, Microsoft.Extensions.Options.IOptions<InferenceLimitsOptions> limits)
     : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
@@ -62,7 +62,7 @@ public sealed class InferenceGrpcService(InferenceService inference, ModelReposi
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         var outcome = await InferAsync(request, context);
-        return outcome.Failure is { } failure ? throw GrpcErrors.From(failure, context) : outcome.Response!;
+        return outcome.Succeeded ? outcome.Response! : throw GrpcErrors.From(outcome, context);
     }
 
     /// <summary>Answers each request in the order received, an error as the response's <c>error_message</c> (the stream goes on).</summary>
@@ -72,14 +72,14 @@ public sealed class InferenceGrpcService(InferenceService inference, ModelReposi
         await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
         {
             var outcome = await InferAsync(request, context);
-            if (outcome.Failure is { Kind: InferFailureKind.Cancelled } cancelled)
+            if (outcome.StatusCode == 499)
             {
-                throw GrpcErrors.From(cancelled, context);
+                throw GrpcErrors.From(outcome, context);
             }
-            await responseStream.WriteAsync(outcome.Failure is { } failure
+            await responseStream.WriteAsync(!outcome.Succeeded
                 ? new ModelStreamInferResponse
                 {
-                    ErrorMessage = failure.Message,
+                    ErrorMessage = outcome.Error!,
                     InferResponse = new ModelInferResponse { ModelName = request.ModelName, ModelVersion = request.ModelVersion, Id = request.Id },
                 }
                 : new ModelStreamInferResponse { InferResponse = outcome.Response }, context.CancellationToken);
@@ -133,8 +133,8 @@ public sealed class InferenceGrpcService(InferenceService inference, ModelReposi
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "'model_name' is required."));
         }
-        return inference.InferAsync(request.ModelName, request.ModelVersion.Length > 0 ? request.ModelVersion : null,
-            new GrpcInferExchange(request), context.CancellationToken);
+        return inference.InferAsync(new InferCall(request.ModelName, request.ModelVersion.Length > 0 ? request.ModelVersion : null, context.CancellationToken),
+            new GrpcInferTransport(request, limits.Value));
     }
 
     private static T Unwrap<T>(IResult result) => result switch
@@ -144,7 +144,7 @@ public sealed class InferenceGrpcService(InferenceService inference, ModelReposi
         _ => throw new RpcException(new Status(StatusCode.Internal, $"Unexpected result {result.GetType().Name}.")),
     };
 
-    private static ModelMetadataResponse.Types.TensorMetadata ToTensorMetadata(Inference.Tensors.TensorSpec spec)
+    private static ModelMetadataResponse.Types.TensorMetadata ToTensorMetadata(TensorSpec spec)
     {
         var tensor = new ModelMetadataResponse.Types.TensorMetadata { Name = spec.Name, Datatype = spec.Datatype };
         tensor.Shape.AddRange(spec.Shape);

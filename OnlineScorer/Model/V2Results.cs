@@ -30,12 +30,9 @@ public sealed class V2ErrorResult(int statusCode, string message, int? retryAfte
 /// An infer response already encoded in a pooled buffer: JSON, or JSON header plus binary outputs
 /// (<c>Inference-Header-Content-Length</c>); the buffer goes back to the pool once written.
 /// </summary>
-public sealed class InferResult(PooledBufferWriter body, int jsonLength) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
+public sealed class InferResult(PooledBufferWriter body, int jsonLength, string? cacheStatus) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
 {
     public const string CacheHeader = "X-Inference-Cache";
-
-    /// <summary>"hit" or "miss" when the version caches responses, sent as <see cref="CacheHeader"/>.</summary>
-    public string? CacheStatus { get; set; }
 
     public int? StatusCode => StatusCodes.Status200OK;
 
@@ -54,7 +51,7 @@ public sealed class InferResult(PooledBufferWriter body, int jsonLength) : IResu
                 response.ContentType = "application/octet-stream";
                 response.Headers["Inference-Header-Content-Length"] = jsonLength.ToString(CultureInfo.InvariantCulture);
             }
-            if (CacheStatus is { } cacheStatus)
+            if (cacheStatus is not null)
             {
                 response.Headers[CacheHeader] = cacheStatus;
             }

@@ -7,26 +7,24 @@ using MlPlatform.Inference.Batching;
 using MlPlatform.Inference.Protocol;
 using MlPlatform.Inference.Tensors;
 using MlPlatform.OnlineScorer.Caching;
-using MlPlatform.OnlineScorer.Model;
 using MlPlatform.OnlineScorer.Telemetry;
 
 namespace MlPlatform.OnlineScorer.Serving;
 
 /// <summary>
-/// The infer pipeline shared by every front end: lease the serving version (aliases, canary weight, pins), decode and check the request
-/// against its signature (through the front end's <see cref="IInferExchange{TResponse}"/>), answer from the response cache or run
-/// (batched or not), encode. Every failure becomes an <see cref="InferFailure"/> with the same message on REST and gRPC.
+/// The infer pipeline every front end shares: parse the version, let the transport receive the request, lease the serving version,
+/// decode and check against its signature, answer from the response cache or run (batched or not), let the transport encode the
+/// response. Every failure becomes an <see cref="InferOutcome{TResponse}"/> with its V2 status, counted in metrics and fleet statistics.
 /// </summary>
 public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics, FleetStatsRecorder fleet,
-    ModelStatisticsRecorder statistics, IOptions<InferenceLimitsOptions> limits, IOptions<BatchingOptions> batching, ILogger<InferenceService> logger)
+    ModelStatisticsRecorder statistics, IOptions<BatchingOptions> batching, ILogger<InferenceService> logger)
 {
-    /// <summary>The scorer's request limits, for front ends that enforce them while receiving.</summary>
-    public InferenceLimitsOptions Limits => limits.Value;
-
-    /// <summary>Runs one inference of <paramref name="name"/> (<paramref name="versionText"/>: exactly that version; null: routed).</summary>
-    public async Task<InferOutcome<TResponse>> InferAsync<TResponse>(string name, string? versionText, IInferExchange<TResponse> exchange,
-        CancellationToken cancellationToken)
+    /// <summary>Runs one infer call through <paramref name="transport"/>; never throws for a failed call (the outcome says why).</summary>
+    public async Task<InferOutcome<TResponse>> InferAsync<TResponse>(InferCall call, IInferTransport<TResponse> transport)
     {
+        ArgumentNullException.ThrowIfNull(call);
+        ArgumentNullException.ThrowIfNull(transport);
+        var (name, versionText, cancellationToken) = call;
         var started = Stopwatch.GetTimestamp();
         var versionTag = versionText ?? "";
         // Set once a version answers, so fleet statistics are kept only for real versions (bounded keys), never for names a client made up.
@@ -42,7 +40,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 }
                 version = v;
             }
-            await exchange.ReceiveAsync(cancellationToken);
+            await transport.ReceiveAsync(cancellationToken);
 
             using var lease = await repository.AcquireAsync(name, version, cancellationToken);
             var loaded = lease.Version;
@@ -55,7 +53,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             activity?.SetTag("mlplatform.model.version", loaded.VersionText);
 
             var decodeStarted = Stopwatch.GetTimestamp();
-            using var request = exchange.Decode(loaded.Signature, new InferRequestLimits(limits.Value.MaxElementsPerInput));
+            using var request = transport.Decode(loaded.Signature);
             var computeInput = Stopwatch.GetElapsedTime(decodeStarted);
 
             var inputs = InSignatureOrder(request.Inputs, loaded.Signature);
@@ -90,14 +88,14 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                     await cache.SetAsync(cacheKey, outputs);
                 }
                 var encodeStarted = Stopwatch.GetTimestamp();
-                var response = exchange.Encode(name, loaded.VersionText, request, outputs);
+                var response = transport.Encode(new InferReply(name, loaded.VersionText, request, outputs, cacheStatus));
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 metrics.Request(name, versionTag, "success", elapsed);
                 fleet.Record(name, loaded.VersionText, StatusCodes.Status200OK, elapsed);
                 statistics.Success(name, loaded.VersionText, elapsed, new InferenceTimings(
                     Rows(inputs, loaded), run.Queue, computeInput, run.Compute, Stopwatch.GetElapsedTime(encodeStarted), run.Executions,
                     cacheStatus is null ? null : cacheStatus == "hit"));
-                return InferOutcome<TResponse>.Success(response, cacheStatus);
+                return InferOutcome<TResponse>.Success(response);
             }
             finally
             {
@@ -119,11 +117,11 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         {
             return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status400BadRequest, $"The model rejected the request: {ex.Message}");
         }
-        // The client went away (or its deadline passed), or shutdown aborted the connection after the drain time (the token may not be signalled yet then).
+        // The client went away, or shutdown aborted the connection after the drain time (the token may not be signalled yet then).
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested || ex.InnerException is ConnectionAbortedException)
         {
             metrics.Request(name, versionTag, "cancelled", Stopwatch.GetElapsedTime(started));
-            return InferOutcome<TResponse>.Failed(new InferFailure(InferFailureKind.Cancelled, 499, "The client went away."));
+            return InferOutcome<TResponse>.Failure(499, "The client went away.");
         }
         catch (Exception ex)
         {
@@ -141,25 +139,17 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             fleet.Record(name, servedVersion, status, elapsed);
             statistics.Failure(name, servedVersion, elapsed);
         }
-        var kind = status switch
+        var outcome = status switch
         {
-            StatusCodes.Status503ServiceUnavailable => queueFull ? InferFailureKind.QueueFull : InferFailureKind.Unavailable,
-            >= 500 => InferFailureKind.Internal,
-            StatusCodes.Status404NotFound => InferFailureKind.NotFound,
-            StatusCodes.Status413PayloadTooLarge => InferFailureKind.TooLarge,
-            _ => InferFailureKind.BadRequest,
-        };
-        var outcome = kind switch
-        {
-            InferFailureKind.QueueFull or InferFailureKind.Unavailable => "unavailable",
-            InferFailureKind.Internal => "error",
-            InferFailureKind.NotFound => "not_found",
-            InferFailureKind.TooLarge => "too_large",
+            StatusCodes.Status503ServiceUnavailable => "unavailable",
+            >= 500 => "error",
+            StatusCodes.Status404NotFound => "not_found",
+            StatusCodes.Status413PayloadTooLarge => "too_large",
             _ => "bad_request",
         };
         metrics.Request(name, version, outcome, elapsed);
-        return InferOutcome<TResponse>.Failed(new InferFailure(kind, status, message,
-            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null));
+        return InferOutcome<TResponse>.Failure(status, message,
+            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, queueFull);
     }
 
     /// <summary>Where a run's time went, and this request's share of the model executions (a dynamic batch is one execution).</summary>
