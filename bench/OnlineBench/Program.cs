@@ -25,6 +25,12 @@ if (Arg("--bare-proxy") is { } bareProxyTarget)
     await BareProxy.RunAsync(bareProxyTarget);
     return;
 }
+if (args.Contains("--parse"))
+{
+    // Decoding cost alone, no platform: CPU time per call of the scorer's request reader on the large-input bodies.
+    Console.WriteLine(ParseBench.Run(int.Parse(Arg("--rounds") ?? "15", CultureInfo.InvariantCulture)));
+    return;
+}
 var seconds = double.Parse(Arg("--seconds") ?? "4", CultureInfo.InvariantCulture);
 var output = Arg("--out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "online.md");
 var duration = TimeSpan.FromSeconds(seconds);
