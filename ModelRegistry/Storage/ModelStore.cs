@@ -156,7 +156,7 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
     /// </summary>
     public async Task<StoreResult<CreatedVersion>> CreateVersionAsync(
         string name, string sha256, string? description, IReadOnlyDictionary<string, string> tags,
-        string? idempotencyKey, TimeSpan keyLifetime, CancellationToken cancellationToken)
+        string? idempotencyKey, TimeSpan keyLifetime, string? createdBy, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = connection.BeginTransaction(deferred: false);
@@ -201,8 +201,8 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
         }
 
         using (var insert = Command(connection, transaction, """
-            INSERT INTO versions (model, version, sha256, description, tags_json, created_at)
-            VALUES ($name, $version, $sha, $description, $tags, $at)
+            INSERT INTO versions (model, version, sha256, description, tags_json, created_at, created_by)
+            VALUES ($name, $version, $sha, $description, $tags, $at, $createdBy)
             """))
         {
             insert.Parameters.AddWithValue("$name", name);
@@ -211,6 +211,7 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
             insert.Parameters.AddWithValue("$description", (object?)description ?? DBNull.Value);
             insert.Parameters.AddWithValue("$tags", JsonSerializer.Serialize(tags, Json));
             insert.Parameters.AddWithValue("$at", now);
+            insert.Parameters.AddWithValue("$createdBy", (object?)createdBy ?? DBNull.Value);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -539,7 +540,7 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
         SqliteConnection connection, SqliteTransaction? transaction, string name, int? version, CancellationToken cancellationToken)
     {
         using var command = Command(connection, transaction, """
-            SELECT v.version, v.sha256, b.size_bytes, b.signature_json, v.created_at, v.description, v.tags_json, v.archived_at
+            SELECT v.version, v.sha256, b.size_bytes, b.signature_json, v.created_at, v.description, v.tags_json, v.archived_at, v.created_by
             FROM versions v JOIN blobs b ON b.sha256 = v.sha256
             WHERE v.model = $name AND ($version IS NULL OR v.version = $version)
             ORDER BY v.version
@@ -557,6 +558,7 @@ public sealed class ModelStore(RegistryDatabase database, TimeProvider clock)
                 reader.GetInt64(2),
                 JsonSerializer.Deserialize<ModelSignature>(reader.GetString(3), Json)!,
                 ParseTime(reader.GetString(4)),
+                reader.IsDBNull(8) ? null : reader.GetString(8),
                 reader.IsDBNull(5) ? null : reader.GetString(5),
                 JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6), Json) ?? [],
                 !reader.IsDBNull(7)));

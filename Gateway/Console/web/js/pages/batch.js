@@ -12,7 +12,7 @@ export async function batchPage(ctx) {
     const page = await api.get('/v1/batch/jobs?pageSize=100');
     // Rebuilt only when a figure changed, so a confirmation being read is not swept away by the refresh.
     const fingerprint = JSON.stringify(page.items.map(j => [j.id, j.status, j.rowsDone, j.rowsFailed]));
-    if (fingerprint === shown) return;
+    if (fingerprint === shown || list.querySelector('.confirm:not([hidden])')) return;
     shown = fingerprint;
     replace(list, page.items.length === 0 ? h('p', null, 'No batch job yet.') : table(`${page.count} job(s)`,
       ['Job', 'Model', 'Status', 'Progress', 'Rows/s', 'ETA', 'Submitted', ''],

@@ -26,7 +26,8 @@ export async function rolloutsPage(ctx) {
     const live = all.filter(r => r.status === 'running');
     // Redraw the running panels only when something changed, so a form being filled or a focused button is not swept away.
     const fingerprint = JSON.stringify(live.map(r => [r.id, r.currentStep, r.currentWeight, r.analyses.length]));
-    if (fingerprint !== shownRunning) {
+    // ...and never while a confirmation is open: the click that confirms must land on the button the user saw.
+    if (fingerprint !== shownRunning && !running.querySelector('.confirm:not([hidden])')) {
       shownRunning = fingerprint;
       charts.splice(0).forEach(c => c.destroy());
       replace(running, h('h2', { id: 'running-title' }, 'Running'),
