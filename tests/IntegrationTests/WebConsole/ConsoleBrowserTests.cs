@@ -288,27 +288,27 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         console.SubmitAndConfirm("set-alias", doubleClick);
     }
 
-    /// <summary>The gateway's console log lines, read until one contains <paramref name="until"/>.</summary>
+    /// <summary>The gateway's console log lines, read again until one contains <paramref name="until"/> (its output reaches the log service asynchronously).</summary>
     private async Task<List<string>> GatewayLogAsync(string until)
     {
-        var lines = new List<string>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var logs = platform.App.Services.GetRequiredService<ResourceLoggerService>();
-        try
+        var gateway = platform.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "gateway");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var lines = new List<string>();
+        while (true)
         {
-            await foreach (var batch in logs.WatchAsync("gateway").WithCancellation(timeout.Token))
+            lines.Clear();
+            // By the resource, not its name: DCP names each instance with a suffix, and the log service keys lines by those names.
+            await foreach (var batch in logs.GetAllAsync(gateway))
             {
                 lines.AddRange(batch.Select(l => l.Content));
-                if (lines.Any(l => l.Contains(until, StringComparison.Ordinal)))
-                {
-                    break;
-                }
             }
+            if (lines.Any(l => l.Contains(until, StringComparison.Ordinal)))
+            {
+                return lines;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"The gateway's log never said '{until}'; its last lines:\n{string.Join('\n', lines.TakeLast(30))}");
+            await Task.Delay(500);
         }
-        catch (OperationCanceledException)
-        {
-            Assert.Fail($"The gateway's log never said '{until}'; it said:\n{string.Join('\n', lines.TakeLast(30))}");
-        }
-        return lines;
     }
 }
