@@ -143,6 +143,17 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         Assert.Equal("v2", console.Script<string>("return Chart.getChart('chart-rate').data.datasets[1].label"));
         Assert.True(traffic.Count("v1") > 0);
         console.Screenshot("version-charts", height: 1400);
+
+        // The same series through the API: per-minute buckets (a 6-hour window at 5 minutes) hold what the per-second ones counted.
+        using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+        using var series = JsonDocument.Parse(await reader.GetStringAsync($"/v1/models/{name}/versions/1/stats/series?window=6h&step=5m").WaitAsync(PlatformFixture.RequestTimeout));
+        var points = series.RootElement.GetProperty("points").EnumerateArray().ToList();
+        Assert.Equal(72, points.Count);
+        Assert.Equal(["requests", "errors"], series.RootElement.GetProperty("counters").EnumerateArray().Select(c => c.GetString()));
+        Assert.True(points.Sum(p => p.GetProperty("counts").GetProperty("requests").GetInt64()) > 0);
+        using var tooFine = await reader.GetAsync($"/v1/models/{name}/versions/1/stats/series?window=6h&step=10s").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.BadRequest, tooFine.StatusCode);
+        Assert.Contains("at most 1440 points", await tooFine.Content.ReadAsStringAsync());
     }
 
     [Fact]

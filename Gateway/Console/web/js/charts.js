@@ -27,7 +27,8 @@ export function lineChart(canvas, { datasets, yTitle, yMax, stepped, tooltip }) 
       normalized: true,
       interaction: { mode: 'nearest', intersect: false },
       scales: {
-        x: { type: 'linear', ticks: { maxTicksLimit: 8, callback: value => timeLabel(value, false) } },
+        // Ticks closer than a second would repeat a label: only the first of them is written.
+        x: { type: 'linear', ticks: { maxTicksLimit: 8, callback: (value, i, ticks) => (i > 0 && timeLabel(ticks[i - 1].value, false) === timeLabel(value, false) ? '' : timeLabel(value, false)) } },
         y: { beginAtZero: true, max: yMax, title: { display: Boolean(yTitle), text: yTitle } },
       },
       plugins: {
