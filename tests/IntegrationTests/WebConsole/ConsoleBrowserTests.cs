@@ -203,7 +203,7 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         browser.Until(d => d.FindElements(By.CssSelector($"{panel} table tbody tr")).Count >= 2, "two analyses");
         console.Screenshot("rollout", height: 1200);
 
-        var formId = console.Find(panel).GetAttribute("id")!.Replace("rollout-", "abort-", StringComparison.Ordinal);
+        var formId = console.Script<string>("return document.querySelector(arguments[0]).id", panel).Replace("rollout-", "abort-", StringComparison.Ordinal);
         console.SubmitAndConfirm(formId);
         browser.Until(d => d.FindElements(By.CssSelector(panel)).Count == 0, "the rollout leaves the running list");
         console.WaitForText("#past-rollouts-table", name);
@@ -232,7 +232,7 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         Assert.Equal("/", cookie.Path);
 
         // The cookie works for reads, and a write without the CSRF header is refused however valid the cookie.
-        using var http = new HttpClient { BaseAddress = console.Gateway, Timeout = PlatformFixture.RequestTimeout };
+        using var http = CookielessClient();
         using (var read = new HttpRequestMessage(HttpMethod.Get, "/v1/me"))
         {
             read.Headers.Add("Cookie", $"mlp_session={cookie.Value}");
@@ -266,7 +266,8 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
     [Fact]
     public async Task SignInAnswersTheKeysIdentityAndRefusesAnUnknownKey()
     {
-        using var http = platform.CreateGatewayClient(apiKey: null);
+        // A client of its own that keeps no cookie: the fixture's clients share a handler (and its cookie jar) with every other test.
+        using var http = CookielessClient();
 
         using var refused = await http.PostAsJsonAsync("/v1/session", new { apiKey = "not-a-key-0123456789abcdef" }).WaitAsync(PlatformFixture.RequestTimeout);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
@@ -289,6 +290,12 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         Assert.Equal("api-key", identity.RootElement.GetProperty("authenticatedBy").GetString());
         Assert.False(identity.RootElement.TryGetProperty("csrfToken", out _));
     }
+
+    private HttpClient CookielessClient() => new(new HttpClientHandler { UseCookies = false })
+    {
+        BaseAddress = platform.App.GetEndpoint("gateway", "http"),
+        Timeout = PlatformFixture.RequestTimeout,
+    };
 
     private static void SetAlias(ConsoleSession console, string alias, string version, string reason, string weight = "", bool doubleClick = false)
     {

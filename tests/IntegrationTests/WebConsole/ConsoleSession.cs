@@ -44,7 +44,8 @@ internal sealed class ConsoleSession(BrowserFixture browser, Uri gateway)
     /// <summary>Submits the action form <paramref name="formId"/> and confirms it (with a double click when asked, to prove it sends once).</summary>
     public void SubmitAndConfirm(string formId, bool doubleClick = false)
     {
-        Find($"#{formId} button[type=submit]").Click();
+        // A refreshing page may redraw the form between finding its button and clicking it: find and click again until it holds.
+        browser.Until(d => { d.FindElement(By.CssSelector($"#{formId} button[type=submit]")).Click(); return true; }, $"submitting {formId}");
         var confirm = Find($"#{formId}-confirm");
         if (doubleClick)
         {
