@@ -37,6 +37,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ModelRegistration>();
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddSingleton<FleetStatsReader>();
+        builder.Services.AddSingleton<FleetStatsSeriesReader>();
 
         // Feedback loops: rollouts and the guard, alerts and their webhooks, run by the replica holding the leader lock.
         builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -98,6 +98,10 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
         CREATE INDEX alerts_by_status ON alerts (status, id);
         CREATE INDEX alerts_by_rule ON alerts (rule, subject, status);
         """,
+        // Who registered a version (the gateway's key id); older rows keep NULL.
+        """
+        ALTER TABLE versions ADD COLUMN created_by TEXT NULL;
+        """,
     ];
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
