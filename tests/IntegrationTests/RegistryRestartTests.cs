@@ -6,7 +6,8 @@ namespace MlPlatform.IntegrationTests;
 /// <summary>A platform whose registry has low artifact and inspection-memory limits and may be stopped and started by its tests.</summary>
 public sealed class RegistryFaultFixture : PlatformFixture
 {
-    public const long MaxArtifactBytes = 64 * 1024;
+    /// <summary>Above the 30 MB upload the crash test interrupts, well below the default.</summary>
+    public const long MaxArtifactBytes = 40L * 1024 * 1024;
     public const int InspectionMemoryMegabytes = 512;
 
     protected override IEnumerable<string> ExtraArguments =>
@@ -72,6 +73,8 @@ public sealed class RegistryRestartTests(RegistryFaultFixture platform)
 
         Assert.False(File.Exists(leftoverTemp));
         Assert.False(File.Exists(uninspected));
+        // Not deleted at start: kept in quarantine, out of the served tree.
+        Assert.True(File.Exists(Path.Combine(blobs, "quarantine", Path.GetFileName(uninspected))));
         Assert.True(File.Exists(Path.Combine(blobs, "sha256", Sha256Of(bytes)[..2], Sha256Of(bytes))));
 
         // The demo model was seeded once, at the first start, not again at the restart.
