@@ -27,6 +27,16 @@ public static class BatchKeys
     /// <summary>Sorted set of the job ids in one status (same scores as <see cref="Jobs"/>).</summary>
     public static RedisKey JobsByStatus(string status) => $"mlplatform:batch:jobs:{status}";
 
+    /// <summary>Sorted set of the jobs one API key submitted (all of them, or those in <paramref name="status"/>), scored like <see cref="Jobs"/>.</summary>
+    public static RedisKey JobsOfOwner(string owner, string? status = null) =>
+        status is null ? $"mlplatform:batch:owner:{owner}:jobs" : $"mlplatform:batch:owner:{owner}:jobs:{status}";
+
+    /// <summary>
+    /// Set (with a TTL) after the reconciler has walked the data folder. Missing means the walk is due: at start, once per TTL, and
+    /// right after Redis lost its data (the marker went with it), when jobs must be restored from the folder.
+    /// </summary>
+    public static readonly RedisKey FolderScanned = "mlplatform:batch:folder-scanned";
+
     /// <summary>Hash of one job's state and counters.</summary>
     public static RedisKey Job(string id) => $"mlplatform:batch:job:{id}";
 
