@@ -6,8 +6,7 @@ namespace MlPlatform.IntegrationTests;
 /// <summary>A platform whose registry has low artifact and inspection-memory limits and may be stopped and started by its tests.</summary>
 public sealed class RegistryFaultFixture : PlatformFixture
 {
-    /// <summary>Above the 30 MB upload the crash test interrupts, well below the default.</summary>
-    public const long MaxArtifactBytes = 40L * 1024 * 1024;
+    public const long MaxArtifactBytes = 64 * 1024;
     public const int InspectionMemoryMegabytes = 512;
 
     protected override IEnumerable<string> ExtraArguments =>

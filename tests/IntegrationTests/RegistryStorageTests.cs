@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using MlPlatform.IntegrationTests.Feedback;
 using MlPlatform.IntegrationTests.Online;
 using static MlPlatform.IntegrationTests.RegistryTestSupport;
@@ -13,6 +12,12 @@ public sealed class RegistryStorageTests(RegistryFaultFixture platform)
     private string DataDir => Path.Combine(platform.DataDir, "registry");
 
     private string BlobsDir => Path.Combine(DataDir, "blobs");
+
+    internal static SortedSet<string> BlobFiles(PlatformFixture platform)
+    {
+        var root = Path.Combine(platform.DataDir, "registry", "blobs", "sha256");
+        return new(Directory.Exists(root) ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(Path.GetFileName).OfType<string>() : [], StringComparer.Ordinal);
+    }
 
     [Fact]
     public async Task ARegistryWhoseDatabaseIsGoneRefusesToStartKeepsEveryBlobAndServesAgainOnceTheDatabaseIsRestored()
@@ -68,60 +73,6 @@ public sealed class RegistryStorageTests(RegistryFaultFixture platform)
             Assert.Equal(HttpStatusCode.OK, artifact.StatusCode);
             Assert.Equal(bytes, await artifact.Content.ReadAsByteArrayAsync());
         }
-    }
-
-    [Fact]
-    public async Task ARegistryKilledDuringAnUploadLeavesNoOrphanAndTheRetriedUploadRegistersOnce()
-    {
-        using var client = platform.CreateGatewayClient();
-        var name = UniqueName("killed");
-        var bytes = OnnxBytes.Padded(await File.ReadAllBytesAsync(MlpModel), 30 * 1024 * 1024);
-        var key = Guid.NewGuid().ToString();
-
-        // The body stops after 10 MiB until the registry is dead, so the kill lands mid-upload for sure.
-        var registry = (await ResourceProcesses.RunningAsync(platform, "modelregistry")).Single().Process;
-        var killed = new TaskCompletionSource();
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/models/{name}/versions") { Content = new PausingContent(bytes, 10 << 20, killed.Task) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        request.Headers.Add("Idempotency-Key", key);
-        var upload = client.SendAsync(request);
-        var tempDir = Path.Combine(BlobsDir, "tmp");
-        await OnlineScorerClient.EventuallyAsync(
-            () => Task.FromResult(Directory.Exists(tempDir) && Directory.GetFiles(tempDir).Any(f => new FileInfo(f).Length > 0)),
-            "the registry stages the upload");
-        // SIGKILL to the registry and the launcher the app host may start it through.
-        registry.Kill(entireProcessTree: true);
-        await registry.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
-        killed.SetResult();
-        try
-        {
-            using var interrupted = await upload.WaitAsync(PlatformFixture.RequestTimeout);
-            Assert.NotEqual(HttpStatusCode.Created, interrupted.StatusCode);
-        }
-        catch (HttpRequestException)
-        {
-            // The connection died with the registry.
-        }
-
-        await StartRegistryAsync();
-        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("modelregistry").WaitAsync(PlatformFixture.StartTimeout);
-
-        Assert.Empty(Directory.GetFiles(tempDir));
-        using (var missing = await client.GetAsync($"/v1/models/{name}").WaitAsync(PlatformFixture.RequestTimeout))
-        {
-            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        }
-        var versioned = await VersionedBlobsAsync(client);
-        Assert.All(versioned, sha => Assert.True(File.Exists(Path.Combine(BlobsDir, "sha256", sha[..2], sha)), $"Version blob {sha} is missing."));
-        Assert.All(BlobFiles(), sha => Assert.Contains(sha, versioned));
-
-        using var retried = await UploadAsync(client, name, bytes, key);
-        using var again = await UploadAsync(client, name, bytes, key);
-        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
-        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
-        using var model = await ReadJsonAsync(await client.GetAsync($"/v1/models/{name}").WaitAsync(PlatformFixture.RequestTimeout));
-        Assert.Equal(1, model.RootElement.GetProperty("versions").GetArrayLength());
-        Assert.Equal(Sha256Of(bytes), model.RootElement.GetProperty("versions")[0].GetProperty("sha256").GetString());
     }
 
     [Fact]
@@ -228,11 +179,7 @@ public sealed class RegistryStorageTests(RegistryFaultFixture platform)
 
     private static string ReadLink(string path) => new FileInfo(path).LinkTarget ?? throw new InvalidOperationException($"{path} is not a link.");
 
-    private SortedSet<string> BlobFiles()
-    {
-        var root = Path.Combine(BlobsDir, "sha256");
-        return new(Directory.Exists(root) ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(Path.GetFileName).OfType<string>() : [], StringComparer.Ordinal);
-    }
+    private SortedSet<string> BlobFiles() => BlobFiles(platform);
 
     private SortedSet<string> QuarantinedFiles()
     {
@@ -241,7 +188,7 @@ public sealed class RegistryStorageTests(RegistryFaultFixture platform)
     }
 
     /// <summary>The sha256 of every version of every model, read through the API.</summary>
-    private static async Task<HashSet<string>> VersionedBlobsAsync(HttpClient client)
+    internal static async Task<HashSet<string>> VersionedBlobsAsync(HttpClient client)
     {
         var shas = new HashSet<string>(StringComparer.Ordinal);
         using var models = await ReadJsonAsync(await client.GetAsync("/v1/models?pageSize=500").WaitAsync(PlatformFixture.RequestTimeout));
@@ -264,27 +211,15 @@ public sealed class RegistryStorageTests(RegistryFaultFixture platform)
             .WaitAsync(PlatformFixture.StartTimeout);
     }
 
-    private async Task StartRegistryAsync()
+    internal static async Task StartRegistryAsync(PlatformFixture platform)
     {
         var start = await platform.App.ResourceCommands.ExecuteCommandAsync("modelregistry", KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.StartTimeout);
         Assert.True(start.Success, start.Message);
     }
 
-    /// <summary>Sends <paramref name="bytes"/>, pausing after <paramref name="pauseAfter"/> bytes until <paramref name="resume"/> completes.</summary>
-    private sealed class PausingContent(byte[] bytes, int pauseAfter, Task resume) : HttpContent
+    private async Task StartRegistryAsync()
     {
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            await stream.WriteAsync(bytes.AsMemory(0, pauseAfter));
-            await stream.FlushAsync();
-            await resume;
-            await stream.WriteAsync(bytes.AsMemory(pauseAfter));
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = bytes.Length;
-            return true;
-        }
+        var start = await platform.App.ResourceCommands.ExecuteCommandAsync("modelregistry", KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.StartTimeout);
+        Assert.True(start.Success, start.Message);
     }
 }
