@@ -1,14 +1,12 @@
 namespace MlPlatform.BatchScorer.Jobs;
 
 /// <summary>
-/// Who calls, as the gateway forwards it (<c>X-MlPlatform-Actor</c> = the API key's id, <c>X-MlPlatform-Role</c>). Operators work with the
-/// jobs their key submitted; admins with every job. A request without a role did not come through the gateway: only a holder of the
+/// Who calls, as the gateway forwards it (<see cref="PlatformHeaders.Actor"/> = the API key's id, <see cref="PlatformHeaders.Role"/>).
+/// Operators work with the jobs their key submitted; admins with every job. A request without a role did not come through the gateway: only a holder of the
 /// internal credential (which every request here needs) can send one, so it is a platform-internal caller and sees every job.
 /// </summary>
 public sealed record JobCaller(string? Actor, string? Role)
 {
-    public const string ActorHeader = "X-MlPlatform-Actor";
-    public const string RoleHeader = "X-MlPlatform-Role";
     public const string AdminRole = "admin";
 
     public static JobCaller From(HttpRequest request)
@@ -18,7 +16,7 @@ public sealed record JobCaller(string? Actor, string? Role)
             var value = request.Headers[name].ToString().Trim();
             return value.Length == 0 ? null : value.Length > 200 ? value[..200] : value;
         }
-        return new JobCaller(Header(request, ActorHeader), Header(request, RoleHeader));
+        return new JobCaller(Header(request, PlatformHeaders.Actor), Header(request, PlatformHeaders.Role));
     }
 
     /// <summary>Admins and platform-internal callers see every job.</summary>

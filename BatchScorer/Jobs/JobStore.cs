@@ -10,10 +10,10 @@ namespace MlPlatform.BatchScorer.Jobs;
 /// </summary>
 public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
 {
-    /// <summary>The foundation's index of jobs; kept as the list's source.</summary>
-    public const string JobIndexKey = "mlplatform:batch:jobs";
-
-    // Moves a job between status sets. ARGV: new status, allowed current statuses (space separated), now (ISO), error or ''.
+    // The status sets' key is a prefix plus a status read inside the script, and an owner's sets are a prefix, the owner read from the
+    // job hash, an infix and a status, so prefixes and infix come in as arguments (BatchKeys stays the only place keys are spelled).
+    // Moves a job between status sets. ARGV: new status, allowed current statuses (space separated), now (ISO), error or '', job id,
+    // status-set key prefix, owner key prefix, owner status-set infix.
     private const string TransitionScript = """
         local status = redis.call('HGET', KEYS[1], 'status')
         if not status then return false end
@@ -21,12 +21,12 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         for s in string.gmatch(ARGV[2], '%S+') do if s == status then allowed = true end end
         if not allowed then return status end
         local score = redis.call('HGET', KEYS[1], 'createdAtMs')
-        redis.call('ZREM', 'mlplatform:batch:jobs:' .. status, ARGV[5])
-        redis.call('ZADD', 'mlplatform:batch:jobs:' .. ARGV[1], score, ARGV[5])
+        redis.call('ZREM', ARGV[6] .. status, ARGV[5])
+        redis.call('ZADD', ARGV[6] .. ARGV[1], score, ARGV[5])
         local owner = redis.call('HGET', KEYS[1], 'submittedBy')
         if owner and owner ~= '' then
-          redis.call('ZREM', 'mlplatform:batch:owner:' .. owner .. ':jobs:' .. status, ARGV[5])
-          redis.call('ZADD', 'mlplatform:batch:owner:' .. owner .. ':jobs:' .. ARGV[1], score, ARGV[5])
+          redis.call('ZREM', ARGV[7] .. owner .. ARGV[8] .. status, ARGV[5])
+          redis.call('ZADD', ARGV[7] .. owner .. ARGV[8] .. ARGV[1], score, ARGV[5])
         end
         redis.call('HSET', KEYS[1], 'status', ARGV[1])
         if ARGV[1] == 'running' then
@@ -38,7 +38,8 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         return 'ok'
         """;
 
-    // Counts a published chunk once. ARGV: chunk, rows, failed rows, now (ISO), job id. Returns {added, status after}.
+    // Counts a published chunk once. ARGV: chunk, rows, failed rows, now (ISO), job id, status-set key prefix, owner key prefix, owner
+    // status-set infix. Returns {added, status after}.
     private const string ChunkDoneScript = """
         local status = redis.call('HGET', KEYS[1], 'status')
         if not status then return {0, ''} end
@@ -49,11 +50,11 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         local score = redis.call('HGET', KEYS[1], 'createdAtMs')
         local owner = redis.call('HGET', KEYS[1], 'submittedBy')
         local function move(to)
-          redis.call('ZREM', 'mlplatform:batch:jobs:' .. status, ARGV[5])
-          redis.call('ZADD', 'mlplatform:batch:jobs:' .. to, score, ARGV[5])
+          redis.call('ZREM', ARGV[6] .. status, ARGV[5])
+          redis.call('ZADD', ARGV[6] .. to, score, ARGV[5])
           if owner and owner ~= '' then
-            redis.call('ZREM', 'mlplatform:batch:owner:' .. owner .. ':jobs:' .. status, ARGV[5])
-            redis.call('ZADD', 'mlplatform:batch:owner:' .. owner .. ':jobs:' .. to, score, ARGV[5])
+            redis.call('ZREM', ARGV[7] .. owner .. ARGV[8] .. status, ARGV[5])
+            redis.call('ZADD', ARGV[7] .. owner .. ARGV[8] .. to, score, ARGV[5])
           end
           redis.call('HSET', KEYS[1], 'status', to)
           status = to
@@ -71,33 +72,36 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
 
     // Creates a job unless it exists, with the chunks already done (a restore) in the same step, so a chunk completing
     // concurrently is counted either by the restore or by its worker, never by both.
-    // ARGV: id, createdAtMs, status, done chunks (space separated), owner ('' for none), then field/value pairs.
+    // KEYS: job hash, job index, done chunks, the status set of the initial status, the owner's job index, the owner's set of the
+    // initial status (both unused without an owner). ARGV: id, createdAtMs, status, done chunks (space separated), owner ('' for none),
+    // then field/value pairs.
     private const string CreateScript = """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
         redis.call('HSET', KEYS[1], 'status', ARGV[3], 'createdAtMs', ARGV[2], 'submittedBy', ARGV[5])
         for chunk in string.gmatch(ARGV[4], '%d+') do redis.call('SADD', KEYS[3], chunk) end
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-        redis.call('ZADD', 'mlplatform:batch:jobs:' .. ARGV[3], ARGV[2], ARGV[1])
+        redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
         if ARGV[5] ~= '' then
-          redis.call('ZADD', 'mlplatform:batch:owner:' .. ARGV[5] .. ':jobs', ARGV[2], ARGV[1])
-          redis.call('ZADD', 'mlplatform:batch:owner:' .. ARGV[5] .. ':jobs:' .. ARGV[3], ARGV[2], ARGV[1])
+          redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+          redis.call('ZADD', KEYS[6], ARGV[2], ARGV[1])
         end
         return 1
         """;
 
-    // Removes a finished job's state and its entries in every index. ARGV: id. Returns the status it had, false for an unknown job,
-    // or 'unfinished' (nothing removed) when it is still queued or running.
+    // Removes a finished job's state and its entries in every index. KEYS: job hash, done chunks, attempts, errors, enqueued, job index.
+    // ARGV: id, status-set key prefix, owner key prefix, owner status-set infix, owner job index suffix. Returns the status it had,
+    // false for an unknown job, or 'unfinished' (nothing removed) when it is still queued or running.
     private const string DeleteScript = """
         local status = redis.call('HGET', KEYS[1], 'status')
         if not status then return false end
         if status == 'queued' or status == 'running' then return 'unfinished' end
         local owner = redis.call('HGET', KEYS[1], 'submittedBy')
-        redis.call('ZREM', 'mlplatform:batch:jobs', ARGV[1])
-        redis.call('ZREM', 'mlplatform:batch:jobs:' .. status, ARGV[1])
+        redis.call('ZREM', KEYS[6], ARGV[1])
+        redis.call('ZREM', ARGV[2] .. status, ARGV[1])
         if owner and owner ~= '' then
-          redis.call('ZREM', 'mlplatform:batch:owner:' .. owner .. ':jobs', ARGV[1])
-          redis.call('ZREM', 'mlplatform:batch:owner:' .. owner .. ':jobs:' .. status, ARGV[1])
+          redis.call('ZREM', ARGV[3] .. owner .. ARGV[5], ARGV[1])
+          redis.call('ZREM', ARGV[3] .. owner .. ARGV[4] .. status, ARGV[1])
         end
         redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
         return status
@@ -130,7 +134,8 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
             fields.AddRange(["startedAt", Iso(manifest.CreatedAt)]);
         }
         return (long)await Db.ScriptEvaluateAsync(CreateScript,
-            [BatchKeys.Job(manifest.Id), BatchKeys.Jobs, BatchKeys.DoneChunks(manifest.Id)], [.. fields]) == 1;
+            [BatchKeys.Job(manifest.Id), BatchKeys.Jobs, BatchKeys.DoneChunks(manifest.Id), BatchKeys.JobsByStatus(status),
+                BatchKeys.JobsOfOwner(manifest.SubmittedBy ?? ""), BatchKeys.JobsOfOwner(manifest.SubmittedBy ?? "", status)], [.. fields]) == 1;
     }
 
     public async Task<bool> ExistsAsync(string id) => await Db.KeyExistsAsync(BatchKeys.Job(id));
@@ -177,7 +182,8 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
     public async Task<(bool Deleted, string? Status)> DeleteFinishedAsync(string id)
     {
         var result = await Db.ScriptEvaluateAsync(DeleteScript,
-            [BatchKeys.Job(id), BatchKeys.DoneChunks(id), BatchKeys.Attempts(id), BatchKeys.Errors(id), BatchKeys.Enqueued(id)], [id]);
+            [BatchKeys.Job(id), BatchKeys.DoneChunks(id), BatchKeys.Attempts(id), BatchKeys.Errors(id), BatchKeys.Enqueued(id), BatchKeys.Jobs],
+            [id, BatchKeys.JobsByStatusPrefix, BatchKeys.OwnerPrefix, BatchKeys.OwnerJobsByStatusInfix, BatchKeys.OwnerJobsSuffix]);
         if (result.IsNull)
         {
             return (false, null);
@@ -229,7 +235,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
     public async Task<(bool Moved, string? Status)> TransitionAsync(string id, string to, string[] from, string? error = null)
     {
         var result = await Db.ScriptEvaluateAsync(TransitionScript, [BatchKeys.Job(id)],
-            [to, string.Join(' ', from), Iso(clock.GetUtcNow()), error ?? "", id]);
+            [to, string.Join(' ', from), Iso(clock.GetUtcNow()), error ?? "", id, BatchKeys.JobsByStatusPrefix, BatchKeys.OwnerPrefix, BatchKeys.OwnerJobsByStatusInfix]);
         if (result.IsNull)
         {
             return (false, null);
@@ -243,7 +249,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
     public async Task<(bool Counted, string Status)> MarkChunkDoneAsync(string id, int chunk, int rows, int failedRows)
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(ChunkDoneScript, [BatchKeys.Job(id), BatchKeys.DoneChunks(id)],
-            [chunk, rows, failedRows, Iso(clock.GetUtcNow()), id]))!;
+            [chunk, rows, failedRows, Iso(clock.GetUtcNow()), id, BatchKeys.JobsByStatusPrefix, BatchKeys.OwnerPrefix, BatchKeys.OwnerJobsByStatusInfix]))!;
         return ((long)result[0] == 1, result[1].ToString());
     }
 
