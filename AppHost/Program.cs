@@ -7,6 +7,8 @@ var dataDir = builder.GetDataDirectory();
 
 // Infrastructure
 var redis = builder.AddPlatformRedis("redis", dataDir);
+// The response cache has a Redis of its own, bounded and evicting, so it can never fill the one that holds queues and job state.
+var responseCache = builder.AddPlatformRedis("redis-cache", dataDir, RedisRole.Cache);
 
 // Secrets: the gateway's API keys and the credential that marks a request as having come through the gateway.
 var gatewayPort = builder.Configuration.GetValue("Platform:GatewayPort", 8000);
@@ -31,6 +33,7 @@ var onlineScorers = builder.AddOnlineScorers(name => builder.AddProject<Projects
     .WithDataDirectory(dataDir, name)
     .WithInternalCredential(internalApiKey)
     .WithReference(redis).WaitFor(redis)
+    .WithReference(responseCache).WaitFor(responseCache)
     .WithReference(registry).WaitFor(registry)
     .WithSettingsFrom(builder.Configuration.GetSection("OnlineScorer"))
     .WithUnproxiedHttpEndpoint()

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using MlPlatform.Inference.Fleet;
 using MlPlatform.ModelRegistry.Alerts;
 using MlPlatform.ModelRegistry.Events;
@@ -43,7 +44,9 @@ internal static class Extensions
         builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<GuardOptions>().BindConfiguration(GuardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHttpClient(AlertCenter.WebhookClient);
+        builder.Services.AddSingleton<IValidateOptions<AlertOptions>, WebhookTargetValidator>();
+        // Not an IHttpClientFactory client: those get the platform's service discovery, internal credential and retries.
+        builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddSingleton<LeaderLock>();
         builder.Services.AddSingleton<AlertStore>();
         builder.Services.AddSingleton<AlertCenter>();

@@ -16,6 +16,8 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        // The response cache's own Redis: bounded and evicting, apart from the one that holds fleet state and events.
+        builder.AddKeyedRedisClient(ResponseCache.ConnectionName);
         builder.AddInferenceCore();
 
         builder.Services.AddOptions<InferenceLimitsOptions>().BindConfiguration(InferenceLimitsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

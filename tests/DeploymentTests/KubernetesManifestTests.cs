@@ -238,8 +238,47 @@ public sealed class KubernetesManifestTests
         var withPassword = Containers.Where(c => c.Container.Items("env").Any(e => e.Text("valueFrom.secretKeyRef.key") == "redis-password"))
             .Select(c => c.Workload.Name()).Order();
 
-        Assert.Equal(["batchscorer", "modelregistry", "onlinescorer", "redis"], withPassword);
+        Assert.Equal(["batchscorer", "modelregistry", "onlinescorer", "redis", "redis-cache"], withPassword);
     }
+
+    [Theory]
+    [InlineData("redis", "noeviction")]
+    [InlineData("redis-cache", "allkeys-lru")]
+    public async Task RenderedRedisBoundsItsMemoryBelowItsContainerLimitWithItsEvictionPolicy(string workload, string policy)
+    {
+        var rendered = Yaml.LoadDocuments(await Repository.RunAsync("kubectl", ["kustomize", BaseDir]));
+        var container = rendered.Single(o => o.Kind() is "Deployment" or "StatefulSet" && o.Name() == workload)
+            .Items("spec.template.spec.containers").Single();
+        var args = container.Items("args").Select(a => ((YamlScalarNode)a).Value!).ToList();
+
+        var maxMemory = RedisBytes(args[args.IndexOf("--maxmemory") + 1]);
+        var limit = KubernetesBytes(container.Text("resources.limits.memory")!);
+        Assert.Equal(policy, args[args.IndexOf("--maxmemory-policy") + 1]);
+        Assert.InRange(maxMemory, 1, limit * 4 / 5);
+    }
+
+    [Fact]
+    public void OnlyTheOnlineScorerReachesTheResponseCache()
+    {
+        var users = Containers.Where(c => c.Container.Items("env").Any(e => e.Text("name") == "ConnectionStrings__redis-cache")).Select(c => c.Workload.Name());
+
+        Assert.Equal(["onlinescorer"], users);
+        Assert.StartsWith("redis-cache:6379,", Env(Container("onlinescorer"), "ConnectionStrings__redis-cache"));
+    }
+
+    private static long RedisBytes(string value) => value.ToLowerInvariant() switch
+    {
+        var v when v.EndsWith("gb", StringComparison.Ordinal) => long.Parse(v[..^2], System.Globalization.CultureInfo.InvariantCulture) << 30,
+        var v when v.EndsWith("mb", StringComparison.Ordinal) => long.Parse(v[..^2], System.Globalization.CultureInfo.InvariantCulture) << 20,
+        var v => long.Parse(v, System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static long KubernetesBytes(string value) => value switch
+    {
+        var v when v.EndsWith("Gi", StringComparison.Ordinal) => long.Parse(v[..^2], System.Globalization.CultureInfo.InvariantCulture) << 30,
+        var v when v.EndsWith("Mi", StringComparison.Ordinal) => long.Parse(v[..^2], System.Globalization.CultureInfo.InvariantCulture) << 20,
+        var v => long.Parse(v, System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     [Fact]
     public void TerminationGracePeriodCoversEachServicesShutdownTimeoutTelemetryFlushAndPreStopPause()

@@ -50,9 +50,10 @@ public sealed class GatewayAuthorizationTests(PlatformFixture platform)
         ("DELETE", "/v1/artifacts/" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "admin"),
         ("GET", "/v1/alerts", "reader"),
         ("POST", "/v1/alerts", "admin"),
-        ("GET", "/v1/batch/jobs", "reader"),
-        ("GET", $"/v1/batch/jobs/{Job}", "reader"),
-        ("GET", $"/v1/batch/jobs/{Job}/results", "reader"),
+        // Readers have no batch access: jobs belong to the operator key that submitted them.
+        ("GET", "/v1/batch/jobs", "operator"),
+        ("GET", $"/v1/batch/jobs/{Job}", "operator"),
+        ("GET", $"/v1/batch/jobs/{Job}/results", "operator"),
         ("POST", "/v1/batch/jobs", "operator"),
         ("POST", $"/v1/batch/jobs/{Job}/cancel", "operator"),
         ("DELETE", $"/v1/batch/jobs/{Job}", "operator"),

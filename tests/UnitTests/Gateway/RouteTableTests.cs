@@ -29,7 +29,7 @@ public sealed class RouteTableTests
         { "artifacts", "admin" },
         { "alerts-read", "reader" },
         { "alerts", "admin" },
-        { "batch-read", "reader" },
+        { "batch-read", "operator" },
         { "batch-jobs-write", "operator" },
         { "batch", "admin" },
     };
