@@ -167,7 +167,9 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         console.SignIn(PlatformFixture.OperatorApiKey, "operator");
         console.Go("#/batch");
 
-        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 500 }, 20_000);
+        // Submitted with the operator's key: an operator's console lists only the jobs its own key submitted.
+        using var operatorClient = platform.CreateGatewayClient(PlatformFixture.OperatorApiKey);
+        var id = await new BatchTestClient(operatorClient).SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 500 }, 20_000);
 
         var progress = browser.Until(d => d.FindElement(By.CssSelector($".progress[data-job='{id}']")) is var p && p.GetAttribute("data-percent") == "100" ? p : null,
             "the job's progress bar at 100 %", BatchTestClient.JobTimeout)!;
