@@ -94,6 +94,69 @@ public sealed class JsonFloatDataTests
         }
     }
 
+    // The short-decimal run (JsonNumberScanner.ReadShortDecimalRun) takes numbers with up to 7 integer and 15 fraction digits and
+    // stops 27 bytes before the end of the body: long arrays of every digit count, both signs and both separators go through it.
+    [Theory]
+    [InlineData("FP32", ",")]
+    [InlineData("FP32", ", ")]
+    [InlineData("FP64", ",")]
+    [InlineData("FP64", ",  ")]
+    public void ShortDecimalsOfEveryLengthEqualSystemTextJsonBitForBit(string datatype, string separator)
+    {
+        var random = new Random(7);
+        var numbers = new List<string> { "0", "-0", "0.0", "-0.0", "16777216", "16777217", "-16777217.5", "9999999.999999999999999", "0.000000000000001" };
+        for (var i = 0; i < 20_000; i++)
+        {
+            var integerDigits = random.Next(1, 9);
+            var integer = integerDigits == 1 ? random.Next(0, 10).ToString(CultureInfo.InvariantCulture)
+                : random.Next(1, 10).ToString(CultureInfo.InvariantCulture) + Digits(random, integerDigits - 1);
+            var fraction = random.Next(0, 18) switch { 0 => "", var n => "." + Digits(random, n) };
+            numbers.Add((random.Next(2) == 0 ? "-" : "") + integer + fraction);
+        }
+        var body = $$"""{"inputs":[{"name":"x","shape":[{{numbers.Count}}],"datatype":"{{datatype}}","data":[{{string.Join(separator, numbers)}}]}]}""";
+
+        using var request = Read(body);
+
+        for (var i = 0; i < numbers.Count; i++)
+        {
+            if (datatype == "FP32")
+            {
+                var (expected, actual) = (ReferenceSingle(numbers[i]), request.Inputs[0].AsSpan<float>()[i]);
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual), $"'{numbers[i]}' read as {actual:R}, System.Text.Json gives {expected:R}");
+            }
+            else
+            {
+                var (expected, actual) = (ReferenceDouble(numbers[i]), request.Inputs[0].AsSpan<double>()[i]);
+                Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(actual), $"'{numbers[i]}' read as {actual:R}, System.Text.Json gives {expected:R}");
+            }
+        }
+    }
+
+    // Invalid numbers in the middle of a long array, where the short-decimal run reads: it must stop at them, not accept them.
+    [Theory]
+    [InlineData("01.5")]
+    [InlineData("00")]
+    [InlineData("1.")]
+    [InlineData("1.,")]
+    [InlineData("-.5")]
+    [InlineData(".5")]
+    [InlineData("1.5.3")]
+    [InlineData("1.5e")]
+    [InlineData("--1")]
+    [InlineData("1-2")]
+    [InlineData("0x10")]
+    public void AMalformedNumberAmongShortDecimalsIsRejected(string number)
+    {
+        var numbers = Enumerable.Repeat("0.1234", 50).Append(number).Concat(Enumerable.Repeat("-0.5678", 50)).ToArray();
+
+        var error = Rejects(Body("FP32", numbers));
+
+        Assert.StartsWith("Malformed JSON", error.Message, StringComparison.Ordinal);
+    }
+
+    private static string Digits(Random random, int count) =>
+        string.Concat(Enumerable.Range(0, count).Select(_ => (char)('0' + random.Next(10))));
+
     [Fact]
     public void NegativeZeroKeepsItsSignOnEveryPath()
     {
