@@ -30,6 +30,7 @@ app.MapReverseProxy(proxy =>
 {
     proxy.UseGatewayTimeoutStatus();
     proxy.UseBodySizeLimits();
+    proxy.UseStreamMessageLimits();
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();

@@ -29,6 +29,7 @@ app.MapModelsApi();
 app.MapAliasesApi();
 app.MapArtifactsApi();
 app.MapServingApi();
+app.MapPinsApi();
 app.MapStatsApi();
 app.MapRolloutsApi();
 app.MapAlertsApi();

@@ -23,6 +23,9 @@ public static class RegistryEvents
     /// <summary>A model's serving settings changed (<see cref="ServingChangedEvent"/>).</summary>
     public const string ServingChanged = "serving-changed";
 
+    /// <summary>A version was pinned on every online scorer or its pin released (<see cref="PinChangedEvent"/>).</summary>
+    public const string PinChanged = "pin-changed";
+
     /// <summary>A scorer could not load a version.</summary>
     public const string LoadFailed = "load-failed";
 

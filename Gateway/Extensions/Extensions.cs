@@ -21,6 +21,7 @@ internal static class Extensions
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()
-            .AddTransforms<CallerIdentityTransformProvider>();
+            .AddTransforms<CallerIdentityTransformProvider>()
+            .AddStreamMessageLimits();
     }
 }

@@ -57,7 +57,8 @@ internal sealed class BodySizeLimitRoutesValidator(IConfiguration configuration)
     public ValidateOptionsResult Validate(string? name, BodySizeLimitOptions options)
     {
         var unknown = configuration.GetSection("ReverseProxy:Routes").GetChildren()
-            .Select(route => (Route: route.Key, Limit: route[$"Metadata:{BodySizeLimitOptions.MetadataKey}"]))
+            .SelectMany(route => new[] { BodySizeLimitOptions.MetadataKey, StreamMessageLimitMiddleware.MetadataKey }
+                .Select(key => (Route: route.Key, Limit: route[$"Metadata:{key}"])))
             .Where(r => r.Limit is not null && options.For(r.Limit) is null)
             .Select(r => $"Route '{r.Route}' names the body size limit '{r.Limit}', which is not one of default, inference, upload, batch, stream.")
             .ToList();

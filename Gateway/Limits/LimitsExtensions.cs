@@ -43,7 +43,8 @@ internal static class LimitsExtensions
         });
 
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((options, limits) =>
+        services.AddSingleton<PerKeyRateLimiters>();
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>, PerKeyRateLimiters>((options, limits, buckets) =>
         {
             var settings = limits.Value;
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -65,15 +66,8 @@ internal static class LimitsExtensions
                     // Authorization runs first, so only anonymous routes get here; they are not metered per key.
                     return RateLimitPartition.GetNoLimiter("anonymous");
                 }
-                var bucket = settings.For(role);
-                return RateLimitPartition.GetTokenBucketLimiter(keyId, _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = bucket.TokenLimit,
-                    TokensPerPeriod = bucket.TokensPerPeriod,
-                    ReplenishmentPeriod = bucket.ReplenishmentPeriod,
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
+                // The key's one bucket, which the messages of its gRPC streams draw on too.
+                return RateLimitPartition.Get(keyId, _ => buckets.For(keyId, role));
             });
         });
     }

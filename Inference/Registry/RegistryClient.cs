@@ -69,6 +69,44 @@ public sealed class RegistryClient(IHttpClientFactory httpClientFactory)
         return settings ?? ServingSettings.Default;
     }
 
+    /// <summary>The versions pinned on every online scorer; empty when the registry does not know the model.</summary>
+    /// <exception cref="HttpRequestException">The registry is unreachable or answered with another error.</exception>
+    public async Task<IReadOnlyList<VersionPin>> GetPinsAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return await GetOrNullAsync<List<VersionPin>>($"/v1/models/{Uri.EscapeDataString(name)}/pins", cancellationToken) ?? [];
+    }
+
+    /// <summary>Pins <paramref name="version"/> on every online scorer, recorded as asked by <paramref name="actor"/> (the key id).</summary>
+    /// <exception cref="HttpRequestException">The registry is unreachable or refused (unknown or archived version).</exception>
+    public Task PinAsync(string name, int version, string? actor, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(version);
+        return SendAsync(HttpMethod.Put, $"/v1/models/{Uri.EscapeDataString(name)}/pins/{version}", actor, cancellationToken);
+    }
+
+    /// <summary>Releases the pin of <paramref name="version"/>, or every pin of the model when null.</summary>
+    /// <exception cref="HttpRequestException">The registry is unreachable or answered with an error.</exception>
+    public Task UnpinAsync(string name, int? version, string? actor, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var path = $"/v1/models/{Uri.EscapeDataString(name)}/pins" + (version is { } v ? $"/{v}" : "");
+        return SendAsync(HttpMethod.Delete, path, actor, cancellationToken);
+    }
+
+    private async Task SendAsync(HttpMethod method, string uri, string? actor, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, uri);
+        if (actor is not null)
+        {
+            // The registry records who asked; it trusts the header only with the internal credential the client attaches.
+            request.Headers.TryAddWithoutValidation(PlatformHeaders.Actor, actor);
+        }
+        using var response = await Http.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
     /// <summary>Streams the artifact with hash <paramref name="sha256"/> into <paramref name="destination"/>; the caller verifies the hash.</summary>
     /// <exception cref="HttpRequestException">The registry is unreachable, does not have the artifact, or answered with an error.</exception>
     public async Task DownloadArtifactAsync(string sha256, Stream destination, CancellationToken cancellationToken)

@@ -56,7 +56,7 @@ public static class ModelsApi
         api.MapDelete("/{name}/versions/{version}", ArchiveVersion)
             .WithName("ArchiveVersion")
             .WithSummary("Archive a version")
-            .WithDescription("The version stays readable and its artifact stays for audit, but no alias may point at it. 409 while an alias does.");
+            .WithDescription("The version stays readable and its artifact stays for audit, but no alias may point at it. 409 while an alias points at it or it is pinned on the online scorers.");
 
         return app;
     }
@@ -250,7 +250,7 @@ public static class ModelsApi
         return result.Status switch
         {
             StoreStatus.Ok => TypedResults.Ok(result.Value!),
-            StoreStatus.Conflict => Problems.Conflict("Version is aliased", result.Error!),
+            StoreStatus.Conflict => Problems.Conflict("Version is in use", result.Error!),
             _ => Problems.NotFound(result.Error!),
         };
     }

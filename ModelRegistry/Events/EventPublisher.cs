@@ -28,6 +28,9 @@ public sealed class EventPublisher(IConnectionMultiplexer redis, IOptions<Events
     public Task PublishAsync(AliasChangedEvent change) =>
         PublishJsonAsync($"{change.Type} of {change.Model}/{change.Alias}", JsonSerializer.Serialize(change, Json));
 
+    public Task PublishAsync(PinChangedEvent change) =>
+        PublishJsonAsync($"{change.Type} of {change.Model}/{change.Version}", JsonSerializer.Serialize(change, Json));
+
     public Task PublishAsync(ServingChangedEvent change) =>
         PublishJsonAsync($"{change.Type} of {change.Model}", JsonSerializer.Serialize(change, Json));
 

@@ -34,6 +34,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ModelStore>();
         builder.Services.AddSingleton<AliasStore>();
         builder.Services.AddSingleton<ServingStore>();
+        builder.Services.AddSingleton<PinStore>();
         builder.Services.AddSingleton<ModelInspector>();
         builder.Services.AddSingleton<ModelRegistration>();
         builder.Services.AddSingleton<EventPublisher>();

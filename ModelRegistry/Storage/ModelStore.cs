@@ -100,7 +100,7 @@ public sealed class ModelStore(RegistryUnitOfWork work)
         return patched;
     }
 
-    /// <summary>Marks a version archived (its artifact stays for audit); refused while an alias points at it.</summary>
+    /// <summary>Marks a version archived (its artifact stays for audit); refused while an alias points at it or it is pinned.</summary>
     public async Task<StoreResult<ModelVersion>> ArchiveVersionAsync(string name, int version, CancellationToken cancellationToken)
     {
         await using var write = await work.BeginAsync(cancellationToken);
@@ -113,6 +113,11 @@ public sealed class ModelStore(RegistryUnitOfWork work)
         {
             return StoreResult<ModelVersion>.Conflict(
                 $"Version {version} of '{name}' cannot be archived while alias(es) {string.Join(", ", pointing.Select(a => $"'{a.Name}'"))} point at it; move or delete them first.");
+        }
+        if ((await write.Pins.ReadAsync(name, cancellationToken)).Any(p => p.Version == version))
+        {
+            return StoreResult<ModelVersion>.Conflict(
+                $"Version {version} of '{name}' cannot be archived while it is pinned on the online scorers; unload it first (POST /v2/repository/models/{name}/unload).");
         }
         await write.Models.ArchiveVersionAsync(name, version, cancellationToken);
         var archived = (await write.Models.ReadVersionAsync(name, version, cancellationToken))!;

@@ -103,6 +103,17 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
         """
         ALTER TABLE versions ADD COLUMN created_by TEXT NULL;
         """,
+        // Versions every online scorer keeps loaded (Triton's repository load/unload).
+        """
+        CREATE TABLE version_pins (
+            model      TEXT NOT NULL REFERENCES models(name),
+            version    INTEGER NOT NULL,
+            pinned_at  TEXT NOT NULL,
+            pinned_by  TEXT NOT NULL,
+            PRIMARY KEY (model, version),
+            FOREIGN KEY (model, version) REFERENCES versions(model, version)
+        );
+        """,
     ];
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)

@@ -24,6 +24,7 @@ public sealed class RegistryTransaction : IAsyncDisposable
         Serving = new ServingTable(this);
         IdempotencyKeys = new IdempotencyTable(this);
         Rollouts = new RolloutTable(this);
+        Pins = new PinTable(this);
     }
 
     /// <summary>Models and their versions.</summary>
@@ -40,6 +41,9 @@ public sealed class RegistryTransaction : IAsyncDisposable
     public IdempotencyTable IdempotencyKeys { get; }
 
     public RolloutTable Rollouts { get; }
+
+    /// <summary>Versions pinned on every online scorer.</summary>
+    public PinTable Pins { get; }
 
     public TimeProvider Clock { get; }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MlPlatform.Inference.Protocol;
@@ -9,8 +10,8 @@ using MlPlatform.OnlineScorer.Serving;
 namespace MlPlatform.OnlineScorer.Apis;
 
 /// <summary>
-/// Triton's model repository extension, index only: every registered model with, per version, its state on this replica
-/// (<c>READY</c> when loaded, <c>UNAVAILABLE</c> with the reason otherwise).
+/// Triton's model repository extension: the index (every registered model with, per version, its state on this replica: <c>READY</c>
+/// when loaded, <c>LOADING</c>, <c>UNAVAILABLE</c> with the reason), and load/unload, which pin a version on every replica and release it.
 /// </summary>
 public static class RepositoryApi
 {
@@ -18,6 +19,13 @@ public static class RepositoryApi
     {
         app.MapPost("/v2/repository/index", Index).WithTags("Repository").WithName("RepositoryIndex")
             .WithSummary("Every model version and its state on this replica");
+        app.MapPost("/v2/repository/models/{name}/load", Load).WithTags("Repository").WithName("RepositoryModelLoad")
+            .WithSummary("Load a version and keep it loaded on every replica until unloaded")
+            .WithDescription("Body (optional): {\"parameters\": {\"version\": \"3\"}}; without a version, the version production points at, "
+                + "else the latest one not archived. Answers once this replica has loaded it; the others follow within moments.");
+        app.MapPost("/v2/repository/models/{name}/unload", Unload).WithTags("Repository").WithName("RepositoryModelUnload")
+            .WithSummary("Release the pins of a model (or of one version)")
+            .WithDescription("Body (optional): {\"parameters\": {\"version\": \"3\"}}. A version an alias routes to stays served.");
         return app;
     }
 
@@ -41,6 +49,47 @@ public static class RepositoryApi
         }
     }
 
+    /// <summary>The body of <c>POST /v2/repository/models/{name}/load</c> and <c>unload</c>; <c>version</c> is the only parameter read.</summary>
+    public sealed record LoadRequest([property: JsonPropertyName("parameters")] Dictionary<string, JsonElement>? Parameters = null)
+    {
+        /// <summary>The <c>version</c> parameter as text (Triton clients send a string; a JSON number is taken too), or null.</summary>
+        /// <exception cref="InferenceProtocolException">400 when it is neither.</exception>
+        public string? VersionText() => Parameters?.GetValueOrDefault("version") is { ValueKind: not JsonValueKind.Undefined } version
+            ? version.ValueKind switch
+            {
+                JsonValueKind.String => version.GetString(),
+                JsonValueKind.Number => version.GetRawText(),
+                _ => throw new InferenceProtocolException("'version' must be a version number as a string (\"3\") or an integer.",
+                    StatusCodes.Status400BadRequest),
+            }
+            : null;
+    }
+
+    public static Task<Results<Ok, V2ErrorResult>> Load(string name, LoadRequest? request, HttpContext context, RepositoryLoader loader,
+        CancellationToken cancellationToken) =>
+        RunAsync(async () => await loader.LoadAsync(name, request?.VersionText(), ActorOf(context), cancellationToken));
+
+    public static Task<Results<Ok, V2ErrorResult>> Unload(string name, LoadRequest? request, HttpContext context, RepositoryLoader loader,
+        CancellationToken cancellationToken) =>
+        RunAsync(() => loader.UnloadAsync(name, request?.VersionText(), ActorOf(context), cancellationToken));
+
+    /// <summary>The key id the gateway authenticated (trusted: the internal credential middleware admitted the request).</summary>
+    private static string? ActorOf(HttpContext context) =>
+        context.Request.Headers[PlatformHeaders.Actor].ToString() is { Length: > 0 } actor ? actor : null;
+
+    private static async Task<Results<Ok, V2ErrorResult>> RunAsync(Func<Task> change)
+    {
+        try
+        {
+            await change();
+            return TypedResults.Ok();
+        }
+        catch (InferenceProtocolException ex)
+        {
+            return new V2ErrorResult(ex.StatusCode, ex.Message);
+        }
+    }
+
     public static async Task<List<RepositoryIndexEntry>> ReadIndexAsync(bool readyOnly, RegistryClient registry, ModelRepository repository,
         CancellationToken cancellationToken)
     {
@@ -51,13 +100,10 @@ public static class RepositoryApi
             foreach (var version in model.Versions.Where(v => !v.Archived))
             {
                 var text = version.Version.ToString(CultureInfo.InvariantCulture);
-                var ready = repository.FindLoaded(model.Name, version.Version) is not null;
-                if (ready || !readyOnly)
+                var state = repository.StateOf(model.Name, version.Version);
+                if (state.State == RepositoryState.Ready || !readyOnly)
                 {
-                    entries.Add(ready
-                        ? new RepositoryIndexEntry(model.Name, text, "READY", "")
-                        : new RepositoryIndexEntry(model.Name, text, "UNAVAILABLE",
-                            "not loaded on this replica: versions an alias routes to are loaded at once, others by their first request"));
+                    entries.Add(new RepositoryIndexEntry(model.Name, text, state.State, state.Reason));
                 }
             }
         }

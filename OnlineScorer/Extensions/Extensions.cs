@@ -50,6 +50,7 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelStatisticsRecorder>());
         builder.Services.AddSingleton<ModelStatisticsReader>();
         builder.Services.AddSingleton<ModelRepository>();
+        builder.Services.AddSingleton<RepositoryLoader>();
         builder.Services.AddSingleton<ResponseCache>();
         builder.Services.AddSingleton<InferenceService>();
         builder.Services.AddSingleton<ServerReadiness>();

@@ -13,7 +13,8 @@ namespace MlPlatform.OnlineScorer.Grpc;
 /// so the two front ends cannot drift apart; REST errors become gRPC status codes with the same message.
 /// </summary>
 public sealed class InferenceGrpcService(InferenceService inference, ModelRepository repository, ServerReadiness readiness,
-    Telemetry.ModelStatisticsReader statistics, Inference.Registry.RegistryClient registry, Microsoft.Extensions.Options.IOptions<InferenceLimitsOptions> limits)
+    Telemetry.ModelStatisticsReader statistics, Inference.Registry.RegistryClient registry, RepositoryLoader loader,
+    Microsoft.Extensions.Options.IOptions<InferenceLimitsOptions> limits)
     : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
@@ -124,6 +125,48 @@ public sealed class InferenceGrpcService(InferenceService inference, ModelReposi
         }
         return response;
     }
+
+    public override async Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context)
+    {
+        await RepositoryChangeAsync(() => loader.LoadAsync(RequireName(request.ModelName), VersionParameter(request.Parameters),
+            ActorOf(context), context.CancellationToken));
+        return new RepositoryModelLoadResponse();
+    }
+
+    public override async Task<RepositoryModelUnloadResponse> RepositoryModelUnload(RepositoryModelUnloadRequest request, ServerCallContext context)
+    {
+        await RepositoryChangeAsync(() => loader.UnloadAsync(RequireName(request.ModelName), VersionParameter(request.Parameters),
+            ActorOf(context), context.CancellationToken));
+        return new RepositoryModelUnloadResponse();
+    }
+
+    private static async Task RepositoryChangeAsync(Func<Task> change)
+    {
+        try
+        {
+            await change();
+        }
+        catch (Inference.Protocol.InferenceProtocolException ex)
+        {
+            throw GrpcErrors.FromHttpStatus(ex.StatusCode, ex.Message);
+        }
+    }
+
+    private static string RequireName(string name) =>
+        name.Length > 0 ? name : throw new RpcException(new Status(StatusCode.InvalidArgument, "'model_name' is required."));
+
+    /// <summary>The <c>version</c> parameter of a load or unload (a string, as Triton's clients send it, or an int64), or null.</summary>
+    private static string? VersionParameter(Google.Protobuf.Collections.MapField<string, ModelRepositoryParameter> parameters) =>
+        !parameters.TryGetValue("version", out var version) ? null : version.ParameterChoiceCase switch
+        {
+            ModelRepositoryParameter.ParameterChoiceOneofCase.StringParam => version.StringParam,
+            ModelRepositoryParameter.ParameterChoiceOneofCase.Int64Param => version.Int64Param.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "'version' must be a version number as a string (\"3\") or an int64.")),
+        };
+
+    /// <summary>The key id the gateway authenticated and forwarded (trusted: the internal credential admitted the call).</summary>
+    private static string? ActorOf(ServerCallContext context) =>
+        context.RequestHeaders.GetValue(PlatformHeaders.Actor.ToLowerInvariant()) is { Length: > 0 } actor ? actor : null;
 
     private static StatisticDuration Duration(Model.StatisticDuration d) => new() { Count = (ulong)d.Count, Ns = (ulong)d.Ns };
 

@@ -34,6 +34,7 @@ public sealed record V2ErrorResponse([property: JsonPropertyName("error")] strin
 [JsonSerializable(typeof(ModelStatisticsResponse))]
 [JsonSerializable(typeof(List<MlPlatform.OnlineScorer.Apis.RepositoryIndexEntry>))]
 [JsonSerializable(typeof(MlPlatform.OnlineScorer.Apis.RepositoryApi.IndexRequest))]
+[JsonSerializable(typeof(MlPlatform.OnlineScorer.Apis.RepositoryApi.LoadRequest))]
 internal sealed partial class V2JsonContext : JsonSerializerContext
 {
     /// <summary>The relaxed JSON encoder of every V2 body (see <see cref="Relaxed"/>).</summary>

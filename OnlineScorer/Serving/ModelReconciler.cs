@@ -4,8 +4,8 @@ namespace MlPlatform.OnlineScorer.Serving;
 
 /// <summary>
 /// Brings the scorer's models in line with the registry: loads and warms the versions their <c>production</c> and <c>canary</c> aliases
-/// point at before routing to them, switches routes atomically, applies new serving settings to loaded versions, and retires the
-/// versions no longer routed.
+/// point at before routing to them, switches routes atomically, keeps the versions the registry pins loaded, applies new serving
+/// settings to loaded versions, and retires the versions neither routed nor pinned.
 /// </summary>
 public sealed class ModelReconciler(RegistryClient registry, RouteTable routes, VersionCache versions, ILogger<ModelReconciler> logger)
 {
@@ -65,6 +65,7 @@ public sealed class ModelReconciler(RegistryClient registry, RouteTable routes, 
             }
 
             var settings = await registry.GetServingSettingsAsync(name, cancellationToken);
+            var pins = await registry.GetPinsAsync(name, cancellationToken);
             state.Info = info;
             state.Settings = settings;
             var current = state.Routes;
@@ -74,25 +75,37 @@ public sealed class ModelReconciler(RegistryClient registry, RouteTable routes, 
             var canary = await ResolveAliasAsync(info, settings, canaryAlias, current.Canary, leases, cancellationToken);
             var weight = canary is null || canaryAlias?.Weight is not { } w ? 0 : Math.Clamp(w, 0, 100);
             var next = new ModelRoutes(production, canary, weight);
+            var pinned = await LoadPinnedAsync(state, info, settings, pins, leases, cancellationToken);
 
             versions.ApplySettings(name, settings);
-            foreach (var routed in new[] { production, canary })
+            foreach (var kept in pinned.Values.Append(production).Append(canary))
             {
-                if (routed is not null)
+                if (kept is not null)
                 {
-                    versions.Pin(routed);
+                    versions.Pin(kept);
                 }
             }
+            var previouslyPinned = state.Pinned;
             state.Routes = next;
+            state.Pinned = pinned;
             if (!ReferenceEquals(current.Production, production) && production is not null)
             {
                 logger.LogInformation("Model {Model}: production now serves version {Version}", name, production.Version);
             }
             foreach (var old in new[] { current.Production, current.Canary })
             {
-                if (old is not null && !next.Routes(old))
+                if (old is not null && !next.Routes(old) && !pinned.ContainsKey(old.Version))
                 {
                     // In-flight requests hold leases, so the session is disposed only after they finish.
+                    versions.Retire(old);
+                }
+            }
+            foreach (var (number, old) in previouslyPinned)
+            {
+                if (!pinned.ContainsKey(number) && !next.Routes(old))
+                {
+                    // A released pin unloads the version unless an alias routes to it (then it stays served).
+                    logger.LogInformation("Model {Model}: the pin of version {Version} was released; unloaded", name, number);
                     versions.Retire(old);
                 }
             }
@@ -112,6 +125,8 @@ public sealed class ModelReconciler(RegistryClient registry, RouteTable routes, 
         var gone = state.Routes;
         state.Info = null;
         state.Routes = ModelRoutes.Empty;
+        state.Pinned = new Dictionary<int, LoadedVersion>();
+        state.PinFailures.Clear();
         foreach (var version in versions.OfModel(state.Name).ToList())
         {
             versions.Retire(version);
@@ -121,6 +136,56 @@ public sealed class ModelReconciler(RegistryClient registry, RouteTable routes, 
         {
             logger.LogInformation("Model {Model} is gone from the registry; unloaded", state.Name);
         }
+    }
+
+    /// <summary>
+    /// Loads every version the registry pins (a failure is remembered for the repository index and retried by the next reconciliation);
+    /// the versions loaded, by number.
+    /// </summary>
+    private async Task<Dictionary<int, LoadedVersion>> LoadPinnedAsync(ModelState state, ModelDetails info, ServingSettings settings,
+        IReadOnlyList<VersionPin> pins, List<VersionLease> leases, CancellationToken cancellationToken)
+    {
+        var pinned = new Dictionary<int, LoadedVersion>();
+        foreach (var pin in pins)
+        {
+            if (info.FindVersion(pin.Version) is not { Archived: false } version)
+            {
+                continue;
+            }
+            var loading = versions.Find(info.Name, version.Version) is null;
+            if (loading)
+            {
+                state.Loading.TryAdd(version.Version, 0);
+            }
+            try
+            {
+                var lease = await versions.AcquireAsync(info.Name, version, settings, cancellationToken);
+                leases.Add(lease);
+                pinned[version.Version] = lease.Version;
+                state.PinFailures.TryRemove(version.Version, out _);
+                if (loading)
+                {
+                    logger.LogInformation("Model {Model}: pinned version {Version} loaded", info.Name, version.Version);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Already logged and published by the loader; the next reconciliation tries again.
+                state.PinFailures[version.Version] = ex.Message;
+            }
+            finally
+            {
+                state.Loading.TryRemove(version.Version, out _);
+            }
+        }
+        foreach (var failed in state.PinFailures.Keys)
+        {
+            if (!pins.Any(p => p.Version == failed))
+            {
+                state.PinFailures.TryRemove(failed, out _);
+            }
+        }
+        return pinned;
     }
 
     private async Task<LoadedVersion?> ResolveAliasAsync(ModelDetails info, ServingSettings settings, AliasInfo? alias,

@@ -113,6 +113,9 @@ public sealed class ModelRepository(RegistryClient registry, RouteTable routes, 
     /// <summary>The production version currently routed, if loaded.</summary>
     public LoadedVersion? FindProduction(string name) => routes.FindProduction(name);
 
+    /// <summary>The version's state on this replica as Triton's repository index reports it.</summary>
+    public RepositoryState StateOf(string name, int version) => routes.StateOf(name, version, versions.Find(name, version) is not null);
+
     /// <summary>The registry's current view of a model (metadata and readiness routes read it fresh: a new version needs no event).</summary>
     /// <exception cref="InferenceProtocolException">404 when the registry does not know the model; 503 when it cannot be reached.</exception>
     public async ValueTask<ModelDetails> DescribeAsync(string name, CancellationToken cancellationToken)

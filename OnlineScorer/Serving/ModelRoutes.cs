@@ -28,6 +28,23 @@ internal sealed class ModelState(string name)
     public ServingSettings Settings { get; set; } = ServingSettings.Default;
 
     public volatile ModelRoutes Routes = ModelRoutes.Empty;
+
+    /// <summary>The versions the registry pins that are loaded here, by version (replaced whole by each reconciliation).</summary>
+    public volatile IReadOnlyDictionary<int, LoadedVersion> Pinned = new Dictionary<int, LoadedVersion>();
+
+    /// <summary>Versions being loaded for a pin or a repository load request right now (the index reports them as LOADING).</summary>
+    public ConcurrentDictionary<int, byte> Loading { get; } = new();
+
+    /// <summary>Why a pinned version could not be loaded here, until a later attempt succeeds or the pin is released.</summary>
+    public ConcurrentDictionary<int, string> PinFailures { get; } = new();
+}
+
+/// <summary>A version's state in Triton's repository index on this replica, and why it is not ready.</summary>
+public readonly record struct RepositoryState(string State, string Reason)
+{
+    public const string Ready = "READY";
+    public const string Unavailable = "UNAVAILABLE";
+    public const string Loading = "LOADING";
 }
 
 /// <summary>The models this scorer knows, by name; written by <see cref="ModelReconciler"/>, read by <see cref="ModelRepository"/>.</summary>
@@ -43,6 +60,29 @@ public sealed class RouteTable
 
     /// <summary>Names of the models known.</summary>
     public ICollection<string> Names => _models.Keys;
+
+    /// <summary>
+    /// The state of a version as Triton's repository index reports it: READY when <paramref name="loaded"/>, LOADING while a pin or
+    /// load request loads it, UNAVAILABLE with the reason otherwise.
+    /// </summary>
+    public RepositoryState StateOf(string name, int version, bool loaded)
+    {
+        _models.TryGetValue(name, out var state);
+        if (loaded)
+        {
+            return new(RepositoryState.Ready, "");
+        }
+        if (state is not null && state.Loading.ContainsKey(version))
+        {
+            return new(RepositoryState.Loading, "loading on this replica");
+        }
+        if (state is not null && state.PinFailures.TryGetValue(version, out var failure))
+        {
+            return new(RepositoryState.Unavailable, $"pinned, but loading it failed on this replica: {failure}");
+        }
+        return new(RepositoryState.Unavailable,
+            "not loaded on this replica: versions an alias routes to or a load request pinned are loaded at once, others by their first request");
+    }
 
     /// <summary>The production version currently routed, if loaded.</summary>
     public LoadedVersion? FindProduction(string name) => _models.TryGetValue(name, out var state) ? state.Routes.Production : null;

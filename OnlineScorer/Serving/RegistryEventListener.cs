@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace MlPlatform.OnlineScorer.Serving;
 
 /// <summary>
-/// Listens on <c>mlplatform:events</c> and reconciles a model when one of its aliases or its serving settings change (the
+/// Listens on <c>mlplatform:events</c> and reconciles a model when one of its aliases, pins or serving settings change (the
 /// reconciliation applies new batching and cache settings to the versions already loaded). Events are only a nudge:
 /// after a Redis reconnect (when events may have been missed) every model is reconciled.
 /// </summary>
@@ -82,13 +82,17 @@ internal sealed class RegistryEventListener(IConnectionMultiplexer redis, ModelR
             logger.LogWarning(ex, "Ignoring an event that is not JSON");
             return;
         }
-        if (evt is not { Type: RegistryEvents.AliasChanged or RegistryEvents.ServingChanged } || string.IsNullOrEmpty(evt.Model))
+        if (evt is not { Type: RegistryEvents.AliasChanged or RegistryEvents.ServingChanged or RegistryEvents.PinChanged } || string.IsNullOrEmpty(evt.Model))
         {
             return;
         }
         if (evt.Type == RegistryEvents.AliasChanged)
         {
             logger.LogInformation("Alias {Alias} of {Model} moved to version {Version}; reconciling", evt.Alias, evt.Model, evt.Version);
+        }
+        else if (evt.Type == RegistryEvents.PinChanged)
+        {
+            logger.LogInformation("The pins of {Model} changed (version {Version}); reconciling", evt.Model, evt.Version);
         }
         else
         {

@@ -34,7 +34,12 @@ public static class BareProxy
     /// <summary>Starts this program again as a bare proxy to <paramref name="target"/>; disposing the process handle's input stops it.</summary>
     public static async Task<(Process Process, string Url)> StartAsync(string target)
     {
-        var process = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, ["--bare-proxy", target])
+        // Started as `dotnet OnlineBench.dll`, the process is the dotnet host, which needs the assembly again; started as the apphost, not.
+        var host = Environment.ProcessPath!;
+        string[] arguments = Path.GetFileNameWithoutExtension(host) == "dotnet"
+            ? [typeof(BareProxy).Assembly.Location, "--bare-proxy", target]
+            : ["--bare-proxy", target];
+        var process = Process.Start(new ProcessStartInfo(host, arguments)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

@@ -19,6 +19,7 @@ using MlPlatform.Inference.Tensors;
 //     [--hop-only] (only the gateway hop, nothing written) [--hold 60] (then load the gateway at c1 for that long, to attach a profiler)
 //     [--set Section:Key=value ...] (AppHost configuration, e.g. Gateway:... settings to compare)
 //     [--max-queue-delay-ms 0] (the batched model's max queue delay)
+//     [--grpc] (only gRPC raw contents vs REST binary through the gateway at c16, written into its own section of --out)
 // It starts the whole platform itself (Aspire testing host: random ports, temporary data folder, local redis-server).
 if (Arg("--bare-proxy") is { } bareProxyTarget)
 {
@@ -46,6 +47,7 @@ const string InternalKey = "bench-internal-key-0123456789abcdef0123456789";
 int[] concurrencies = large ? [1, 8, 16] : [1, 8, 16, 64];
 
 var hopOnly = args.Contains("--hop-only");
+var grpcOnly = args.Contains("--grpc");
 // The batched model's max queue delay (the scorer's default, 0, unless given): how long a run may wait for more requests.
 var maxQueueDelayMs = double.Parse(Arg("--max-queue-delay-ms") ?? "0", CultureInfo.InvariantCulture);
 var holdSeconds = double.Parse(Arg("--hold") ?? "0", CultureInfo.InvariantCulture);
@@ -88,7 +90,7 @@ void MeasureInProcess(string suffix)
         }, rows));
     }
 }
-if (!hopOnly)
+if (!hopOnly && !grpcOnly)
 {
     MeasureInProcess("");
 }
@@ -148,7 +150,7 @@ async Task MeasureHandWrittenAsync(string suffix)
         Record(await LoadRunner.RunAsync($"hand-written endpoint, JSON, ORT default session options{suffix}", 16, warmup, duration, Sender(client, "/infer", binary: false)));
     }
 }
-if (!hopOnly)
+if (!hopOnly && !grpcOnly)
 {
     await MeasureHandWrittenAsync("");
 }
@@ -196,6 +198,37 @@ foreach (var model in new[] { "bench-conv-batched", "bench-conv-unbatched" })
         await LoadRunner.RunAsync("warm-up", 8, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), Sender(client, $"/v2/models/{model}/infer", binary: false));
         await LoadRunner.RunAsync("warm-up", 8, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), Sender(client, $"/v2/models/{model}/infer", binary: true));
     }
+}
+
+if (grpcOnly)
+{
+    // gRPC raw vs REST binary through the gateway at c16, alternating run by run (GrpcComparison).
+    using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(app.GetEndpoint("gateway", "grpc"), new Grpc.Net.Client.GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionLifetime = Timeout.InfiniteTimeSpan },
+    });
+    var rounds = int.Parse(Arg("--rounds") ?? "3", CultureInfo.InvariantCulture);
+    foreach (var model in new[] { "bench-conv-batched", "bench-conv-unbatched" })
+    {
+        var grpcSender = GrpcComparison.Sender(channel, AdminKey, model, "image", imageValues, [1, 3, imageHeight, imageWidth]);
+        await LoadRunner.RunAsync("warm-up", 16, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), grpcSender);
+        for (var round = 1; round <= rounds; round++)
+        {
+            Record(await LoadRunner.RunAsync($"REST binary, {model}, run {round}", 16, warmup, duration, Sender(gateway, $"/v2/models/{model}/infer", binary: true)));
+            Record(await LoadRunner.RunAsync($"gRPC raw, {model}, run {round}", 16, warmup, duration, grpcSender));
+        }
+    }
+    machine += $"- Load average at end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")}{Environment.NewLine}";
+    GrpcComparison.WriteInto(output, GrpcComparison.Render(machine, results, seconds, 16));
+    Console.WriteLine($"Wrote the gRPC comparison into {output}");
+    try
+    {
+        Directory.Delete(dataDir, recursive: true);
+    }
+    catch (IOException)
+    {
+    }
+    return;
 }
 
 // The gateway hop: one client alternating direct and gateway requests, so both paths see the same load at the same time.

@@ -45,6 +45,19 @@ public sealed class MlpCliTests(PlatformFixture platform)
             // Setosa (1) and virginica (3): the model really ran on the rows.
             Assert.Equal([1, 3], labels.EnumerateArray().Select(l => l.GetInt32()));
         }
+        // The same request over gRPC (the gateway's gRPC port) answers the same outputs as REST.
+        var grpc = await mlp.RunAsync(["infer", name, "--version", "2", "--input", "-", "--json", "--grpc", platform.App.GetEndpoint("gateway", "grpc").ToString()],
+            stdin: IrisRequest);
+        Assert.True(grpc.ExitCode == 0, grpc.ToString());
+        using (var rest = JsonDocument.Parse(json.Stdout))
+        using (var overGrpc = JsonDocument.Parse(grpc.Stdout))
+        {
+            // Compared as FP32, whatever digits each side printed.
+            static Dictionary<string, float[]> Outputs(JsonDocument response) => response.RootElement.GetProperty("outputs").EnumerateArray()
+                .ToDictionary(o => o.GetProperty("name").GetString()!, o => o.GetProperty("data").EnumerateArray().Select(v => (float)v.GetDouble()).ToArray());
+            Assert.Equal("2", overGrpc.RootElement.GetProperty("model_version").GetString());
+            Assert.Equal(Outputs(rest), Outputs(overGrpc));
+        }
 
         // A batch job from a CSV, waited for (iris's exporter adds a constant [1, 1] output a batch cannot split, so the real outputs are named).
         var rows = Path.Combine(mlp.WorkDir, "rows.csv");

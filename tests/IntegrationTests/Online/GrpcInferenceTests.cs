@@ -58,6 +58,8 @@ public sealed class GrpcInferenceTests(OnlineScorerFixture platform)
         var metadata = await client.ServerMetadataAsync(new ServerMetadataRequest(), Reader).ResponseAsync.WaitAsync(PlatformFixture.RequestTimeout);
         Assert.Equal("mlplatform-onlinescorer", metadata.Name);
         Assert.Contains("binary_tensor_data", metadata.Extensions);
+        Assert.Contains("statistics", metadata.Extensions);
+        Assert.Contains("model_repository", metadata.Extensions);
     }
 
     [Fact]

@@ -105,6 +105,19 @@ public sealed class WireFormatTests
     }
 
     [Fact]
+    public void A_pin_changed_event_and_the_pins_a_scorer_reads()
+    {
+        var json = JsonSerializer.Serialize(new PinChangedEvent("iris", 3, true, At), Web);
+        Assert.Equal("""{"type":"pin-changed","model":"iris","version":3,"pinned":true,"at":"2026-03-14T15:09:26.535+00:00"}""", json);
+        var read = JsonSerializer.Deserialize<LoadFailedEvent>(json)!;
+        Assert.Equal((ScorerEvents.PinChanged, "iris", 3), (read.Type, read.Model, read.Version));
+        IReadOnlyList<VersionPin> pins = [new VersionPin(3, At, "operator")];
+        var pinsJson = JsonSerializer.Serialize(pins, Web);
+        Assert.Equal("""[{"version":3,"pinnedAt":"2026-03-14T15:09:26.535+00:00","pinnedBy":"operator"}]""", pinsJson);
+        Assert.Equal(pins, JsonSerializer.Deserialize<List<VersionPin>>(pinsJson, Web));
+    }
+
+    [Fact]
     public void A_load_failed_event_as_the_scorer_writes_it()
     {
         var failed = new LoadFailedEvent(ScorerEvents.LoadFailed, "iris", Version: 2, Sha256: "ab12cd", Reason: "bad artifact", At: At);
