@@ -2,6 +2,7 @@ using MlPlatform.Gateway.Auth;
 using MlPlatform.Gateway.Docs;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Extensions;
+using MlPlatform.Gateway.Health;
 using MlPlatform.Gateway.Limits;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -26,6 +27,7 @@ app.MapReverseProxy(proxy =>
     proxy.UseGatewayTimeoutStatus();
     proxy.UseBodySizeLimits();
     proxy.UseSessionAffinity();
+    proxy.UseRetryOnAnotherInstance();
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();
 });

@@ -13,6 +13,8 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        // Jobs live in Redis: while it is down every route answers 503 + Retry-After (plain message) instead of a 500.
+        builder.AddDependencyUnavailableHandler("Redis", ex => ex is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException);
         builder.AddInferenceCore();
 
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

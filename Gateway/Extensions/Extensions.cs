@@ -1,6 +1,7 @@
 using MlPlatform.Gateway.Auth;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Forwarding;
+using MlPlatform.Gateway.Health;
 using MlPlatform.Gateway.Limits;
 
 namespace MlPlatform.Gateway.Extensions;
@@ -15,10 +16,12 @@ internal static class Extensions
         builder.AddGatewayErrors();
         builder.AddApiKeyAuth();
         builder.AddGatewayLimits();
+        builder.AddBackendHealth();
 
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()
-            .AddTransforms<CallerIdentityTransformProvider>();
+            .AddTransforms<CallerIdentityTransformProvider>()
+            .AddConfigFilter<BackendHealthConfigFilter>();
     }
 }

@@ -100,6 +100,12 @@ public static class RegistryEvents
     /// <summary>A scorer could not load a version.</summary>
     public const string LoadFailed = "load-failed";
 
+    /// <summary>A service process exited without being asked to (appended by the AppHost's supervisor on the one-machine run).</summary>
+    public const string ServiceCrashed = "service-crashed";
+
+    /// <summary>The AppHost's supervisor started a crashed service process again.</summary>
+    public const string ServiceRestarted = "service-restarted";
+
     /// <summary>The alias a bare model name resolves through.</summary>
     public const string ProductionAlias = "production";
 

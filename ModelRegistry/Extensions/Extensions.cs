@@ -14,6 +14,8 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        // Routes that read Redis (statistics) answer 503 + Retry-After while it is down; the rest of the registry keeps working.
+        builder.AddDependencyUnavailableHandler("Redis", ex => ex is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException);
 
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<RegistrationOptions>().BindConfiguration(RegistrationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using MlPlatform.IntegrationTests.Batch;
+using MlPlatform.IntegrationTests.Feedback;
+using StackExchange.Redis;
+using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
+
+namespace MlPlatform.IntegrationTests;
+
+/// <summary>
+/// A platform whose services get SIGKILLed: the app host's supervisor restarts them (half a second before the first restart, at most
+/// two between restarts, so the crash loop ends within seconds), and the registry evaluates its alert rules every half second.
+/// One batch scorer replica can be made to exit at once on start (<see cref="CrashOnStart"/>), through a setting it rejects.
+/// </summary>
+public sealed class SupervisorFixture : PlatformFixture
+{
+    /// <summary>The replica the crash loop test breaks.</summary>
+    public const string LoopingReplica = "batchscorer-2";
+
+    /// <summary>When set, <see cref="LoopingReplica"/> is started with a chunk size its options validation rejects, so it exits at once.</summary>
+    public volatile bool CrashOnStart;
+
+    protected override IEnumerable<string> ExtraArguments =>
+    [
+        "Platform:Supervisor:InitialBackoff=00:00:00.500",
+        "Platform:Supervisor:MaxBackoff=00:00:02",
+        "Registry:Alerts:EvaluationIntervalMilliseconds=500",
+    ];
+
+    protected override void ConfigureApp(IDistributedApplicationTestingBuilder builder)
+    {
+        var replica = builder.Resources.OfType<ProjectResource>().Single(r => r.Name == LoopingReplica);
+        // Environment callbacks run at every start, the supervisor's restarts included.
+        replica.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
+        {
+            if (CrashOnStart)
+            {
+                context.EnvironmentVariables["BatchJobOptions__DefaultChunkSize"] = "0";
+            }
+        }));
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SupervisorCollection : ICollectionFixture<SupervisorFixture>
+{
+    public const string Name = "Supervisor";
+}
+
+/// <summary>
+/// SIGKILL of each kind of service on the one-machine run: the process is healthy again within 15 s, requests meanwhile get a fast 503 with
+/// Retry-After naming the backend (never a 100 s wait and a 504), and work in flight survives. A service that exits at once on every
+/// start is left stopped after five restarts, marked failed, and raises the <c>service-crash-loop</c> alert.
+/// </summary>
+[Collection(SupervisorCollection.Name)]
+public sealed class SupervisorTests(SupervisorFixture platform)
+{
+    /// <summary>The bound for a killed service to be healthy again.</summary>
+    private static readonly TimeSpan RestartBound = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A 503 for a dead backend is answered in well under a second; this bound is generous (a loaded CI machine) and still far from the
+    /// 100 s the gateway used to wait on a dead replica behind DCP's proxy.
+    /// </summary>
+    private static readonly TimeSpan UnavailableBound = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task BatchReplicasKilledMidJobAreRestartedMeanwhileTheGatewayAnswers503AndTheJobSucceedsWithEveryRowOnce()
+    {
+        const int rows = 20_000;
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("supervised");
+        await batch.RegisterAsync(name, BatchFaultTests.LinearModel);
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, rows);
+        await batch.WaitForAsync(id, j => j.GetProperty("chunksDone").GetInt32() >= 10);
+
+        var replicas = await ResourceProcesses.RunningAsync(platform, "batchscorer");
+        Assert.Equal(2, replicas.Count);
+        var killedAt = Stopwatch.StartNew();
+        foreach (var (_, process) in replicas)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        await Task.WhenAll(replicas.Select(r => r.Process.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout)));
+
+        // Both replicas dead: the gateway is refused by both at once and says so.
+        var (status, retryAfter, body, took) = await TimedGetAsync(batch.Http, $"/v1/batch/jobs/{id}");
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{(int)status}: {body}");
+        Assert.Equal(TimeSpan.FromSeconds(1), retryAfter);
+        Assert.Contains("No live instance of 'batchscorer'", Problem(body));
+        Assert.True(took < UnavailableBound, $"the 503 took {took}");
+
+        await Task.WhenAll(replicas.Select(r => ResourceProcesses.WaitForRestartAsync(platform, r.ResourceId, r.Process, RestartBound - killedAt.Elapsed)));
+        var job = await batch.WaitForStatusAsync(id, "succeeded");
+        Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
+        await BatchFaultTests.AssertEveryRowOnceAsync(batch, id, rows);
+    }
+
+    [Fact]
+    public async Task AnOnlineScorerKilledUnderLoadIsRestartedAndRequestsMeanwhileGet503WithRetryAfter()
+    {
+        using var client = platform.CreateGatewayClient();
+        var name = UniqueName("supervised");
+        var (version, _) = await RegisterAsync(client, name, "linear-v1.onnx");
+        await SetAliasAsync(client, name, "production", version);
+        using var input = LinearInput(1f);
+        var body = Online.OnlineScorerShutdownTests.JsonRequest(input);
+        var (resourceId, scorer) = Assert.Single(await ResourceProcesses.RunningAsync(platform, "onlinescorer"));
+
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 4).Select(_ => LoadAsync(client, $"/v2/models/{name}/infer", body, stop.Token)).ToArray();
+        await Task.Delay(500);
+        var killedAt = DateTime.UtcNow;
+        scorer.Kill(entireProcessTree: true);
+        await ResourceProcesses.WaitForRestartAsync(platform, resourceId, scorer, RestartBound);
+        // Until the gateway's health check has seen the new process, and a few answers after that.
+        await Task.Delay(3000);
+        stop.Cancel();
+        var outcomes = (await Task.WhenAll(load)).SelectMany(o => o).ToList();
+
+        var unavailable = outcomes.Where(o => o.Status == HttpStatusCode.ServiceUnavailable).ToList();
+        Assert.NotEmpty(unavailable);
+        Assert.All(unavailable, o =>
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), o.RetryAfter);
+            Assert.Contains("No live instance of 'onlinescorer'", JsonDocument.Parse(o.Body).RootElement.GetProperty("error").GetString());
+            Assert.True(o.Took < UnavailableBound, $"a 503 took {o.Took}");
+        });
+        // Requests the scorer was serving when it died broke mid-way (502: the backend may have acted on them); every later one is 503 or 200.
+        Assert.All(outcomes.Where(o => o.SentAt > killedAt.AddMilliseconds(200)),
+            o => Assert.True(o.Status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"{(int)o.Status}: {o.Body}"));
+        Assert.Equal(HttpStatusCode.OK, outcomes[^1].Status);
+        Assert.Equal(HttpStatusCode.OK, (await PostJsonAsync(client, $"/v2/models/{name}/infer", body)).Status);
+    }
+
+    [Fact]
+    public async Task AKilledRegistryIsRestartedAndMeanwhileRegistryRoutesGet503()
+    {
+        using var client = platform.CreateGatewayClient();
+        var (resourceId, registry) = Assert.Single(await ResourceProcesses.RunningAsync(platform, "modelregistry"));
+        var killedAt = Stopwatch.StartNew();
+        registry.Kill(entireProcessTree: true);
+        await registry.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
+
+        var (status, retryAfter, body, took) = await TimedGetAsync(client, "/v1/models");
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{(int)status}: {body}");
+        Assert.Equal(TimeSpan.FromSeconds(1), retryAfter);
+        Assert.Contains("No live instance of 'modelregistry'", Problem(body));
+        Assert.True(took < UnavailableBound, $"the 503 took {took}");
+
+        await ResourceProcesses.WaitForRestartAsync(platform, resourceId, registry, RestartBound - killedAt.Elapsed);
+        await EventuallyAsync(async () => (await TimedGetAsync(client, "/v1/models")).Status == HttpStatusCode.OK, "the registry answers through the gateway");
+    }
+
+    [Fact]
+    public async Task WhileRedisIsDownBatchRoutesGet503WithAPlainMessageAndAKilledRedisComesBackWithItsData()
+    {
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("aof");
+        await batch.RegisterAsync(name, BatchFaultTests.LinearModel);
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 100 }, 200);
+        await batch.WaitForStatusAsync(id, "succeeded");
+        await Task.Delay(1500); // The append-only file is synced every second.
+
+        // Stopped on purpose, Redis stays down (the supervisor leaves it) while the batch scorer is asked about jobs.
+        var stopped = await platform.App.ResourceCommands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.True(stopped.Success, stopped.Message);
+        try
+        {
+            var (status, retryAfter, body, _) = await TimedGetAsync(batch.Http, $"/v1/batch/jobs/{id}");
+            Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{(int)status}: {body}");
+            Assert.Equal(TimeSpan.FromSeconds(1), retryAfter);
+            Assert.Equal("Redis, which this request needs, is not answering (restarting or down); retry after 1 s.", Problem(body));
+            Assert.DoesNotContain("Exception", body);
+        }
+        finally
+        {
+            var started = await platform.App.ResourceCommands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.RequestTimeout);
+            Assert.True(started.Success, started.Message);
+        }
+        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("redis").WaitAsync(PlatformFixture.StartTimeout);
+
+        // Killed, Redis is started again by the supervisor, from its append-only file: the job is still there.
+        var (resourceId, redis) = Assert.Single(await ResourceProcesses.RunningAsync(platform, "redis"));
+        redis.Kill();
+        await ResourceProcesses.WaitForRestartAsync(platform, resourceId, redis, RestartBound);
+        await EventuallyAsync(async () => (await TimedGetAsync(batch.Http, $"/v1/batch/jobs/{id}")).Status == HttpStatusCode.OK, "the job is read again");
+        Assert.Equal("succeeded", (await batch.GetJobAsync(id)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task AKilledGatewayRefusesConnectionsUntilItIsRestarted()
+    {
+        using var client = platform.CreateGatewayClient();
+        var (resourceId, gateway) = Assert.Single(await ResourceProcesses.RunningAsync(platform, "gateway"));
+        gateway.Kill(entireProcessTree: true);
+        await gateway.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout));
+        Assert.Equal(HttpRequestError.ConnectionError, refused.HttpRequestError);
+
+        await ResourceProcesses.WaitForRestartAsync(platform, resourceId, gateway, RestartBound);
+        using var fresh = platform.CreateGatewayClient();
+        using var response = await fresh.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AServiceThatExitsAtOnceIsLeftStoppedAfterFiveRestartsMarkedFailedAndRaisesTheCrashLoopAlert()
+    {
+        using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+        var (resourceId, replica) = Assert.Single(await ResourceProcesses.RunningAsync(platform, "batchscorer"), r => r.ResourceId.StartsWith(SupervisorFixture.LoopingReplica + "-", StringComparison.Ordinal));
+        platform.CrashOnStart = true;
+        try
+        {
+            replica.Kill(entireProcessTree: true);
+            var failed = await platform.App.ResourceNotifications.WaitForResourceAsync(SupervisorFixture.LoopingReplica,
+                e => e.Snapshot.State?.Text == KnownResourceStates.FailedToStart).WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.Equal(KnownResourceStateStyles.Error, failed.Snapshot.State?.Style);
+            Assert.StartsWith("crash loop: exited again after 5 restarts", failed.Snapshot.Properties.Single(p => p.Name == "supervisor.status").Value?.ToString());
+
+            // The events stream tells the story: crashes, five restarts, and a last crash that was not restarted.
+            var connectionString = await platform.App.GetConnectionStringAsync("redis").AsTask().WaitAsync(PlatformFixture.RequestTimeout);
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString ?? throw new InvalidOperationException("Redis has no connection string."));
+            var events = await WaitForEventsAsync(redis, resourceId, e => e.Any(x => x.GetProperty("gaveUp").GetBoolean()));
+            Assert.Equal(5, events.Count(e => e.GetProperty("type").GetString() == "service-restarted"));
+            var last = events[^1];
+            Assert.Equal("service-crashed", last.GetProperty("type").GetString());
+            Assert.Equal(SupervisorFixture.LoopingReplica, last.GetProperty("service").GetString());
+            Assert.Equal(5, last.GetProperty("restarts").GetInt32());
+
+            var alert = await WaitForAlertAsync(reader, "service-crash-loop");
+            Assert.Equal("critical", alert.GetProperty("severity").GetString());
+            Assert.True(alert.GetProperty("value").GetDouble() > 5, alert.ToString());
+            Assert.Equal(5, alert.GetProperty("threshold").GetDouble());
+            Assert.StartsWith($"{SupervisorFixture.LoopingReplica} exited without being asked to", alert.GetProperty("summary").GetString());
+
+            // Left stopped: nothing restarts it any more.
+            await Task.Delay(3000);
+            Assert.True(platform.App.ResourceNotifications.TryGetCurrentState(resourceId, out var current));
+            Assert.Equal(KnownResourceStates.FailedToStart, current.Snapshot.State?.Text);
+        }
+        finally
+        {
+            // Fixed, an operator starts it again.
+            platform.CrashOnStart = false;
+            var started = await platform.App.ResourceCommands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.StartTimeout);
+            Assert.True(started.Success, started.Message);
+            await platform.App.ResourceNotifications.WaitForResourceAsync(SupervisorFixture.LoopingReplica,
+                e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy).WaitAsync(PlatformFixture.StartTimeout);
+        }
+    }
+
+    private sealed record Outcome(DateTime SentAt, HttpStatusCode Status, TimeSpan? RetryAfter, string Body, TimeSpan Took);
+
+    private static async Task<List<Outcome>> LoadAsync(HttpClient client, string path, string json, CancellationToken stop)
+    {
+        var outcomes = new List<Outcome>();
+        while (!stop.IsCancellationRequested)
+        {
+            var sentAt = DateTime.UtcNow;
+            var watch = Stopwatch.StartNew();
+            using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+            using var response = await client.PostAsync(path, content).WaitAsync(PlatformFixture.RequestTimeout);
+            var body = await response.Content.ReadAsStringAsync();
+            outcomes.Add(new Outcome(sentAt, response.StatusCode, response.Headers.RetryAfter?.Delta, body, watch.Elapsed));
+        }
+        return outcomes;
+    }
+
+    private static async Task<(HttpStatusCode Status, TimeSpan? RetryAfter, string Body, TimeSpan Took)> TimedGetAsync(HttpClient client, string path)
+    {
+        var watch = Stopwatch.StartNew();
+        using var response = await client.GetAsync(path).WaitAsync(PlatformFixture.RequestTimeout);
+        var body = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, response.Headers.RetryAfter?.Delta, body, watch.Elapsed);
+    }
+
+    private static string Problem(string body) => JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString() ?? "";
+
+    private static async Task<List<JsonElement>> WaitForEventsAsync(ConnectionMultiplexer redis, string instance, Func<List<JsonElement>, bool> complete)
+    {
+        var deadline = DateTime.UtcNow + PlatformFixture.RequestTimeout;
+        while (true)
+        {
+            var events = (await redis.GetDatabase().StreamRangeAsync("mlplatform:events:log", "-", "+"))
+                .Select(e => JsonDocument.Parse(e["event"].ToString()).RootElement)
+                .Where(e => e.TryGetProperty("instance", out var i) && i.GetString() == instance)
+                .ToList();
+            if (complete(events) || DateTime.UtcNow > deadline)
+            {
+                return events;
+            }
+            await Task.Delay(250);
+        }
+    }
+
+    private static async Task<JsonElement> WaitForAlertAsync(HttpClient reader, string rule)
+    {
+        var deadline = DateTime.UtcNow + PlatformFixture.RequestTimeout;
+        while (true)
+        {
+            var alerts = await reader.GetFromJsonAsync<JsonElement>("/v1/alerts?status=firing").WaitAsync(PlatformFixture.RequestTimeout);
+            var items = alerts.ValueKind == JsonValueKind.Array ? alerts : alerts.GetProperty("items");
+            foreach (var alert in items.EnumerateArray())
+            {
+                if (alert.GetProperty("alert").GetString() == rule)
+                {
+                    return alert;
+                }
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"no firing {rule} alert: {alerts}");
+            await Task.Delay(500);
+        }
+    }
+}
