@@ -26,8 +26,9 @@ internal sealed partial class ServiceSupervisor(
 
     private readonly ConcurrentDictionary<string, Instance> _instances = new(StringComparer.Ordinal);
 
-    private sealed class Instance(RestartHistory history)
+    private sealed class Instance(string resourceName, RestartHistory history)
     {
+        public string ResourceName { get; } = resourceName;
         public RestartHistory History { get; } = history;
         public string? LastState { get; set; }
         public long Generation { get; set; }
@@ -42,6 +43,8 @@ internal sealed partial class ServiceSupervisor(
             {
                 if (supervised.Contains(update.Resource))
                 {
+                    // Aspire adds the lifecycle commands while it creates the resources; wrapped once they are there.
+                    intents.Wrap(update.Resource);
                     await ObserveAsync(update, stoppingToken);
                 }
             }
@@ -55,23 +58,31 @@ internal sealed partial class ServiceSupervisor(
         }
     }
 
-    private Instance InstanceOf(string resourceId) => _instances.GetOrAdd(resourceId, _ => new Instance(new RestartHistory(options.Value)));
+    private Instance InstanceOf(ResourceEvent update) =>
+        _instances.GetOrAdd(update.ResourceId, _ => new Instance(update.Resource.Name, new RestartHistory(options.Value)));
 
-    private void ForgetHistory(string resourceId)
+    /// <summary>An operator's command on an instance, or on a resource (all its instances).</summary>
+    private void ForgetHistory(string resourceIdOrName)
     {
-        var instance = InstanceOf(resourceId);
-        lock (instance)
+        foreach (var (id, instance) in _instances)
         {
-            instance.History.Reset();
-            // A restart still waiting for its backoff is dropped: the operator's action wins.
-            instance.Generation++;
+            if (id != resourceIdOrName && instance.ResourceName != resourceIdOrName)
+            {
+                continue;
+            }
+            lock (instance)
+            {
+                instance.History.Reset();
+                // A restart still waiting for its backoff is dropped: the operator's action wins.
+                instance.Generation++;
+            }
         }
     }
 
     private async Task ObserveAsync(ResourceEvent update, CancellationToken stoppingToken)
     {
         var state = update.Snapshot.State?.Text;
-        var instance = InstanceOf(update.ResourceId);
+        var instance = InstanceOf(update);
         RestartDecision decision;
         long generation;
         lock (instance)
@@ -86,7 +97,7 @@ internal sealed partial class ServiceSupervisor(
             {
                 return;
             }
-            if (lifetime.ApplicationStopping.IsCancellationRequested || intents.IsStopping(update.ResourceId))
+            if (lifetime.ApplicationStopping.IsCancellationRequested || intents.IsStopping(update.ResourceId, update.Resource.Name))
             {
                 LogStoppedOnPurpose(logger, update.ResourceId);
                 return;
@@ -129,7 +140,7 @@ internal sealed partial class ServiceSupervisor(
             await Task.Delay(decision.Delay, time, stoppingToken);
             lock (instance)
             {
-                if (instance.Generation != generation || intents.IsStopping(resourceId) || lifetime.ApplicationStopping.IsCancellationRequested)
+                if (instance.Generation != generation || intents.IsStopping(resourceId, resource.Name) || lifetime.ApplicationStopping.IsCancellationRequested)
                 {
                     return;
                 }

@@ -11,20 +11,47 @@ internal sealed class StopIntents
 {
     private readonly ConcurrentDictionary<string, byte> _stopping = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _supervisorStarts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ResourceCommandAnnotation, byte> _wrapped = new();
 
     /// <summary>An operator started, stopped or restarted the instance (never raised for the supervisor's own starts).</summary>
     public event Action<string>? OperatorAction;
 
-    /// <summary>True from a Stop command until the next Start, and for the length of a Restart or Rebuild.</summary>
-    public bool IsStopping(string resourceId) => _stopping.ContainsKey(resourceId);
+    /// <summary>
+    /// True from a Stop command until the next Start, and for the length of a Restart or Rebuild. A command names either the instance
+    /// (<paramref name="resourceId"/>) or, for every instance at once, the resource (<paramref name="resourceName"/>, as tests and
+    /// <c>aspire resource</c> often do).
+    /// </summary>
+    public bool IsStopping(string resourceId, string resourceName) => _stopping.ContainsKey(resourceId) || _stopping.ContainsKey(resourceName);
 
     /// <summary>The supervisor is about to run Start itself: that Start is a restart, not an operator's fresh start.</summary>
     public void StartingOnItsBehalf(string resourceId) => _supervisorStarts[resourceId] = 0;
 
+    private void Started(string name)
+    {
+        _stopping.TryRemove(name, out _);
+        // A Start by resource name ends a Stop by instance id too, and the other way round.
+        foreach (var stopped in _stopping.Keys.Where(k => IsInstanceOf(k, name) || IsInstanceOf(name, k)))
+        {
+            _stopping.TryRemove(stopped, out _);
+        }
+    }
+
+    /// <summary>Instance ids are the resource name, a dash and one suffix (<c>batchscorer-2-abcd</c> is an instance of <c>batchscorer-2</c>, not of <c>batchscorer</c>).</summary>
+    private static bool IsInstanceOf(string id, string name) =>
+        id.Length > name.Length + 1 && id.StartsWith(name + "-", StringComparison.Ordinal) && !id.AsSpan(name.Length + 1).Contains('-');
+
     /// <summary>Replaces the lifecycle commands of <paramref name="resource"/> with ones that record intent and then run the original.</summary>
     public void Wrap(IResource resource)
     {
-        var annotations = resource.Annotations.OfType<ResourceCommandAnnotation>().ToList();
+        lock (resource.Annotations)
+        {
+            WrapUnwrapped(resource);
+        }
+    }
+
+    private void WrapUnwrapped(IResource resource)
+    {
+        var annotations = resource.Annotations.OfType<ResourceCommandAnnotation>().Where(c => !_wrapped.ContainsKey(c)).ToList();
         foreach (var command in annotations)
         {
             Func<ExecuteCommandContext, Task<ExecuteCommandResult>>? wrapped = null;
@@ -45,7 +72,7 @@ internal sealed class StopIntents
                     {
                         OperatorAction?.Invoke(context.ResourceName);
                     }
-                    _stopping.TryRemove(context.ResourceName, out _);
+                    Started(context.ResourceName);
                     return await command.ExecuteCommand(context);
                 };
             }
@@ -61,7 +88,7 @@ internal sealed class StopIntents
                     }
                     finally
                     {
-                        _stopping.TryRemove(context.ResourceName, out _);
+                        Started(context.ResourceName);
                     }
                 };
             }
@@ -70,9 +97,11 @@ internal sealed class StopIntents
                 continue;
             }
             var index = resource.Annotations.IndexOf(command);
-            resource.Annotations[index] = new ResourceCommandAnnotation(command.Name, command.DisplayName, command.UpdateState, wrapped,
+            var replacement = new ResourceCommandAnnotation(command.Name, command.DisplayName, command.UpdateState, wrapped,
                 command.DisplayDescription, command.Arguments, command.ConfirmationMessage, command.IconName, command.IconVariant,
                 command.IsHighlighted, command.Visibility, command.ValidateArguments);
+            _wrapped[replacement] = 0;
+            resource.Annotations[index] = replacement;
         }
     }
 }

@@ -8,7 +8,8 @@ namespace MlPlatform.Gateway.Health;
 /// Sends a request once more, to another live instance of the same backend, when the first attempt failed before any response byte:
 /// a refused connection (nothing was sent, so any method), or for GET and HEAD any connection that broke before the response headers
 /// (a replica killed mid-request). Between a crash and the health check noticing it, clients so see neither a 503 nor a 502 while
-/// another instance lives. Registered before load balancing, which then picks among the remaining instances.
+/// another instance lives. A GET or HEAD to a backend with one instance is retried on that instance, on a fresh connection: a kept-alive
+/// connection to a killed process breaks, a new one is refused (503). Registered before load balancing, which picks among what is left.
 /// </summary>
 internal static partial class RetryOnAnotherInstance
 {
@@ -26,9 +27,16 @@ internal static partial class RetryOnAnotherInstance
                 return;
             }
             var others = candidates.Where(d => d != failed).ToList();
+            var refused = ErrorPipelineExtensions.IsConnectionRefused(error.Exception);
             if (others.Count == 0)
             {
-                return;
+                if (refused)
+                {
+                    return;
+                }
+                // The only instance: a GET whose pooled connection broke (its process was killed) is tried once more on a new
+                // connection, which a dead instance refuses at once (503) and a living one answers.
+                others = [failed];
             }
             LogRetry(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RetryOnAnotherInstance)),
                 context.Request.Method, context.Request.Path, failed.DestinationId, error.Error);
