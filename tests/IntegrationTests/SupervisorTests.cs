@@ -64,7 +64,7 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
     /// How long a killed service may take to be healthy again. The target is 15 s (issue 15), met on a quiet machine (restart times are
     /// written to the test output); the bound is wider because a start of a .NET service on a loaded shared machine took longer.
     /// </summary>
-    private static readonly TimeSpan RestartBound = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan RestartBound = TimeSpan.FromMinutes(3);
 
     /// <summary>
     /// A 503 for a dead backend is answered in well under a second; this bound is generous (a loaded CI machine) and still far from the
@@ -72,15 +72,38 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
     /// </summary>
     private static readonly TimeSpan UnavailableBound = TimeSpan.FromSeconds(5);
 
-    /// <summary>Every test starts from a whole platform: a service killed by the previous one is back and healthy.</summary>
+    /// <summary>
+    /// Every test starts from a whole platform: a service killed by the previous one is back and answers its own <c>/health</c>
+    /// (the dashboard's health of a restarted instance can still be its predecessor's for a moment).
+    /// </summary>
     public async Task InitializeAsync()
     {
-        // Running and healthy together: an instance that just exited may still carry its last health report.
-        foreach (var resource in new[] { "redis", "modelregistry", "onlinescorer", "batchscorer", SupervisorFixture.LoopingReplica, "gateway" })
+        foreach (var service in new[] { "modelregistry", "onlinescorer", "batchscorer", SupervisorFixture.LoopingReplica, "gateway" })
         {
-            await platform.App.ResourceNotifications.WaitForResourceAsync(resource,
-                e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy)
-                .WaitAsync(PlatformFixture.StartTimeout);
+            await WaitForHealthAsync(service, PlatformFixture.StartTimeout);
+        }
+    }
+
+    private async Task WaitForHealthAsync(string service, TimeSpan timeout)
+    {
+        using var http = platform.App.CreateHttpClient(service, "http");
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync("/health").WaitAsync(PlatformFixture.RequestTimeout);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{service} did not answer /health within {timeout}");
+            await Task.Delay(250);
         }
     }
 
@@ -113,6 +136,8 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         Assert.True(took < UnavailableBound, $"the 503 took {took}");
 
         await Task.WhenAll(replicas.Select(r => ResourceProcesses.WaitForRestartAsync(platform, r.ResourceId, r.Process, RestartBound - killedAt.Elapsed)));
+        await WaitForHealthAsync("batchscorer", RestartBound - killedAt.Elapsed);
+        await WaitForHealthAsync(SupervisorFixture.LoopingReplica, RestartBound - killedAt.Elapsed);
         output.WriteLine($"503 for the dead batch scorer after {took.TotalMilliseconds:0} ms; both replicas healthy again {killedAt.Elapsed.TotalSeconds:0.0} s after the kill");
         var job = await batch.WaitForStatusAsync(id, "succeeded");
         Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
@@ -138,6 +163,7 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         await scorer.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
         var deadAt = DateTime.UtcNow;
         await ResourceProcesses.WaitForRestartAsync(platform, resourceId, scorer, RestartBound);
+        await WaitForHealthAsync("onlinescorer", RestartBound - sinceKill.Elapsed);
         var restartedAfter = sinceKill.Elapsed;
         // Until the gateway's health check has seen the new process, and a few answers after that.
         await Task.Delay(3000);
@@ -178,6 +204,7 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         Assert.True(took < UnavailableBound, $"the 503 took {took}");
 
         await ResourceProcesses.WaitForRestartAsync(platform, resourceId, registry, RestartBound - killedAt.Elapsed);
+        await WaitForHealthAsync("modelregistry", RestartBound - killedAt.Elapsed);
         output.WriteLine($"503 for the dead registry after {took.TotalMilliseconds:0} ms; healthy again {killedAt.Elapsed.TotalSeconds:0.0} s after the kill");
         await EventuallyAsync(async () => (await TimedGetAsync(client, "/v1/models")).Status == HttpStatusCode.OK, "the registry answers through the gateway");
     }
@@ -231,10 +258,10 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         gateway.Kill(entireProcessTree: true);
         await gateway.WaitForExitAsync().WaitAsync(PlatformFixture.RequestTimeout);
 
-        // The launcher is gone; its child may take a moment more (a connection it had accepted is reset), then the port refuses.
+        // The launcher is gone; its child may take a moment more to go (a connection is then accepted or reset), then the port refuses.
         var error = await ConnectErrorAsync(port);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (error == System.Net.Sockets.SocketError.ConnectionReset && DateTime.UtcNow < deadline)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (error != System.Net.Sockets.SocketError.ConnectionRefused && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
             error = await ConnectErrorAsync(port);
@@ -242,6 +269,7 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, error);
 
         await ResourceProcesses.WaitForRestartAsync(platform, resourceId, gateway, RestartBound);
+        await WaitForHealthAsync("gateway", RestartBound - killedAt.Elapsed);
         output.WriteLine($"gateway healthy again {killedAt.Elapsed.TotalSeconds:0.0} s after the kill");
         using var fresh = platform.CreateGatewayClient();
         using var response = await fresh.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
@@ -258,7 +286,7 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         {
             replica.Kill(entireProcessTree: true);
             var failed = await platform.App.ResourceNotifications.WaitForResourceAsync(SupervisorFixture.LoopingReplica,
-                e => e.Snapshot.State?.Text == KnownResourceStates.FailedToStart).WaitAsync(TimeSpan.FromMinutes(5));
+                e => e.Snapshot.State?.Text == KnownResourceStates.FailedToStart).WaitAsync(TimeSpan.FromMinutes(10));
             Assert.Equal(KnownResourceStateStyles.Error, failed.Snapshot.State?.Style);
             Assert.StartsWith("crash loop: exited again after 5 restarts", failed.Snapshot.Properties.Single(p => p.Name == "supervisor.status").Value?.ToString());
 
@@ -319,13 +347,19 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         return (response.StatusCode, response.Headers.RetryAfter?.Delta, body, watch.Elapsed);
     }
 
-    /// <summary>How a TCP connection to the gateway's port fails (it must fail: the gateway is dead).</summary>
+    /// <summary>How a TCP connection to the gateway's port fails (<see cref="System.Net.Sockets.SocketError.Success"/> if it does not).</summary>
     private static async Task<System.Net.Sockets.SocketError> ConnectErrorAsync(int port)
     {
         using var socket = new System.Net.Sockets.TcpClient();
-        var failure = await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(
-            () => socket.ConnectAsync(IPAddress.Loopback, port).WaitAsync(PlatformFixture.RequestTimeout));
-        return failure.SocketErrorCode;
+        try
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, port).WaitAsync(PlatformFixture.RequestTimeout);
+            return System.Net.Sockets.SocketError.Success;
+        }
+        catch (System.Net.Sockets.SocketException failure)
+        {
+            return failure.SocketErrorCode;
+        }
     }
 
     private static string Problem(string body) => JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString() ?? "";
