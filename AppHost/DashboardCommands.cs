@@ -96,9 +96,9 @@ internal static class DashboardCommands
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         timeout.CancelAfter(CallTimeout);
         using var http = new HttpClient { BaseAddress = new Uri(endpoint.Url + "/") };
-        http.DefaultRequestHeaders.Add("X-MlPlatform-Internal-Key", await internalApiKey.Resource.GetValueAsync(timeout.Token));
-        http.DefaultRequestHeaders.Add("X-MlPlatform-Actor", Actor);
-        http.DefaultRequestHeaders.Add("X-MlPlatform-Role", "admin");
+        http.DefaultRequestHeaders.Add(PlatformHeaders.InternalKey, await internalApiKey.Resource.GetValueAsync(timeout.Token));
+        http.DefaultRequestHeaders.Add(PlatformHeaders.Actor, Actor);
+        http.DefaultRequestHeaders.Add(PlatformHeaders.Role, "admin");
         try
         {
             return await call(http, timeout.Token);

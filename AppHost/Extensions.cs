@@ -131,7 +131,7 @@ internal static class Extensions
         return builder
             .WithEnvironment("Seed__ModelPath", path)
             .WithEnvironment("Seed__ModelName", "iris")
-            .WithEnvironment("Seed__Alias", "production");
+            .WithEnvironment("Seed__Alias", AliasNames.Production);
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public static class InferenceServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddRegistryClient();
         builder.Services.AddOptions<ArtifactCacheOptions>()
-            .BindConfiguration(nameof(ArtifactCacheOptions))
+            .BindConfiguration(ArtifactCacheOptions.SectionName)
             .PostConfigure<IConfiguration>((options, configuration) =>
             {
                 if (string.IsNullOrWhiteSpace(options.Directory))
@@ -32,7 +32,7 @@ public static class InferenceServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddOptions<OnnxSessionOptions>()
-            .BindConfiguration(nameof(OnnxSessionOptions))
+            .BindConfiguration(OnnxSessionOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<ArtifactCache>();

@@ -3,7 +3,7 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>Names of the platform's own meters and activity sources, registered once here so the dashboard shows them.</summary>
 public static class PlatformTelemetry
 {
-    /// <summary>Every platform meter starts with this prefix (<c>MlPlatform.Inference</c>, <c>MlPlatform.Batch</c>, <c>MlPlatform.Registry</c>…).</summary>
+    /// <summary>Every platform meter starts with this prefix (<c>MlPlatform.Inference</c>, <c>MlPlatform.Batch</c>).</summary>
     public const string MeterNamePattern = "MlPlatform.*";
 
     /// <summary>Every platform activity source starts with this prefix.</summary>
@@ -11,6 +11,4 @@ public static class PlatformTelemetry
 
     public const string InferenceMeter = "MlPlatform.Inference";
     public const string BatchMeter = "MlPlatform.Batch";
-    public const string RegistryMeter = "MlPlatform.Registry";
-    public const string GatewayMeter = "MlPlatform.Gateway";
 }

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -8,22 +7,6 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
-
-/// <summary>How the OpenTelemetry exporters behave when a service stops, read from the <c>Telemetry</c> section.</summary>
-public sealed class TelemetryOptions
-{
-    public const string SectionName = "Telemetry";
-
-    /// <summary>The longest accepted <see cref="ShutdownFlushSeconds"/>: it is added to every service's stop time and grace period.</summary>
-    public const int MaxShutdownFlushSeconds = 30;
-
-    /// <summary>
-    /// How long, after the service has drained, the exporters may take to send their last traces, metrics and logs before the process exits.
-    /// Default 3 s (a reachable collector takes milliseconds); 0 exits at once and drops what is unsent; at most 30.
-    /// </summary>
-    [Range(0, MaxShutdownFlushSeconds)]
-    public int ShutdownFlushSeconds { get; set; } = 3;
-}
 
 /// <summary>
 /// Shuts the tracer, meter and logger providers down together, with one bound, once every hosted service has stopped.

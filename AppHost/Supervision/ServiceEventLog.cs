@@ -19,7 +19,8 @@ internal sealed record ServiceEvent(
     [property: JsonPropertyName("gaveUp")] bool GaveUp,
     [property: JsonPropertyName("at")] DateTimeOffset At)
 {
-    // The names the registry's alert evaluator reads (its RegistryEvents); they move to the Contracts project with issue 14.
+    // The same names as Contracts' RegistryEvents (ServiceCrashed, ServiceRestarted, Channel, LogStream), which the registry's alert
+    // evaluator reads; the AppHost does not reference Contracts yet.
     public const string Crashed = "service-crashed";
     public const string Restarted = "service-restarted";
     public const string Channel = "mlplatform:events";

@@ -18,8 +18,8 @@ internal static class Extensions
         builder.AddInferenceCore();
 
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<BatchJobOptions>().BindConfiguration(nameof(BatchJobOptions)).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<BatchWorkerOptions>().BindConfiguration(nameof(BatchWorkerOptions)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BatchJobOptions>().BindConfiguration(BatchJobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BatchWorkerOptions>().BindConfiguration(BatchWorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<BatchMetrics>();

@@ -10,10 +10,10 @@ namespace MlPlatform.BatchScorer.Jobs;
 /// </summary>
 public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
 {
-    /// <summary>The foundation's index of jobs; kept as the list's source.</summary>
-    public const string JobIndexKey = "mlplatform:batch:jobs";
-
-    // Moves a job between status sets. ARGV: new status, allowed current statuses (space separated), now (ISO), error or ''.
+    // The status sets' key is a prefix plus a status read inside the script, so the prefix comes in as an argument (BatchKeys
+    // stays the only place keys are spelled).
+    // Moves a job between status sets. ARGV: new status, allowed current statuses (space separated), now (ISO), error or '', job id,
+    // status-set key prefix.
     private const string TransitionScript = """
         local status = redis.call('HGET', KEYS[1], 'status')
         if not status then return false end
@@ -21,8 +21,8 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         for s in string.gmatch(ARGV[2], '%S+') do if s == status then allowed = true end end
         if not allowed then return status end
         local score = redis.call('HGET', KEYS[1], 'createdAtMs')
-        redis.call('ZREM', 'mlplatform:batch:jobs:' .. status, ARGV[5])
-        redis.call('ZADD', 'mlplatform:batch:jobs:' .. ARGV[1], score, ARGV[5])
+        redis.call('ZREM', ARGV[6] .. status, ARGV[5])
+        redis.call('ZADD', ARGV[6] .. ARGV[1], score, ARGV[5])
         redis.call('HSET', KEYS[1], 'status', ARGV[1])
         if ARGV[1] == 'running' then
           redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[3])
@@ -33,7 +33,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         return 'ok'
         """;
 
-    // Counts a published chunk once. ARGV: chunk, rows, failed rows, now (ISO), job id. Returns {added, status after}.
+    // Counts a published chunk once. ARGV: chunk, rows, failed rows, now (ISO), job id, status-set key prefix. Returns {added, status after}.
     private const string ChunkDoneScript = """
         local status = redis.call('HGET', KEYS[1], 'status')
         if not status then return {0, ''} end
@@ -43,8 +43,8 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         local done = redis.call('HINCRBY', KEYS[1], 'chunksDone', 1)
         local score = redis.call('HGET', KEYS[1], 'createdAtMs')
         local function move(to)
-          redis.call('ZREM', 'mlplatform:batch:jobs:' .. status, ARGV[5])
-          redis.call('ZADD', 'mlplatform:batch:jobs:' .. to, score, ARGV[5])
+          redis.call('ZREM', ARGV[6] .. status, ARGV[5])
+          redis.call('ZADD', ARGV[6] .. to, score, ARGV[5])
           redis.call('HSET', KEYS[1], 'status', to)
           status = to
         end
@@ -61,14 +61,14 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
 
     // Creates a job unless it exists, with the chunks already done (a restore) in the same step, so a chunk completing
     // concurrently is counted either by the restore or by its worker, never by both.
-    // ARGV: id, createdAtMs, status, done chunks (space separated), then field/value pairs.
+    // KEYS: job hash, job index, done chunks, the status set of the initial status. ARGV: id, createdAtMs, status, done chunks (space separated), then field/value pairs.
     private const string CreateScript = """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
         redis.call('HSET', KEYS[1], 'status', ARGV[3], 'createdAtMs', ARGV[2])
         for chunk in string.gmatch(ARGV[4], '%d+') do redis.call('SADD', KEYS[3], chunk) end
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-        redis.call('ZADD', 'mlplatform:batch:jobs:' .. ARGV[3], ARGV[2], ARGV[1])
+        redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
         return 1
         """;
 
@@ -99,7 +99,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
             fields.AddRange(["startedAt", Iso(manifest.CreatedAt)]);
         }
         return (long)await Db.ScriptEvaluateAsync(CreateScript,
-            [BatchKeys.Job(manifest.Id), BatchKeys.Jobs, BatchKeys.DoneChunks(manifest.Id)], [.. fields]) == 1;
+            [BatchKeys.Job(manifest.Id), BatchKeys.Jobs, BatchKeys.DoneChunks(manifest.Id), BatchKeys.JobsByStatus(status)], [.. fields]) == 1;
     }
 
     public async Task<bool> ExistsAsync(string id) => await Db.KeyExistsAsync(BatchKeys.Job(id));
@@ -163,7 +163,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
     public async Task<(bool Moved, string? Status)> TransitionAsync(string id, string to, string[] from, string? error = null)
     {
         var result = await Db.ScriptEvaluateAsync(TransitionScript, [BatchKeys.Job(id)],
-            [to, string.Join(' ', from), Iso(clock.GetUtcNow()), error ?? "", id]);
+            [to, string.Join(' ', from), Iso(clock.GetUtcNow()), error ?? "", id, BatchKeys.JobsByStatusPrefix]);
         if (result.IsNull)
         {
             return (false, null);
@@ -177,7 +177,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
     public async Task<(bool Counted, string Status)> MarkChunkDoneAsync(string id, int chunk, int rows, int failedRows)
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(ChunkDoneScript, [BatchKeys.Job(id), BatchKeys.DoneChunks(id)],
-            [chunk, rows, failedRows, Iso(clock.GetUtcNow()), id]))!;
+            [chunk, rows, failedRows, Iso(clock.GetUtcNow()), id, BatchKeys.JobsByStatusPrefix]))!;
         return ((long)result[0] == 1, result[1].ToString());
     }
 

@@ -2,43 +2,46 @@ using StackExchange.Redis;
 
 namespace MlPlatform.BatchScorer.Queue;
 
-/// <summary>Every Redis key the batch scorer uses, in one place.</summary>
+/// <summary>Every Redis key the batch scorer uses, in one place; the ones another service reads come from <see cref="BatchStreamKeys"/>.</summary>
 public static class BatchKeys
 {
-    public const string Prefix = "mlplatform:batch:";
+    public const string Prefix = BatchStreamKeys.Prefix;
+
+    /// <summary>Prefix of the per-status sorted sets (<see cref="JobsByStatus"/>); the job store's Lua scripts append a status read in Redis.</summary>
+    public const string JobsByStatusPrefix = Prefix + "jobs:";
 
     /// <summary>Sorted set of every job id, scored by submission time (unix ms).</summary>
-    public static readonly RedisKey Jobs = "mlplatform:batch:jobs";
+    public static readonly RedisKey Jobs = Prefix + "jobs";
 
     /// <summary>The chunk stream read by the <see cref="ConsumerGroup"/>.</summary>
-    public static readonly RedisKey Chunks = "mlplatform:batch:chunks";
+    public static readonly RedisKey Chunks = BatchStreamKeys.Chunks;
 
     /// <summary>Chunks delivered too often without completing.</summary>
-    public static readonly RedisKey DeadLetters = "mlplatform:batch:chunks:dead";
+    public static readonly RedisKey DeadLetters = BatchStreamKeys.DeadLetters;
 
     public const string ConsumerGroup = "batchscorer";
 
     /// <summary>Held by the replica that is reconciling, so replicas take turns.</summary>
-    public static readonly RedisKey ReconcilerLock = "mlplatform:batch:reconciler";
+    public static readonly RedisKey ReconcilerLock = Prefix + "reconciler";
 
     /// <summary>Pub/sub channel that wakes idle workers when chunks are enqueued.</summary>
-    public static readonly RedisChannel Wake = RedisChannel.Literal("mlplatform:batch:wake");
+    public static readonly RedisChannel Wake = RedisChannel.Literal(Prefix + "wake");
 
     /// <summary>Sorted set of the job ids in one status (same scores as <see cref="Jobs"/>).</summary>
-    public static RedisKey JobsByStatus(string status) => $"mlplatform:batch:jobs:{status}";
+    public static RedisKey JobsByStatus(string status) => JobsByStatusPrefix + status;
 
     /// <summary>Hash of one job's state and counters.</summary>
-    public static RedisKey Job(string id) => $"mlplatform:batch:job:{id}";
+    public static RedisKey Job(string id) => $"{Prefix}job:{id}";
 
     /// <summary>Set of the job's chunk indices whose results are published.</summary>
-    public static RedisKey DoneChunks(string id) => $"mlplatform:batch:job:{id}:done";
+    public static RedisKey DoneChunks(string id) => $"{Prefix}job:{id}:done";
 
     /// <summary>Hash chunk index → deliveries so far.</summary>
-    public static RedisKey Attempts(string id) => $"mlplatform:batch:job:{id}:attempts";
+    public static RedisKey Attempts(string id) => $"{Prefix}job:{id}:attempts";
 
     /// <summary>Hash chunk index → last error.</summary>
-    public static RedisKey Errors(string id) => $"mlplatform:batch:job:{id}:errors";
+    public static RedisKey Errors(string id) => $"{Prefix}job:{id}:errors";
 
     /// <summary>Hash chunk index → id of the stream message that carries it.</summary>
-    public static RedisKey Enqueued(string id) => $"mlplatform:batch:job:{id}:enqueued";
+    public static RedisKey Enqueued(string id) => $"{Prefix}job:{id}:enqueued";
 }

@@ -155,13 +155,6 @@ public sealed class ChunkQueue(IConnectionMultiplexer redis, ILogger<ChunkQueue>
         return (waiting, pending, dead);
     }
 
-    public async Task<IReadOnlyList<(string JobId, int Chunk, long FirstRow, long LastRow, string Error)>> ReadDeadLettersAsync(int count)
-    {
-        var entries = await Db.StreamRangeAsync(BatchKeys.DeadLetters, count: count, messageOrder: Order.Descending);
-        return entries.Select(e => (
-            e["job"].ToString(), (int)e["chunk"], (long)e["firstRow"], (long)e["lastRow"], e["error"].ToString())).ToList();
-    }
-
     private IReadOnlyList<ChunkMessage> Parse(StreamEntry[] entries)
     {
         var messages = new List<ChunkMessage>(entries.Length);

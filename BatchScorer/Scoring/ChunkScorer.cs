@@ -64,12 +64,12 @@ public sealed class ChunkScorer(JobFiles files, ModelSessions sessions, IOptions
                     if (batch.IsFull)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        await FlushBatchAsync(lease.Model, batch, pending, outputNames, writer, cancellationToken);
+                        await FlushBatchAsync(lease.Value, batch, pending, outputNames, writer, cancellationToken);
                     }
                 }
                 if (pending.Count > 0)
                 {
-                    await FlushBatchAsync(lease.Model, batch, pending, outputNames, writer, cancellationToken);
+                    await FlushBatchAsync(lease.Value, batch, pending, outputNames, writer, cancellationToken);
                 }
                 if (row != chunk.FirstRow + chunk.RowCount)
                 {

@@ -19,7 +19,7 @@ public sealed class ModelResolver(RegistryClient registry)
         var found = await registry.GetModelAsync(model, cancellationToken)
             ?? throw new InputRejectedException($"Model '{model}' is not registered.", StatusCodes.Status404NotFound);
 
-        RegistryModelVersion pinned;
+        ModelVersion pinned;
         string? resolvedAlias = null;
         if (version is { } v)
         {
@@ -27,7 +27,7 @@ public sealed class ModelResolver(RegistryClient registry)
         }
         else
         {
-            resolvedAlias = alias ?? RegistryEvents.ProductionAlias;
+            resolvedAlias = alias ?? AliasNames.Production;
             var target = found.FindAlias(resolvedAlias)
                 ?? throw new InputRejectedException($"Model '{model}' has no alias '{resolvedAlias}'; name a version or an existing alias.", StatusCodes.Status404NotFound);
             pinned = found.FindVersion(target.Version)

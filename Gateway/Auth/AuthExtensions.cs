@@ -10,6 +10,7 @@ internal static class AuthExtensions
     {
         builder.Services.AddOptions<ApiKeyOptions>()
             .BindConfiguration(ApiKeyOptions.SectionName)
+            .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>();
         builder.Services.AddSingleton<ApiKeyStore>();

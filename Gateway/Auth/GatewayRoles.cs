@@ -24,9 +24,6 @@ public static class GatewayRoles
         Admin => [Admin],
         _ => throw new ArgumentException($"'{required}' is not a role; roles are {string.Join(", ", All)}.", nameof(required)),
     };
-
-    /// <summary>Whether a key holding <paramref name="held"/> may use a route that demands <paramref name="required"/>.</summary>
-    public static bool Allows(string held, string required) => Satisfying(required).Contains(held, StringComparer.Ordinal);
 }
 
 /// <summary>

@@ -12,9 +12,9 @@ namespace MlPlatform.Gateway.Forwarding;
 /// </summary>
 public sealed class CallerIdentityTransformProvider(IOptions<InternalCredentialOptions> internalCredential) : ITransformProvider
 {
-    public const string InternalHeaderPrefix = "X-MlPlatform-";
-    public const string ActorHeader = "X-MlPlatform-Actor";
-    public const string RoleHeader = "X-MlPlatform-Role";
+    public const string InternalHeaderPrefix = PlatformHeaders.InternalPrefix;
+    public const string ActorHeader = PlatformHeaders.Actor;
+    public const string RoleHeader = PlatformHeaders.Role;
 
     // RFC 7239's header is not rewritten by YARP's X-Forwarded-* transforms, so a client could use it to pose as someone else.
     private static readonly string[] ClientOnlyHeaders = ["Authorization", ApiKeyAuthenticationHandler.ApiKeyHeader, "Forwarded"];

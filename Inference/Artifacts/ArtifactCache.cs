@@ -1,19 +1,10 @@
 using System.Collections.Concurrent;
-using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MlPlatform.Inference.Registry;
 
 namespace MlPlatform.Inference.Artifacts;
-
-/// <summary>Where a scorer keeps the artifacts it fetched (bound from <c>ArtifactCacheOptions</c>).</summary>
-public sealed class ArtifactCacheOptions
-{
-    /// <summary>The cache folder. Default: <c>artifacts</c> under <c>Storage:DataDir</c>, else under the temp folder.</summary>
-    [Required]
-    public string Directory { get; set; } = "";
-}
 
 /// <summary>The artifact's bytes do not hash to the SHA-256 it was asked for.</summary>
 public sealed class ArtifactHashMismatchException(string expected, string actual)

@@ -14,18 +14,18 @@ public sealed class RegistryClient(IHttpClientFactory httpClientFactory)
 
     /// <summary>Lists one page of models.</summary>
     /// <exception cref="HttpRequestException">The registry is unreachable or answered with an error.</exception>
-    public async Task<RegistryModelPage> ListModelsAsync(int pageIndex, int pageSize, CancellationToken cancellationToken)
+    public async Task<PaginatedItems<ModelSummary>> ListModelsAsync(int pageIndex, int pageSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pageIndex);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        var page = await Http.GetFromJsonAsync<RegistryModelPage>(
+        var page = await Http.GetFromJsonAsync<PaginatedItems<ModelSummary>>(
             $"/v1/models?pageIndex={pageIndex}&pageSize={pageSize}", cancellationToken);
         return page ?? throw new HttpRequestException("The registry answered an empty body.");
     }
 
     /// <summary>Lists every model, page by page.</summary>
     /// <exception cref="HttpRequestException">The registry is unreachable or answered with an error.</exception>
-    public async IAsyncEnumerable<RegistryModelSummary> ListAllModelsAsync(
+    public async IAsyncEnumerable<ModelSummary> ListAllModelsAsync(
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         const int pageSize = 200;
@@ -45,19 +45,19 @@ public sealed class RegistryClient(IHttpClientFactory httpClientFactory)
 
     /// <summary>The model with its versions and aliases, or null when the registry does not know it.</summary>
     /// <exception cref="HttpRequestException">The registry is unreachable or answered with another error.</exception>
-    public Task<RegistryModel?> GetModelAsync(string name, CancellationToken cancellationToken)
+    public Task<ModelDetails?> GetModelAsync(string name, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        return GetOrNullAsync<RegistryModel>($"/v1/models/{Uri.EscapeDataString(name)}", cancellationToken);
+        return GetOrNullAsync<ModelDetails>($"/v1/models/{Uri.EscapeDataString(name)}", cancellationToken);
     }
 
     /// <summary>One version of a model, or null when the registry does not know it.</summary>
     /// <exception cref="HttpRequestException">The registry is unreachable or answered with another error.</exception>
-    public Task<RegistryModelVersion?> GetVersionAsync(string name, int version, CancellationToken cancellationToken)
+    public Task<ModelVersion?> GetVersionAsync(string name, int version, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(version);
-        return GetOrNullAsync<RegistryModelVersion>($"/v1/models/{Uri.EscapeDataString(name)}/versions/{version}", cancellationToken);
+        return GetOrNullAsync<ModelVersion>($"/v1/models/{Uri.EscapeDataString(name)}/versions/{version}", cancellationToken);
     }
 
     /// <summary>The model's serving settings; <see cref="ServingSettings.Default"/> when the registry has none for it.</summary>

@@ -211,7 +211,7 @@ public sealed class TensorBuffer : IDisposable
             throw new NotSupportedException($"Output '{name}' is not a tensor.");
         }
         var info = value.GetTensorTypeAndShape();
-        if (!TensorDataTypes.TryFromOrt(info.ElementDataType, out var dataType))
+        if (!OrtDataTypes.TryFromOrt(info.ElementDataType, out var dataType))
         {
             throw new NotSupportedException($"Output '{name}' has element type {info.ElementDataType}, which V2 cannot carry.");
         }

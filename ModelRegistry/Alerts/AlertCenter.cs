@@ -45,7 +45,7 @@ public sealed partial class AlertCenter(AlertStore store, EventPublisher events,
     {
         LogAlert(logger, alert.Name, alert.Status, alert.Severity, alert.Model, alert.Version, alert.Value, alert.Threshold, alert.Summary);
         var notification = AlertNotification.Of(alert);
-        await events.PublishJsonAsync("alert", JsonSerializer.Serialize(new { type = "alert", alert = notification }, Json));
+        await events.PublishJsonAsync(RegistryEvents.Alert, JsonSerializer.Serialize(new { type = RegistryEvents.Alert, alert = notification }, Json));
         if (options.Value.Webhooks.Count > 0)
         {
             _outbox.Writer.TryWrite(notification);

@@ -1,9 +1,9 @@
+using MlPlatform.Contracts;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using MlPlatform.Inference.Fleet;
-using MlPlatform.Inference.Registry;
 using MlPlatform.ModelRegistry.Aliases;
 using MlPlatform.ModelRegistry.Events;
 using MlPlatform.ModelRegistry.Fleet;
@@ -15,11 +15,11 @@ namespace MlPlatform.ModelRegistry.Alerts;
 
 /// <summary>Evaluates the configured alert rules periodically on the leader replica; fires, keeps and resolves alerts with hysteresis.</summary>
 public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center, ModelStore models, FleetStatsReader stats, LeaderLock leader,
-    IConnectionMultiplexer redis, IOptions<AlertOptions> options, IOptions<EventsOptions> eventsOptions, TimeProvider time,
+    IConnectionMultiplexer redis, IOptions<AlertOptions> options, TimeProvider time,
     ILogger<AlertEvaluator> logger) : BackgroundService
 {
-    public const string BatchStream = "mlplatform:batch:chunks";
-    public const string BatchDeadLetterStream = "mlplatform:batch:chunks:dead";
+    public const string BatchStream = BatchStreamKeys.Chunks;
+    public const string BatchDeadLetterStream = BatchStreamKeys.DeadLetters;
 
     /// <summary>One measured subject of a rule; a null value says too little data to judge.</summary>
     private sealed record Observation(string Subject, string? Model, int? Version, double? Value, Dictionary<string, string> Links);
@@ -147,11 +147,11 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
             case AlertRule.ModelLoadFailures:
             {
                 var counts = new Dictionary<(string Model, int? Version), int>();
-                foreach (var entry in await db.StreamRangeAsync(eventsOptions.Value.Stream, MinId(window), "+", count: 10_000))
+                foreach (var entry in await db.StreamRangeAsync(RegistryEvents.LogStream, MinId(window), "+", count: 10_000))
                 {
-                    using var json = JsonDocument.Parse(entry["event"].ToString());
+                    using var json = JsonDocument.Parse(entry[RegistryEvents.LogStreamField].ToString());
                     var root = json.RootElement;
-                    if (root.TryGetProperty("type", out var type) && type.GetString() == "load-failed" && root.TryGetProperty("model", out var model))
+                    if (root.TryGetProperty("type", out var type) && type.GetString() == RegistryEvents.LoadFailed && root.TryGetProperty("model", out var model))
                     {
                         var key = (model.GetString() ?? "", root.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : (int?)null);
                         counts[key] = counts.GetValueOrDefault(key) + 1;
@@ -164,9 +164,9 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
             {
                 // The AppHost's supervisor appends one service-crashed event per unrequested exit (docs/deployment.md).
                 var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-                foreach (var entry in await db.StreamRangeAsync(eventsOptions.Value.Stream, MinId(window), "+", count: 10_000))
+                foreach (var entry in await db.StreamRangeAsync(RegistryEvents.LogStream, MinId(window), "+", count: 10_000))
                 {
-                    using var json = JsonDocument.Parse(entry["event"].ToString());
+                    using var json = JsonDocument.Parse(entry[RegistryEvents.LogStreamField].ToString());
                     var root = json.RootElement;
                     if (root.TryGetProperty("type", out var type) && type.GetString() == RegistryEvents.ServiceCrashed
                         && root.TryGetProperty("service", out var service) && service.GetString() is { Length: > 0 } name)

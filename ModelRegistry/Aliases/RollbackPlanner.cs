@@ -5,7 +5,7 @@ namespace MlPlatform.ModelRegistry.Aliases;
 /// <summary>Decides where a rollback of <c>production</c> goes.</summary>
 public static class RollbackPlanner
 {
-    public const string ProductionAlias = "production";
+    public const string ProductionAlias = AliasNames.Production;
 
     /// <summary>
     /// The last version the alias held before <paramref name="currentVersion"/> that was never itself rolled back from (nor is the current

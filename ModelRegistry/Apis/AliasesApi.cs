@@ -59,7 +59,7 @@ public static class AliasesApi
     }
 
     public static async Task<Results<Ok<AliasInfo>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> SetAlias(
-        string name, string alias, SetAliasRequest body, HttpRequest request, ModelStore store, EventPublisher events,
+        string name, string alias, SetAliasRequest body, HttpRequest request, AliasStore store, EventPublisher events,
         RolloutService rollouts, CancellationToken cancellationToken)
     {
         if ((Problems.CheckName(name) ?? Problems.CheckName(alias, "alias")) is { } invalid)
@@ -106,7 +106,7 @@ public static class AliasesApi
 
     public static async Task<Results<NoContent, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> DeleteAlias(
         string name, string alias, [Description("Why the alias is removed (recorded in its history)")] string? reason,
-        HttpRequest request, ModelStore store, EventPublisher events, CancellationToken cancellationToken)
+        HttpRequest request, AliasStore store, EventPublisher events, CancellationToken cancellationToken)
     {
         if ((Problems.CheckName(name) ?? Problems.CheckName(alias, "alias")) is { } invalid)
         {
@@ -124,7 +124,7 @@ public static class AliasesApi
     }
 
     public static async Task<Results<Ok<IReadOnlyList<AliasChange>>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> GetAliasHistory(
-        string name, string alias, ModelStore store, CancellationToken cancellationToken)
+        string name, string alias, AliasStore store, CancellationToken cancellationToken)
     {
         if ((Problems.CheckName(name) ?? Problems.CheckName(alias, "alias")) is { } invalid)
         {
@@ -135,7 +135,7 @@ public static class AliasesApi
     }
 
     public static async Task<Results<Ok<AliasInfo>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Rollback(
-        string name, RollbackRequest body, HttpRequest request, ModelStore store, EventPublisher events, CancellationToken cancellationToken)
+        string name, RollbackRequest body, HttpRequest request, AliasStore store, EventPublisher events, CancellationToken cancellationToken)
     {
         if (Problems.CheckName(name) is { } invalid)
         {

@@ -8,8 +8,8 @@ namespace MlPlatform.ModelRegistry.Apis;
 /// <summary>Problem-details results shared by the registry's APIs, and request pieces they all read.</summary>
 internal static class Problems
 {
-    public const string ActorHeader = "X-MlPlatform-Actor";
-    public const string RoleHeader = "X-MlPlatform-Role";
+    public const string ActorHeader = PlatformHeaders.Actor;
+    public const string RoleHeader = PlatformHeaders.Role;
     public const string Anonymous = "anonymous";
 
     public static BadRequest<ProblemDetails> BadRequest(string title, string detail) =>

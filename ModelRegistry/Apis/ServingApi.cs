@@ -27,7 +27,7 @@ public static class ServingApi
     }
 
     public static async Task<Results<Ok<ServingSettings>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> GetServing(
-        string name, ModelStore store, CancellationToken cancellationToken)
+        string name, ServingStore store, CancellationToken cancellationToken)
     {
         if (Problems.CheckName(name) is { } invalid)
         {
@@ -38,7 +38,7 @@ public static class ServingApi
     }
 
     public static async Task<Results<Ok<ServingSettings>, BadRequest<ProblemDetails>, ValidationProblem, NotFound<ProblemDetails>>> PutServing(
-        string name, ServingSettings settings, ModelStore store, EventPublisher events, CancellationToken cancellationToken)
+        string name, ServingSettings settings, ServingStore store, EventPublisher events, CancellationToken cancellationToken)
     {
         if (Problems.CheckName(name) is { } invalid)
         {

@@ -9,13 +9,8 @@ public sealed class EventsOptions
 {
     public const string SectionName = "Events";
 
-    /// <summary>Redis pub/sub channel every platform event is published on. Default <c>mlplatform:events</c>.</summary>
-    [Required]
-    public string Channel { get; set; } = "mlplatform:events";
-
-    /// <summary>Capped Redis stream every event is appended to (field <c>event</c>). Default <c>mlplatform:events:log</c>.</summary>
-    [Required]
-    public string Stream { get; set; } = "mlplatform:events:log";
+    // The channel and the stream are constants (RegistryEvents.Channel, RegistryEvents.LogStream), not settings: every scorer
+    // listens on them, so a registry configured with another name would silently cut the scorers off.
 
     /// <summary>Approximate number of entries the stream keeps. Default 10000.</summary>
     [Range(100, 10_000_000)]
@@ -44,8 +39,8 @@ public sealed class EventPublisher(IConnectionMultiplexer redis, IOptions<Events
         {
             var db = redis.GetDatabase();
             // Logged before it is announced, so a subscriber that reads the log on a notification finds the entry.
-            await db.StreamAddAsync(settings.Stream, "event", json, maxLength: settings.StreamMaxLength, useApproximateMaxLength: true);
-            await db.PublishAsync(RedisChannel.Literal(settings.Channel), json);
+            await db.StreamAddAsync(RegistryEvents.LogStream, RegistryEvents.LogStreamField, json, maxLength: settings.StreamMaxLength, useApproximateMaxLength: true);
+            await db.PublishAsync(RedisChannel.Literal(RegistryEvents.Channel), json);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

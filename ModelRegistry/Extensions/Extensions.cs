@@ -21,7 +21,7 @@ internal static class Extensions
         builder.Services.AddOptions<RegistrationOptions>().BindConfiguration(RegistrationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<InspectionOptions>().BindConfiguration(InspectionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<SeedOptions>().BindConfiguration(SeedOptions.SectionName);
+        builder.Services.AddOptions<SeedOptions>().BindConfiguration(SeedOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<FleetStatsOptions>().BindConfiguration(FleetStatsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -31,7 +31,10 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RegistryDatabase>());
         builder.Services.AddSingleton<BlobStore>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BlobStore>());
+        builder.Services.AddSingleton<RegistryUnitOfWork>();
         builder.Services.AddSingleton<ModelStore>();
+        builder.Services.AddSingleton<AliasStore>();
+        builder.Services.AddSingleton<ServingStore>();
         builder.Services.AddSingleton<ModelInspector>();
         builder.Services.AddSingleton<ModelRegistration>();
         builder.Services.AddSingleton<EventPublisher>();

@@ -4,11 +4,6 @@ using StackExchange.Redis;
 
 namespace MlPlatform.ModelRegistry.Fleet;
 
-/// <summary>A version's statistics over a window, summed across every scorer replica.</summary>
-public sealed record VersionStatsReport(
-    string Model, int Version, string Window, DateTimeOffset From, DateTimeOffset To,
-    long Requests, long Errors, double ErrorRate, double? P50Ms, double? P99Ms);
-
 /// <summary>Reads the per-second statistics the scorers add to Redis (<see cref="FleetStatsLayout"/>) and sums a window of them.</summary>
 public sealed class FleetStatsReader(IConnectionMultiplexer redis, IOptions<FleetStatsOptions> options, TimeProvider time)
 {

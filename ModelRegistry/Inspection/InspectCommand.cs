@@ -69,23 +69,10 @@ public static class InspectCommand
             throw new UnsupportedSignatureException(
                 $"'{name}' is a {metadata.OnnxValueType}; only tensor inputs and outputs can be served.");
         }
-        var datatype = metadata.ElementDataType switch
-        {
-            TensorElementType.Bool => "BOOL",
-            TensorElementType.UInt8 => "UINT8",
-            TensorElementType.UInt16 => "UINT16",
-            TensorElementType.UInt32 => "UINT32",
-            TensorElementType.UInt64 => "UINT64",
-            TensorElementType.Int8 => "INT8",
-            TensorElementType.Int16 => "INT16",
-            TensorElementType.Int32 => "INT32",
-            TensorElementType.Int64 => "INT64",
-            TensorElementType.Float16 => "FP16",
-            TensorElementType.Float => "FP32",
-            TensorElementType.Double => "FP64",
-            TensorElementType.String => "BYTES",
-            var other => throw new UnsupportedSignatureException($"'{name}' has element type {other}, which has no V2 datatype."),
-        };
+        // ONNX Runtime's element types are the ONNX element type codes the V2 datatype table is keyed by.
+        var datatype = TensorDataTypes.TryFromOnnxElementType((int)metadata.ElementDataType, out var type)
+            ? type.ToV2Name()
+            : throw new UnsupportedSignatureException($"'{name}' has element type {metadata.ElementDataType}, which has no V2 datatype.");
         return new TensorSpec(name, datatype, metadata.Dimensions.Select(d => d < 0 ? -1L : d).ToArray());
     }
 

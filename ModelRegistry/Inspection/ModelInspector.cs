@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
@@ -6,23 +5,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 
 namespace MlPlatform.ModelRegistry.Inspection;
-
-public sealed class InspectionOptions
-{
-    public const string SectionName = "Inspection";
-
-    /// <summary>Wall-clock limit for opening one model, in seconds; a slower file is refused. Default 60.</summary>
-    [Range(1, 3600)]
-    public int TimeoutSeconds { get; set; } = 60;
-
-    /// <summary>Resident memory the inspection process may use, in MiB; it is killed and the file refused above it. Default 4096.</summary>
-    [Range(128, 1 << 20)]
-    public int MaxMemoryMegabytes { get; set; } = 4096;
-
-    /// <summary>Inspections that may run at once (each is a process). Default 2.</summary>
-    [Range(1, 64)]
-    public int MaxConcurrent { get; set; } = 2;
-}
 
 /// <summary>
 /// Reads a model's signature by running <see cref="InspectCommand"/> in a child process with a time and memory limit:

@@ -6,24 +6,9 @@ using MlPlatform.ModelRegistry.Storage;
 
 namespace MlPlatform.ModelRegistry.Registration;
 
-/// <summary>A model to register at start-up when its name does not exist yet (the AppHost sets this in development for the demo).</summary>
-public sealed class SeedOptions
-{
-    public const string SectionName = "Seed";
-
-    /// <summary>ONNX file to register; nothing is seeded when empty. Operator configuration, never taken from a request.</summary>
-    public string? ModelPath { get; set; }
-
-    /// <summary>Name to register it under.</summary>
-    public string? ModelName { get; set; }
-
-    /// <summary>Alias pointed at the seeded version. Default <c>production</c>.</summary>
-    public string Alias { get; set; } = "production";
-}
-
 /// <summary>Registers the configured seed model through the ordinary registration path (hash, blob store, inspection) before the registry serves.</summary>
 public sealed class DemoModelSeeder(
-    IOptions<SeedOptions> options, ModelStore store, ModelRegistration registration, EventPublisher events, ILogger<DemoModelSeeder> logger)
+    IOptions<SeedOptions> options, ModelStore store, AliasStore aliases, ModelRegistration registration, EventPublisher events, ILogger<DemoModelSeeder> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -61,7 +46,7 @@ public sealed class DemoModelSeeder(
             return;
         }
         var version = registered.Created.Version.Version;
-        var aliased = await store.SetAliasAsync(seed.ModelName, seed.Alias, version, null, "demo model seeded at first start",
+        var aliased = await aliases.SetAliasAsync(seed.ModelName, seed.Alias, version, null, "demo model seeded at first start",
             new Caller("seed", null), cancellationToken);
         if (aliased.Value?.Event is { } change)
         {

@@ -19,32 +19,3 @@ public sealed class RolloutOptions
     [Range(1, 300)]
     public int LeaderLockSeconds { get; set; } = 10;
 }
-
-/// <summary>The guard after a plain promotion of <c>production</c> (section <c>Guard</c>).</summary>
-public sealed class GuardOptions
-{
-    public const string SectionName = "Guard";
-
-    /// <summary>Whether a version promoted with <c>PUT …/aliases/production</c> is watched. Default true.</summary>
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>How long the new version is watched, in seconds. Default 600.</summary>
-    [Range(1, 86_400)]
-    public int PeriodSeconds { get; set; } = 600;
-
-    /// <summary>The window each analysis reads, in seconds; one analysis per window. Default 60.</summary>
-    [Range(1, 3600)]
-    public int WindowSeconds { get; set; } = 60;
-
-    /// <summary>Requests a window needs before it can judge; fewer judge nothing (never a rollback). Default 50.</summary>
-    [Range(1, 10_000_000)]
-    public long MinRequests { get; set; } = 50;
-
-    /// <summary>Error rate above which the version is rolled back. Default 0.05.</summary>
-    [Range(0.0, 1.0)]
-    public double MaxErrorRate { get; set; } = 0.05;
-
-    /// <summary>p99 latency in milliseconds above which the version is rolled back. Default 1000.</summary>
-    [Range(0.001, 600_000)]
-    public double MaxP99Ms { get; set; } = 1000;
-}

@@ -14,7 +14,7 @@ namespace MlPlatform.ModelRegistry.Rollouts;
 public sealed partial class RolloutService(RolloutStore rollouts, ModelStore models, EventPublisher events, FleetStatsReader stats,
     AlertCenter alerts, IOptions<GuardOptions> guardOptions, TimeProvider time, ILogger<RolloutService> logger)
 {
-    public const string CanaryAlias = "canary";
+    public const string CanaryAlias = AliasNames.Canary;
     public const string RolloutFailedAlert = "rollout-failed";
     public const string GuardRollbackAlert = "guard-rollback";
 

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using MlPlatform.Inference.Protocol;
 using MlPlatform.Inference.Registry;
 using MlPlatform.OnlineScorer.Model;
@@ -36,7 +37,7 @@ public static class InferenceApi
         try
         {
             var info = await repository.DescribeAsync(name, cancellationToken);
-            var production = info.FindAlias(RegistryEvents.ProductionAlias) is { } alias ? info.FindVersion(alias.Version) : null;
+            var production = info.FindAlias(AliasNames.Production) is { } alias ? info.FindVersion(alias.Version) : null;
             var shown = production ?? info.Versions.LastOrDefault(v => !v.Archived);
             if (shown is null)
             {
@@ -103,9 +104,18 @@ public static class InferenceApi
         }
     }
 
-    public static Task<IResult> Infer(string name, HttpContext context, InferenceService inference) =>
-        inference.InferAsync(context, name, null);
+    public static Task<IResult> Infer(string name, HttpContext context, InferenceService inference, IOptions<InferenceLimitsOptions> limits) =>
+        InferOverHttpAsync(context, new InferCall(name, null, context.RequestAborted), inference, limits.Value);
 
-    public static Task<IResult> InferVersion(string name, string version, HttpContext context, InferenceService inference) =>
-        inference.InferAsync(context, name, version);
+    public static Task<IResult> InferVersion(string name, string version, HttpContext context, InferenceService inference, IOptions<InferenceLimitsOptions> limits) =>
+        InferOverHttpAsync(context, new InferCall(name, version, context.RequestAborted), inference, limits.Value);
+
+    private static async Task<IResult> InferOverHttpAsync(HttpContext context, InferCall call, InferenceService inference, InferenceLimitsOptions limits)
+    {
+        using var transport = new HttpInferTransport(context.Request, limits);
+        var outcome = await inference.InferAsync(call, transport);
+        return outcome.Succeeded
+            ? outcome.Response!
+            : new V2ErrorResult(outcome.StatusCode, outcome.Error!, outcome.RetryAfterSeconds);
+    }
 }

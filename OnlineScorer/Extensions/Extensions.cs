@@ -18,21 +18,17 @@ internal static class Extensions
         builder.AddRedisClient("redis");
         builder.AddInferenceCore();
 
-        builder.AddValidatedOptions<InferenceLimitsOptions>("InferenceLimits");
-        builder.AddValidatedOptions<BatchingOptions>("Batching");
-        builder.AddValidatedOptions<ResponseCacheOptions>("ResponseCache");
-        builder.AddValidatedOptions<ReconciliationOptions>("Reconciliation");
-        builder.AddValidatedOptions<ShutdownOptions>("Shutdown");
-        builder.AddValidatedOptions<FleetStatsOptions>(FleetStatsOptions.SectionName);
-        builder.AddValidatedOptions<LivenessOptions>("Liveness");
+        builder.Services.AddOptions<InferenceLimitsOptions>().BindConfiguration(InferenceLimitsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ResponseCacheOptions>().BindConfiguration(ResponseCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ReconciliationOptions>().BindConfiguration(ReconciliationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<FleetStatsOptions>().BindConfiguration(FleetStatsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<LivenessOptions>().BindConfiguration(LivenessOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         // The infer handler enforces the body limit (413 with a V2 error). Kestrel's own limit is twice as high so that it can still
         // drain a rejected body: a proxy in front (the gateway) that is still sending would otherwise turn the 413 into a 502.
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<InferenceLimitsOptions>>((kestrel, limits) =>
             kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes * 2);
-        // On SIGTERM the host stops accepting requests and gives in-flight ones this long to finish.
-        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds));
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, V2JsonContext.Default);
@@ -43,6 +39,11 @@ internal static class Extensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FleetStatsRecorder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetStatsRecorder>());
+        builder.Services.AddSingleton<ServingEventPublisher>();
+        builder.Services.AddSingleton<VersionLoader>();
+        builder.Services.AddSingleton<VersionCache>();
+        builder.Services.AddSingleton<RouteTable>();
+        builder.Services.AddSingleton<ModelReconciler>();
         builder.Services.AddSingleton<ModelRepository>();
         builder.Services.AddSingleton<ResponseCache>();
         builder.Services.AddSingleton<InferenceService>();
@@ -56,7 +57,4 @@ internal static class Extensions
             .AddCheck<ServerReadinessHealthCheck>("registry-reconciled")
             .AddCheck<ServingCapabilityHealthCheck>("serves-a-model", HealthStatus.Unhealthy, [ServiceDefaultsExtensions.LiveTag]);
     }
-
-    private static void AddValidatedOptions<T>(this IHostApplicationBuilder builder, string section) where T : class =>
-        builder.Services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
 }

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using MlPlatform.Inference.Batching;
+using MlPlatform.Inference.Caching;
 using MlPlatform.Inference.Onnx;
 using MlPlatform.Inference.Registry;
 using MlPlatform.Inference.Tensors;
@@ -8,18 +8,14 @@ using MlPlatform.Inference.Tensors;
 namespace MlPlatform.OnlineScorer.Serving;
 
 /// <summary>
-/// One model version in memory: its session, batcher and serving settings. Reference counted: the repository holds one
-/// reference while the version is loaded and every request holds one through a <see cref="VersionLease"/>, so a retired
-/// version is disposed only after its in-flight requests finish.
+/// One model version in memory: its session, batcher and serving settings. Requests hold it through a <see cref="VersionLease"/> on
+/// the <see cref="VersionCache"/>, which disposes it only after it was retired or evicted and its in-flight requests finished.
 /// </summary>
-public sealed class LoadedVersion
+public sealed class LoadedVersion : IAsyncDisposable
 {
     private readonly DynamicBatcher? _batcher;
-    private int _references = 1;
-    private int _retired;
-    private long _lastUsed = Stopwatch.GetTimestamp();
 
-    public LoadedVersion(string model, RegistryModelVersion version, OnnxModel session, DynamicBatcher? batcher, ServingSettings settings, bool batchingEnabled)
+    public LoadedVersion(string model, ModelVersion version, OnnxModel session, DynamicBatcher? batcher, ServingSettings settings, bool batchingEnabled)
     {
         Model = model;
         Version = version.Version;
@@ -52,48 +48,8 @@ public sealed class LoadedVersion
 
     public DynamicBatcher? Batcher => _batcher;
 
-    public bool IsRetired => Volatile.Read(ref _retired) != 0;
-
-    /// <summary><see cref="Stopwatch"/> timestamp of the last lease, for least-recently-used eviction.</summary>
-    public long LastUsed => Volatile.Read(ref _lastUsed);
-
-    /// <summary>Takes a reference for one request, unless the version has already been released for good.</summary>
-    public bool TryAcquire()
-    {
-        while (true)
-        {
-            var current = Volatile.Read(ref _references);
-            if (current <= 0)
-            {
-                return false;
-            }
-            if (Interlocked.CompareExchange(ref _references, current + 1, current) == current)
-            {
-                Volatile.Write(ref _lastUsed, Stopwatch.GetTimestamp());
-                return true;
-            }
-        }
-    }
-
-    /// <summary>Drops a request's reference; the last one out disposes the session.</summary>
-    public void Release()
-    {
-        if (Interlocked.Decrement(ref _references) == 0)
-        {
-            _ = DisposeAsync();
-        }
-    }
-
-    /// <summary>Drops the repository's reference once: no new requests, disposal after the in-flight ones.</summary>
-    public void Retire()
-    {
-        if (Interlocked.Exchange(ref _retired, 1) == 0)
-        {
-            Release();
-        }
-    }
-
-    private async Task DisposeAsync()
+    /// <summary>Stops the batcher and closes the session; called by the cache once no request holds the version.</summary>
+    public async ValueTask DisposeAsync()
     {
         if (_batcher is not null)
         {
@@ -104,9 +60,9 @@ public sealed class LoadedVersion
 }
 
 /// <summary>A request's hold on a <see cref="LoadedVersion"/>; dispose to release it.</summary>
-public readonly struct VersionLease(LoadedVersion version) : IDisposable
+public readonly struct VersionLease(ModelLeaseCache<(string Model, int Version), LoadedVersion>.Lease lease) : IDisposable
 {
-    public LoadedVersion Version { get; } = version;
+    public LoadedVersion Version => lease.Value;
 
-    public void Dispose() => Version.Release();
+    public void Dispose() => lease?.Dispose();
 }

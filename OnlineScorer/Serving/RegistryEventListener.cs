@@ -9,7 +9,7 @@ namespace MlPlatform.OnlineScorer.Serving;
 /// reconciliation applies new batching and cache settings to the versions already loaded). Events are only a nudge:
 /// after a Redis reconnect (when events may have been missed) every model is reconciled.
 /// </summary>
-internal sealed class RegistryEventListener(IConnectionMultiplexer redis, ModelRepository repository, ILogger<RegistryEventListener> logger)
+internal sealed class RegistryEventListener(IConnectionMultiplexer redis, ModelReconciler reconciler, ILogger<RegistryEventListener> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,9 +44,9 @@ internal sealed class RegistryEventListener(IConnectionMultiplexer redis, ModelR
             {
                 try
                 {
-                    await repository.ReconcileAllAsync(stoppingToken);
+                    await reconciler.ReconcileAllAsync(stoppingToken);
                 }
-                catch (Exception ex) when (ModelRepository.IsRegistryFailure(ex, stoppingToken))
+                catch (Exception ex) when (ModelReconciler.IsRegistryFailure(ex, stoppingToken))
                 {
                     logger.LogWarning(ex, "Reconciliation after a Redis reconnect failed; the periodic one will heal it");
                 }
@@ -96,9 +96,9 @@ internal sealed class RegistryEventListener(IConnectionMultiplexer redis, ModelR
         }
         try
         {
-            await repository.ReconcileModelAsync(evt.Model, cancellationToken);
+            await reconciler.ReconcileModelAsync(evt.Model, cancellationToken);
         }
-        catch (Exception ex) when (ModelRepository.IsRegistryFailure(ex, cancellationToken))
+        catch (Exception ex) when (ModelReconciler.IsRegistryFailure(ex, cancellationToken))
         {
             logger.LogWarning(ex, "Reconciling {Model} after an event failed; the periodic reconciliation retries", evt.Model);
         }

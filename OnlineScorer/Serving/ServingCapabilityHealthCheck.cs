@@ -1,19 +1,7 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace MlPlatform.OnlineScorer.Serving;
-
-/// <summary>Liveness of the scorer (section <c>Liveness</c>).</summary>
-public sealed class LivenessOptions
-{
-    /// <summary>
-    /// How long, in seconds, the scorer may be unable to serve any model while the registry has models with a <c>production</c> alias
-    /// before <c>/alive</c> reports it unhealthy, so that its orchestrator restarts it. Default 120.
-    /// </summary>
-    [Range(1, 86_400)]
-    public int NoServableModelSeconds { get; set; } = 120;
-}
 
 /// <summary>
 /// A live check: a scorer that has models to serve but can serve none of them for <see cref="LivenessOptions.NoServableModelSeconds"/>

@@ -12,7 +12,7 @@ public sealed class InternalCredentialOptions
     public const string SectionName = "InternalCredential";
 
     /// <summary>The request header carrying the credential between services. Never accepted from outside: the gateway strips it.</summary>
-    public const string HeaderName = "X-MlPlatform-Internal-Key";
+    public const string HeaderName = PlatformHeaders.InternalKey;
 
     /// <summary>The credential. No default: outside Development a service without one refuses to start; in Development it refuses every guarded request.</summary>
     [MinLength(32)]

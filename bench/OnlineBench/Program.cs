@@ -159,7 +159,7 @@ await app.ResourceNotifications.WaitForResourceHealthyAsync("onlinescorer").Wait
 var gatewayUrl = app.GetEndpoint("gateway", "http").ToString();
 var scorerUrl = app.GetEndpoint("onlinescorer", "http").ToString();
 using var gateway = NewClient(gatewayUrl, ("Authorization", $"Bearer {AdminKey}"));
-using var direct = NewClient(scorerUrl, ("X-MlPlatform-Internal-Key", InternalKey));
+using var direct = NewClient(scorerUrl, (PlatformHeaders.InternalKey, InternalKey));
 
 foreach (var (name, batching) in new[] { ("bench-conv-batched", true), ("bench-conv-unbatched", false) })
 {
@@ -197,7 +197,7 @@ foreach (var binary in new[] { false, true })
 }
 // The floor: the same pairing through YARP's bare direct forwarder in its own process (what proxying alone costs on this machine).
 var (bareProxy, bareProxyUrl) = await BareProxy.StartAsync(scorerUrl);
-using (var bare = NewClient(bareProxyUrl, ("X-MlPlatform-Internal-Key", InternalKey)))
+using (var bare = NewClient(bareProxyUrl, (PlatformHeaders.InternalKey, InternalKey)))
 {
     foreach (var binary in new[] { false, true })
     {

@@ -8,65 +8,6 @@ using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
 namespace MlPlatform.IntegrationTests.Feedback;
 
 /// <summary>
-/// A platform whose alert rules watch the batch queue, dead-lettered batch chunks and the online scorers, with low thresholds and short
-/// windows, and whose tests stop and kill those services; a <see cref="WebhookListener"/> receives the notifications.
-/// </summary>
-public sealed class AlertRuleFaultFixture : PlatformFixture, IAsyncLifetime
-{
-    public const string QueueDepthRule = "batch-backlog";
-    public const double QueueDepthThreshold = 100;
-    public const string JobFailuresRule = "batch-failures";
-    public const int JobFailuresWindowSeconds = 10;
-    public const string ScorerRule = "scorer-down";
-    // A dead replica is noticed when its heartbeat key expires (10 s) and forgotten a window after its last beat: long enough for
-    // the restarted replica to become ready first, so the alert does not resolve and fire again while it starts.
-    public const int ScorerWindowSeconds = 60;
-
-    private readonly WebhookListener _webhooks = new();
-
-    /// <summary>Every webhook body received, in order.</summary>
-    public ConcurrentQueue<JsonDocument> Webhooks => _webhooks.Received;
-
-    protected override IEnumerable<string> ExtraArguments =>
-    [
-        "Registry:Alerts:EvaluationIntervalMilliseconds=500",
-        $"Registry:Alerts:Webhooks:0:Url={_webhooks.Url}",
-        "Registry:Alerts:Webhooks:0:InitialBackoffMilliseconds=100",
-        $"Registry:Alerts:Rules:0:Name={QueueDepthRule}",
-        "Registry:Alerts:Rules:0:Kind=batch-queue-depth",
-        $"Registry:Alerts:Rules:0:Threshold={QueueDepthThreshold.ToString(CultureInfo.InvariantCulture)}",
-        "Registry:Alerts:Rules:0:ResolveThreshold=0",
-        $"Registry:Alerts:Rules:1:Name={JobFailuresRule}",
-        "Registry:Alerts:Rules:1:Kind=batch-job-failures",
-        "Registry:Alerts:Rules:1:Threshold=0",
-        $"Registry:Alerts:Rules:1:WindowSeconds={JobFailuresWindowSeconds}",
-        "Registry:Alerts:Rules:1:Severity=critical",
-        $"Registry:Alerts:Rules:2:Name={ScorerRule}",
-        "Registry:Alerts:Rules:2:Kind=scorer-not-ready",
-        "Registry:Alerts:Rules:2:Threshold=0",
-        $"Registry:Alerts:Rules:2:WindowSeconds={ScorerWindowSeconds}",
-        "Registry:Alerts:Rules:2:Severity=critical",
-        // A chunk that always fails is dead-lettered after two deliveries, three seconds apart.
-        "BatchScorer:BatchWorkerOptions:ClaimIdleTime=00:00:03",
-        "BatchScorer:BatchWorkerOptions:ClaimRenewInterval=00:00:01",
-        "BatchScorer:BatchWorkerOptions:MaxDeliveries=2",
-        "BatchScorer:BatchWorkerOptions:ReconcileInterval=00:00:02",
-    ];
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await DisposeAsync();
-        await _webhooks.DisposeAsync();
-    }
-}
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class AlertRuleFaultCollection : ICollectionFixture<AlertRuleFaultFixture>
-{
-    public const string Name = "Feedback alert rule faults";
-}
-
-/// <summary>
 /// The batch and scorer alert rules under real faults (a backlog behind stopped workers, a chunk that always fails, a killed scorer):
 /// each alert fires once, is listed at <c>GET /v1/alerts</c> for a reader, resolves when the fault clears, and both changes reach the webhook.
 /// </summary>

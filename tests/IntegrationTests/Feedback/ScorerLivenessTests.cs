@@ -2,24 +2,6 @@ using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
 
 namespace MlPlatform.IntegrationTests.Feedback;
 
-/// <summary>A platform whose scorer reports itself dead quickly when it cannot serve any model; its only models are this collection's.</summary>
-public sealed class ScorerLivenessFixture : PlatformFixture
-{
-    public const int NoServableModelSeconds = 2;
-
-    protected override IEnumerable<string> ExtraArguments =>
-    [
-        $"OnlineScorer:Liveness:NoServableModelSeconds={NoServableModelSeconds}",
-        "OnlineScorer:Reconciliation:IntervalSeconds=2",
-    ];
-}
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ScorerLivenessCollection : ICollectionFixture<ScorerLivenessFixture>
-{
-    public const string Name = "ScorerLiveness";
-}
-
 /// <summary>A scorer that cannot serve any model says so on <c>/alive</c>, so its orchestrator restarts it; it recovers when a model loads.</summary>
 [Collection(ScorerLivenessCollection.Name)]
 public sealed class ScorerLivenessTests(ScorerLivenessFixture platform)

@@ -7,28 +7,6 @@ using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
 
 namespace MlPlatform.IntegrationTests.Online;
 
-/// <summary>A platform whose online scorer has low limits and a fast reconciliation, for tests that break things on purpose.</summary>
-public sealed class OnlineScorerFaultFixture : PlatformFixture
-{
-    public const int MaxRequestBodyBytes = 2 << 20;
-    public const int MaxElementsPerInput = 200_000;
-
-    protected override IEnumerable<string> ExtraArguments =>
-    [
-        $"OnlineScorer:InferenceLimits:MaxRequestBodyBytes={MaxRequestBodyBytes}",
-        $"OnlineScorer:InferenceLimits:MaxElementsPerInput={MaxElementsPerInput}",
-        "OnlineScorer:InferenceLimits:MaxLoadedVersions=2",
-        "OnlineScorer:Reconciliation:IntervalSeconds=2",
-        "OnlineScorer:Batching:QueueCapacity=1",
-    ];
-}
-
-[CollectionDefinition(Name)]
-public sealed class OnlineScorerFaultCollection : ICollectionFixture<OnlineScorerFaultFixture>
-{
-    public const string Name = "OnlineScorerFaults";
-}
-
 [Collection(OnlineScorerFaultCollection.Name)]
 public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
 {
@@ -208,7 +186,7 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
         await SetServingAsync(client, name, new { batching = new { enabled = true, maxBatchSize = 1 }, instanceCount = 1 });
         await SetAliasAsync(client, name, "production", version);
         // 16 images per request keep the single instance busy long enough for the burst to overlap.
-        using var images = MlPlatform.Inference.Tensors.TensorBuffer.FromValues<float>("image", MlPlatform.Inference.Tensors.TensorDataType.FP32,
+        using var images = MlPlatform.Inference.Tensors.TensorBuffer.FromValues<float>("image", MlPlatform.Contracts.TensorDataType.FP32,
             [16, 3, 32, 32], new float[16 * 3 * 32 * 32]);
         var writer = new System.Buffers.ArrayBufferWriter<byte>();
         var jsonLength = MlPlatform.Inference.Protocol.InferClientCodec.WriteRequest(writer, null, [images], binaryInputs: true);

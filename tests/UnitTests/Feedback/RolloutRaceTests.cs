@@ -17,21 +17,24 @@ public sealed class RolloutRaceTests : IAsyncLifetime
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "mlplatform-unit", Guid.NewGuid().ToString("N"));
     private RegistryDatabase _database = null!;
     private ModelStore _models = null!;
+    private AliasStore _aliases = null!;
     private RolloutStore _rollouts = null!;
 
     public async Task InitializeAsync()
     {
         _database = new RegistryDatabase(Options.Create(new StorageOptions { DataDir = _dataDir }), NullLogger<RegistryDatabase>.Instance);
         await _database.StartAsync(CancellationToken.None);
-        _models = new ModelStore(_database, TimeProvider.System);
-        _rollouts = new RolloutStore(_database, _models);
+        var work = new RegistryUnitOfWork(_database, TimeProvider.System);
+        _models = new ModelStore(work);
+        _aliases = new AliasStore(work);
+        _rollouts = new RolloutStore(work);
         var sha = new string('a', 64);
         await _models.AddBlobAsync(sha, 10, new ModelSignature([], []), CancellationToken.None);
         for (var i = 0; i < 2; i++)
         {
             Assert.Equal(StoreStatus.Ok, (await _models.CreateVersionAsync(Model, sha, null, new Dictionary<string, string>(), null, TimeSpan.Zero, CancellationToken.None)).Status);
         }
-        Assert.Equal(StoreStatus.Ok, (await _models.SetAliasAsync(Model, "production", 1, null, "first", Operator, CancellationToken.None)).Status);
+        Assert.Equal(StoreStatus.Ok, (await _aliases.SetAliasAsync(Model, "production", 1, null, "first", Operator, CancellationToken.None)).Status);
     }
 
     public Task DisposeAsync()
@@ -145,7 +148,7 @@ public sealed class RolloutRaceTests : IAsyncLifetime
                     Assert.Equal(Rollout.StatusSucceeded, stored.Status);
                     Assert.Null(canary);
                     Assert.Equal(2, production);
-                    Assert.Equal(StoreStatus.Ok, (await _models.SetAliasAsync(Model, "production", 1, null, "next round", Operator, CancellationToken.None)).Status);
+                    Assert.Equal(StoreStatus.Ok, (await _aliases.SetAliasAsync(Model, "production", 1, null, "next round", Operator, CancellationToken.None)).Status);
                     break;
             }
         }
@@ -189,6 +192,6 @@ public sealed class RolloutRaceTests : IAsyncLifetime
         (await _models.GetModelAsync(Model, CancellationToken.None))!.Aliases;
 
     private async Task<List<string>> CanaryHistoryAsync() =>
-        (await _models.GetAliasHistoryAsync(Model, RolloutService.CanaryAlias, CancellationToken.None)).Value!
+        (await _aliases.GetAliasHistoryAsync(Model, RolloutService.CanaryAlias, CancellationToken.None)).Value!
             .Select(c => c.Kind == AliasChange.KindSet ? $"set {c.Weight} by {c.Actor}" : $"{c.Kind} by {c.Actor}").ToList();
 }

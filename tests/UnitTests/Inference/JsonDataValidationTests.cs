@@ -195,7 +195,7 @@ public sealed class JsonDataValidationTests
                 accepted++;
                 Assert.True(reference is not null, $"accepted a body System.Text.Json refuses: {body}");
                 var first = request.Inputs.FirstOrDefault(i => i.Name == "a");
-                if (first is not null && first.DataType == MlPlatform.Inference.Tensors.TensorDataType.FP32)
+                if (first is not null && first.DataType == MlPlatform.Contracts.TensorDataType.FP32)
                 {
                     var data = reference!.RootElement.GetProperty("inputs").EnumerateArray().First(i => i.GetProperty("name").GetString() == "a").GetProperty("data");
                     Assert.Equal(Flatten(data).Select(e => e.GetSingle()).ToArray(), first.AsSpan<float>().ToArray());

@@ -5,7 +5,7 @@ namespace MlPlatform.UnitTests.Registry;
 public sealed class ServingSettingsTests
 {
     [Fact]
-    public void DefaultsAreValid() => Assert.Empty(ServingSettings.Defaults.Validate());
+    public void DefaultsAreValid() => Assert.Empty(ServingSettings.Default.Validate());
 
     [Fact]
     public void AFullValidConfigurationPasses() =>

@@ -1,0 +1,31 @@
+namespace MlPlatform.Contracts;
+
+/// <summary>One immutable version of a model: its artifact's hash and size, and the signature ONNX Runtime read from it.</summary>
+public sealed record ModelVersion(
+    string Name,
+    int Version,
+    string Sha256,
+    long SizeBytes,
+    ModelSignature Signature,
+    DateTimeOffset CreatedAt,
+    string? Description,
+    IReadOnlyDictionary<string, string> Tags,
+    bool Archived);
+
+/// <summary>A model with all its versions (ascending) and the aliases that point into them (<c>GET /v1/models/{name}</c>).</summary>
+public sealed record ModelDetails(
+    string Name,
+    DateTimeOffset CreatedAt,
+    int LatestVersion,
+    IReadOnlyList<ModelVersion> Versions,
+    IReadOnlyList<AliasInfo> Aliases)
+{
+    /// <summary>The alias named <paramref name="alias"/>, or null.</summary>
+    public AliasInfo? FindAlias(string alias) => Aliases.FirstOrDefault(a => a.Name == alias);
+
+    /// <summary>The version numbered <paramref name="version"/>, or null.</summary>
+    public ModelVersion? FindVersion(int version) => Versions.FirstOrDefault(v => v.Version == version);
+}
+
+/// <summary>Caller-editable metadata of a version (<c>PATCH /v1/models/{name}/versions/{version}</c>); null leaves a field unchanged.</summary>
+public sealed record VersionPatch(string? Description, Dictionary<string, string>? Tags);

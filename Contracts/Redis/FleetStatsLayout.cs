@@ -1,0 +1,74 @@
+using System.Globalization;
+
+namespace MlPlatform.Contracts;
+
+/// <summary>
+/// How the scorers' per-version statistics are laid out in Redis, shared by the writers (every OnlineScorer replica) and the readers
+/// (the registry's stats API, rollouts, guard and alerts). One hash per model version and UTC second,
+/// <c>mlplatform:stats:{model}:{version}:{unix second}</c>, with fields <c>n</c> (requests), <c>e</c> (errors) and <c>0</c>…<c>13</c>
+/// (latency bucket counts, upper bounds in <see cref="LatencyBucketBoundsMs"/>, the last one unbounded). Replicas add with HINCRBY,
+/// so one read of a window sums the whole fleet.
+/// </summary>
+public static class FleetStatsLayout
+{
+    /// <summary>Prefix of every statistics key.</summary>
+    public const string KeyPrefix = "mlplatform:stats:";
+
+    /// <summary>Prefix of the scorers' readiness heartbeats: <c>mlplatform:scorers:{instance}</c> = <see cref="Ready"/> or <see cref="NotReady"/>, with a short TTL.</summary>
+    public const string ScorerHeartbeatPrefix = "mlplatform:scorers:";
+
+    /// <summary>
+    /// Sorted set of the scorer instances that have sent a heartbeat, scored by the last one (unix milliseconds). A replica that stops
+    /// removes itself; one that dies stays here after its heartbeat key expired, which is how a crashed replica is told from a removed one.
+    /// </summary>
+    public const string ScorerFleetKey = "mlplatform:scorer-fleet";
+
+    public const string Ready = "ready";
+    public const string NotReady = "not-ready";
+
+    /// <summary>Field with the number of requests.</summary>
+    public const string RequestsField = "n";
+
+    /// <summary>Field with the number of failed requests (see <see cref="IsError"/>).</summary>
+    public const string ErrorsField = "e";
+
+    /// <summary>Upper bounds (inclusive, milliseconds) of the latency buckets; one more bucket takes everything slower.</summary>
+    public static readonly double[] LatencyBucketBoundsMs = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+    /// <summary>Number of latency buckets, the unbounded one included.</summary>
+    public static int BucketCount => LatencyBucketBoundsMs.Length + 1;
+
+    /// <summary>Hash field names of the latency buckets, index by index (allocated once).</summary>
+    public static readonly string[] BucketFields = Enumerable.Range(0, LatencyBucketBoundsMs.Length + 1)
+        .Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>The key of one model version's statistics for one UTC second.</summary>
+    public static string KeyFor(string model, string version, long unixSecond)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        ArgumentException.ThrowIfNullOrEmpty(version);
+        return string.Create(CultureInfo.InvariantCulture, $"{KeyPrefix}{model}:{version}:{unixSecond}");
+    }
+
+    /// <summary>The bucket a request that took <paramref name="milliseconds"/> falls into.</summary>
+    public static int BucketIndex(double milliseconds)
+    {
+        var bounds = LatencyBucketBoundsMs;
+        for (var i = 0; i < bounds.Length; i++)
+        {
+            if (milliseconds <= bounds[i])
+            {
+                return i;
+            }
+        }
+        return bounds.Length;
+    }
+
+    /// <summary>
+    /// Whether a response with <paramref name="statusCode"/> counts as an error of the version that answered it: any 5xx, and any 4xx except
+    /// authentication (401), authorisation (403) and rate limits (429), because a version whose signature breaks its clients' requests is failing them.
+    /// A client that went away (499) is not the version's fault.
+    /// </summary>
+    public static bool IsError(int statusCode) =>
+        statusCode >= 500 || (statusCode is >= 400 and < 499 && statusCode is not (401 or 403 or 429));
+}

@@ -1,0 +1,35 @@
+namespace MlPlatform.ModelRegistry.Model;
+
+/// <summary>The registry's checks of <see cref="ServingSettings"/> (the record and its bounds live in Contracts).</summary>
+public static class ServingSettingsValidation
+{
+    /// <summary>Checks every bound; returns the errors by member path (empty when valid).</summary>
+    public static Dictionary<string, string[]> Validate(this ServingSettings settings)
+    {
+        const int maxInstanceCount = ServingSettings.MaxInstanceCount;
+        const int maxBatchSizeLimit = ServingSettings.MaxBatchSizeLimit;
+        const double maxQueueDelayMsLimit = ServingSettings.MaxQueueDelayMsLimit;
+        const int maxRank = ServingSettings.MaxRank;
+        var errors = new Dictionary<string, string[]>();
+        if (settings.InstanceCount is < 1 or > maxInstanceCount)
+        {
+            errors["instanceCount"] = [$"instanceCount must be between 1 and {maxInstanceCount}."];
+        }
+        if (settings.Batching?.MaxBatchSize is < 1 or > maxBatchSizeLimit)
+        {
+            errors["batching.maxBatchSize"] = [$"maxBatchSize must be between 1 and {maxBatchSizeLimit}."];
+        }
+        if (settings.Batching?.MaxQueueDelayMs is { } delay && (double.IsNaN(delay) || delay < 0 || delay > maxQueueDelayMsLimit))
+        {
+            errors["batching.maxQueueDelayMs"] = [$"maxQueueDelayMs must be between 0 and {maxQueueDelayMsLimit}."];
+        }
+        foreach (var (input, shape) in settings.WarmupShapes ?? new Dictionary<string, long[]>())
+        {
+            if (string.IsNullOrWhiteSpace(input) || shape is null || shape.Length is 0 or > maxRank || shape.Any(d => d is < 1 or > 1_000_000))
+            {
+                errors[$"warmupShapes.{input}"] = [$"A warm-up shape has 1 to {maxRank} dimensions, each between 1 and 1000000 (batch axis included)."];
+            }
+        }
+        return errors;
+    }
+}

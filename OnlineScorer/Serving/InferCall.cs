@@ -1,0 +1,58 @@
+using MlPlatform.Inference.Protocol;
+using MlPlatform.Inference.Tensors;
+
+namespace MlPlatform.OnlineScorer.Serving;
+
+/// <summary>One infer call as every front end states it: the model, the version as the client wrote it (null: route by alias), and its token.</summary>
+public sealed record InferCall(string Model, string? Version, CancellationToken CancellationToken);
+
+/// <summary>
+/// What a front end (HTTP/JSON, gRPC) plugs into <see cref="InferenceService.InferAsync{TResponse}"/>: how it receives a request, decodes it
+/// against the serving version's signature, and encodes the outputs. Throw <see cref="InferenceProtocolException"/> for a bad request.
+/// </summary>
+public interface IInferTransport<out TResponse>
+{
+    /// <summary>Receives what must be read before a model is leased (an HTTP body, within its size limit); nothing for a decoded request.</summary>
+    ValueTask ReceiveAsync(CancellationToken cancellationToken);
+
+    /// <summary>The request, decoded and checked against <paramref name="signature"/>; the caller disposes it.</summary>
+    InferRequest Decode(ModelSignature signature);
+
+    /// <summary>The response for the outputs; called once per successful call, before the outputs are returned to the pool.</summary>
+    TResponse Encode(InferReply reply);
+}
+
+/// <summary>The outputs of a successful call, valid only during <see cref="IInferTransport{TResponse}.Encode"/>.</summary>
+/// <param name="Version">The version that served, as the protocol prints it.</param>
+/// <param name="CacheStatus"><c>hit</c> or <c>miss</c> when the model's response cache is on; null otherwise.</param>
+public readonly record struct InferReply(string Model, string Version, InferRequest Request, IReadOnlyList<TensorBuffer> Outputs, string? CacheStatus);
+
+/// <summary>How an infer call ended: a response, or an error with the status the V2 protocol gives it (499 when the client went away).</summary>
+public sealed class InferOutcome<TResponse>
+{
+    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds)
+    {
+        Response = response;
+        StatusCode = statusCode;
+        Error = error;
+        RetryAfterSeconds = retryAfterSeconds;
+    }
+
+    /// <summary>Whether <see cref="Response"/> holds the encoded response.</summary>
+    public bool Succeeded => Error is null;
+
+    public TResponse? Response { get; }
+
+    /// <summary>200, or the error's HTTP status (gRPC front ends map it to a status code).</summary>
+    public int StatusCode { get; }
+
+    public string? Error { get; }
+
+    /// <summary>When the client should come back (on 503).</summary>
+    public int? RetryAfterSeconds { get; }
+
+    public static InferOutcome<TResponse> Success(TResponse response) => new(response, StatusCodes.Status200OK, null, null);
+
+    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null) =>
+        new(default, statusCode, error, retryAfterSeconds);
+}

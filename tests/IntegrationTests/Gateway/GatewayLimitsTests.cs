@@ -1,0 +1,215 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace MlPlatform.IntegrationTests.Gateway;
+
+[Collection(GatewayLimitsCollection.Name)]
+public sealed class GatewayLimitsTests(GatewayLimitsFixture platform)
+{
+    /// <summary>Long enough for a paused Redis to stall the batch scorer well past the 1 s route timeout, short of its client's 5 s timeout.</summary>
+    private const int RedisPauseMilliseconds = 3000;
+
+    [Fact]
+    public async Task AReaderKeyOverItsRateGets429WithRetryAfterWhileOtherKeysPass()
+    {
+        using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+        for (var i = 0; i < GatewayLimitsFixture.ReaderBurst; i++)
+        {
+            using var allowed = await reader.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
+            Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        }
+
+        using var refused = await reader.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var retryAfter = refused.Headers.RetryAfter?.Delta;
+        Assert.NotNull(retryAfter);
+        Assert.InRange(retryAfter.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        using var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+        Assert.Equal(429, body.RootElement.GetProperty("status").GetInt32());
+        Assert.StartsWith("This API key has used up its request rate", body.RootElement.GetProperty("detail").GetString());
+
+        using var refusedV2 = await reader.GetAsync("/v2/models/iris").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refusedV2.StatusCode);
+        Assert.NotNull(refusedV2.Headers.RetryAfter);
+        using var v2Body = JsonDocument.Parse(await refusedV2.Content.ReadAsStringAsync());
+        Assert.StartsWith("This API key has used up its request rate", v2Body.RootElement.GetProperty("error").GetString());
+
+        using var admin = platform.CreateGatewayClient(PlatformFixture.AdminApiKey);
+        using var other = await admin.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+
+        using var anonymous = platform.CreateGatewayClient(apiKey: null);
+        using var health = await anonymous.GetAsync("/v2/health/live").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnInferenceBodyOverItsLimitGets413FromTheGateway()
+    {
+        using var client = platform.CreateGatewayClient(PlatformFixture.AdminApiKey);
+        using var content = new ByteArrayContent(new byte[GatewayLimitsFixture.InferenceBodyLimit + 1]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+
+        using var response = await client.PostAsync("/v2/models/iris/infer", content).WaitAsync(PlatformFixture.RequestTimeout);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Empty(response.Headers.Server);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(
+            $"The request body of {GatewayLimitsFixture.InferenceBodyLimit + 1} bytes exceeds this route's limit of {GatewayLimitsFixture.InferenceBodyLimit} bytes ('inference').",
+            body.RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task AnInferenceBodyWithinItsLimitReachesTheBackend()
+    {
+        using var client = platform.CreateGatewayClient(PlatformFixture.AdminApiKey);
+        using var content = new ByteArrayContent(new byte[GatewayLimitsFixture.InferenceBodyLimit]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+
+        using var response = await client.PostAsync("/v2/models/iris/infer", content).WaitAsync(PlatformFixture.RequestTimeout);
+
+        Assert.NotEqual(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.NotEmpty(response.Headers.Server);
+    }
+
+    [Fact]
+    public async Task AnUploadIsHeldToTheUploadLimitNotTheInferenceOne()
+    {
+        using var client = platform.CreateGatewayClient(PlatformFixture.AdminApiKey);
+        using var content = new ByteArrayContent(new byte[4 * GatewayLimitsFixture.InferenceBodyLimit]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+
+        using var response = await client.PostAsync("/v1/models/iris/versions", content).WaitAsync(PlatformFixture.RequestTimeout);
+
+        Assert.NotEqual(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.NotEmpty(response.Headers.Server);
+    }
+
+    [Fact]
+    public async Task ABackendStalledPastTheRouteTimeoutGets504AndTheNextRequestSucceeds()
+    {
+        using var client = platform.CreateGatewayClient(PlatformFixture.AdminApiKey);
+        await using var pause = await PauseRedisAsync();
+
+        using var response = await client.GetAsync("/v1/batch/jobs").WaitAsync(PlatformFixture.RequestTimeout);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(504, body.RootElement.GetProperty("status").GetInt32());
+        // The message states the route's timeout and the time really waited.
+        Assert.Matches(@"^The backend did not answer within this route's timeout of 1 s \('download'\); waited \d+(\.\d)? s\.$", body.RootElement.GetProperty("detail").GetString());
+
+        await Task.Delay(RedisPauseMilliseconds);
+        using var next = await client.GetAsync("/v1/batch/jobs").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    [Fact]
+    public async Task RequestsBeyondTheGlobalConcurrencyLimitGet429()
+    {
+        using var client = platform.CreateGatewayClient(PlatformFixture.AdminApiKey);
+
+        // An upload whose body the test holds back keeps the only slot for as long as the test wants. If a read wins the slot
+        // in the instant the upload arrives, the upload itself is refused; it is then sent again.
+        HttpResponseMessage? refused = null;
+        for (var attempt = 0; attempt < 5 && refused is null; attempt++)
+        {
+            var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var body = new HeldBackContent(release.Task);
+            var held = client.PostAsync("/v1/models/limits-held-upload/versions", body);
+            await body.Started.WaitAsync(PlatformFixture.RequestTimeout);
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (refused is null && !held.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                var response = await client.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    refused = response;
+                }
+                else
+                {
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                    response.Dispose();
+                    await Task.Delay(20);
+                }
+            }
+
+            release.SetResult();
+            if (refused is null)
+            {
+                // The upload lost the slot: refused before its body was sent, it may end as a 429 or, as the gateway closes the
+                // connection on the unread body, as a reset. Either way it is sent again.
+                try
+                {
+                    (await held.WaitAsync(PlatformFixture.RequestTimeout)).Dispose();
+                }
+                catch (HttpRequestException)
+                {
+                }
+                continue;
+            }
+            using var heldResponse = await held.WaitAsync(PlatformFixture.RequestTimeout);
+            // The held request was forwarded: the registry, not the limiter, answered it (the bytes are no ONNX model).
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, heldResponse.StatusCode);
+        }
+
+        Assert.NotNull(refused);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
+        using (var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("The gateway is at its concurrency limit; retry after 1 s.", error.RootElement.GetProperty("detail").GetString());
+        }
+        refused.Dispose();
+
+        using var next = await client.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    /// <summary>A request body that sends its first bytes, then waits for the test before sending the rest.</summary>
+    private sealed class HeldBackContent : HttpContent
+    {
+        private readonly Task _release;
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public HeldBackContent(Task release)
+        {
+            _release = release;
+            Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        }
+
+        public Task Started => _started.Task;
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("not an onnx model, "));
+            await stream.FlushAsync();
+            _started.TrySetResult();
+            await _release;
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("just bytes"));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Stalls every Redis client (the batch scorer's included) for <see cref="RedisPauseMilliseconds"/>: a real backend, really slow.
+    /// The returned connection must stay open meanwhile: closing it at once was seen to end the pause early.
+    /// </summary>
+    private async Task<StackExchange.Redis.ConnectionMultiplexer> PauseRedisAsync()
+    {
+        var connectionString = await platform.App.GetConnectionStringAsync("redis").AsTask().WaitAsync(PlatformFixture.RequestTimeout);
+        var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(connectionString + ",allowAdmin=true")
+            .WaitAsync(PlatformFixture.RequestTimeout);
+        await redis.GetServers().Single().ExecuteAsync("CLIENT", "PAUSE", RedisPauseMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "ALL")
+            .WaitAsync(PlatformFixture.RequestTimeout);
+        return redis;
+    }
+}

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using MlPlatform.ModelRegistry.Events;
+using MlPlatform.ModelRegistry.Model;
+using Xunit;
+using LoadFailedEvent = MlPlatform.Contracts.RegistryEvent;
+using ScorerEvents = MlPlatform.Contracts.RegistryEvents;
+
+namespace MlPlatform.UnitTests.Contracts;
+
+/// <summary>
+/// The JSON the services exchange, pinned byte for byte: the registry writes its API bodies and events with the web defaults
+/// (ASP.NET Core's and EventPublisher's), the online scorer writes load-failed events with the serializer's defaults. The golden
+/// strings were captured from the code before the wire types moved to the Contracts project; a change here breaks a reader in
+/// another service (or an old scorer during a rolling upgrade).
+/// </summary>
+public sealed class WireFormatTests
+{
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+    private static readonly DateTimeOffset At = new(2026, 3, 14, 15, 9, 26, 535, TimeSpan.Zero);
+
+    private static ModelSignature Signature() => new(
+        [new TensorSpec("input", "FP32", [-1, 4])],
+        [new TensorSpec("label", "INT64", [-1]), new TensorSpec("probabilities", "FP32", [-1, 3])]);
+
+    private static ModelVersion Version() => new(
+        "iris", 2, "ab12cd", 1234, Signature(), At, "retrained", new Dictionary<string, string> { ["team"] = "ds" }, false);
+
+    [Fact]
+    public void A_model_version_with_signature_and_tags()
+    {
+        Assert.Equal(
+            """{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","description":"retrained","tags":{"team":"ds"},"archived":false}""",
+            JsonSerializer.Serialize(Version(), Web));
+    }
+
+    [Fact]
+    public void A_version_without_description_writes_null()
+    {
+        var version = Version() with { Description = null, Tags = new Dictionary<string, string>(), Archived = true };
+        Assert.Equal(
+            """{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","description":null,"tags":{},"archived":true}""",
+            JsonSerializer.Serialize(version, Web));
+    }
+
+    [Fact]
+    public void A_model_with_versions_and_aliases()
+    {
+        var model = new ModelDetails("iris", At, 2, [Version()], [new AliasInfo("production", 2, null), new AliasInfo("canary", 2, 10)]);
+        Assert.Equal(
+            """{"name":"iris","createdAt":"2026-03-14T15:09:26.535+00:00","latestVersion":2,"versions":[{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","description":"retrained","tags":{"team":"ds"},"archived":false}],"aliases":[{"name":"production","version":2,"weight":null},{"name":"canary","version":2,"weight":10}]}""",
+            JsonSerializer.Serialize(model, Web));
+    }
+
+    [Fact]
+    public void A_page_of_models()
+    {
+        var page = new PaginatedItems<ModelSummary>(0, 50, 1, [new ModelSummary("iris", At, 2, [new AliasInfo("production", 2, null)])]);
+        Assert.Equal(
+            """{"pageIndex":0,"pageSize":50,"count":1,"items":[{"name":"iris","createdAt":"2026-03-14T15:09:26.535+00:00","latestVersion":2,"aliases":[{"name":"production","version":2,"weight":null}]}]}""",
+            JsonSerializer.Serialize(page, Web));
+    }
+
+    [Fact]
+    public void Serving_settings_full_and_default()
+    {
+        var settings = new ServingSettings(new BatchingSettings(true, 32, 2.5), 2,
+            new Dictionary<string, long[]> { ["input"] = [8, 4] }, new ResponseCacheSettings(true));
+        Assert.Equal(
+            """{"batching":{"enabled":true,"maxBatchSize":32,"maxQueueDelayMs":2.5},"instanceCount":2,"warmupShapes":{"input":[8,4]},"responseCache":{"enabled":true}}""",
+            JsonSerializer.Serialize(settings, Web));
+        Assert.Equal(
+            """{"batching":null,"instanceCount":null,"warmupShapes":null,"responseCache":null}""",
+            JsonSerializer.Serialize(new ServingSettings(null, null, null, null), Web));
+        Assert.Equal(
+            """{"batching":{"enabled":false,"maxBatchSize":null,"maxQueueDelayMs":null},"instanceCount":null,"warmupShapes":null,"responseCache":{"enabled":false}}""",
+            JsonSerializer.Serialize(new ServingSettings(new BatchingSettings(false, null, null), null, null, new ResponseCacheSettings(false)), Web));
+    }
+
+    [Fact]
+    public void An_alias_history_entry()
+    {
+        var change = new AliasChange("production", 1, 2, null, At, "alice", "admin", "v2 passed review", AliasChange.KindSet);
+        Assert.Equal(
+            """{"alias":"production","fromVersion":1,"toVersion":2,"weight":null,"at":"2026-03-14T15:09:26.535+00:00","actor":"alice","role":"admin","reason":"v2 passed review","kind":"set"}""",
+            JsonSerializer.Serialize(change, Web));
+    }
+
+    [Fact]
+    public void An_alias_changed_event()
+    {
+        Assert.Equal(
+            """{"type":"alias-changed","model":"iris","alias":"canary","version":3,"previousVersion":2,"weight":10,"sha256":"ab12cd","at":"2026-03-14T15:09:26.535+00:00"}""",
+            JsonSerializer.Serialize(new AliasChangedEvent("iris", "canary", 3, 2, 10, "ab12cd", At), Web));
+        Assert.Equal(
+            """{"type":"alias-changed","model":"iris","alias":"canary","version":null,"previousVersion":3,"weight":null,"sha256":null,"at":"2026-03-14T15:09:26.535+00:00"}""",
+            JsonSerializer.Serialize(new AliasChangedEvent("iris", "canary", null, 3, null, null, At), Web));
+    }
+
+    [Fact]
+    public void A_serving_changed_event()
+    {
+        Assert.Equal(
+            """{"type":"serving-changed","model":"iris","at":"2026-03-14T15:09:26.535+00:00"}""",
+            JsonSerializer.Serialize(new ServingChangedEvent("iris", At), Web));
+    }
+
+    [Fact]
+    public void A_load_failed_event_as_the_scorer_writes_it()
+    {
+        var failed = new LoadFailedEvent(ScorerEvents.LoadFailed, "iris", Version: 2, Sha256: "ab12cd", Reason: "bad artifact", At: At);
+        Assert.Equal(
+            """{"type":"load-failed","model":"iris","alias":null,"version":2,"previousVersion":null,"weight":null,"sha256":"ab12cd","reason":"bad artifact","at":"2026-03-14T15:09:26.535+00:00"}""",
+            JsonSerializer.Serialize(failed));
+    }
+
+    [Fact]
+    public void The_scorers_read_what_the_registry_writes()
+    {
+        var json = JsonSerializer.Serialize(new AliasChangedEvent("iris", "production", 2, 1, null, "ab12cd", At), Web);
+        var read = JsonSerializer.Deserialize<LoadFailedEvent>(json)!;
+        Assert.Equal((ScorerEvents.AliasChanged, "iris", "production", 2, 1, "ab12cd", At),
+            (read.Type, read.Model, read.Alias, read.Version, read.PreviousVersion, read.Sha256, read.At));
+    }
+}
