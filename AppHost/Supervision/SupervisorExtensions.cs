@@ -8,13 +8,14 @@ namespace MlPlatform.AppHost.Supervision;
 internal static class SupervisorExtensions
 {
     /// <summary>
-    /// Run mode: restarts every project and the local Redis executable when they exit on their own (<see cref="ServiceSupervisor"/>),
+    /// Run mode: restarts every project (each scorer replica is one) and the local Redis executables (<paramref name="redis"/>, the state
+    /// Redis, and <paramref name="otherRedis"/>, e.g. the response cache) when they exit on their own (<see cref="ServiceSupervisor"/>),
     /// appends <c>service-crashed</c>/<c>service-restarted</c> to the events stream in <paramref name="redis"/>, and gives the registry the
     /// <c>service-crash-loop</c> alert rule. Settings: <see cref="SupervisorOptions"/> under <c>Platform:Supervisor</c>.
     /// Publish mode: nothing (Kubernetes restarts pods).
     /// </summary>
     public static void AddServiceSupervisor(this IDistributedApplicationBuilder builder, IResourceBuilder<IResourceWithConnectionString> redis,
-        IResourceBuilder<ProjectResource> registry)
+        IResourceBuilder<ProjectResource> registry, params IResourceBuilder<IResourceWithConnectionString>[] otherRedis)
     {
         var settings = builder.Configuration.GetSection(SupervisorOptions.SectionName).Get<SupervisorOptions>() ?? new SupervisorOptions();
         if (builder.ExecutionContext.IsPublishMode || !settings.Enabled)
@@ -29,7 +30,7 @@ internal static class SupervisorExtensions
 
         builder.Services.AddSingleton<StopIntents>();
         builder.Services.AddSingleton(services => new SupervisedResources(services.GetRequiredService<DistributedApplicationModel>().Resources
-            .Where(r => r is ProjectResource || (r is ExecutableResource && r == redis.Resource))));
+            .Where(r => r is ProjectResource || (r is ExecutableResource && (r == redis.Resource || otherRedis.Any(o => o.Resource == r))))));
         builder.Services.AddSingleton(services => new ServiceEventLog(redis.Resource, services.GetRequiredService<IOptions<SupervisorOptions>>(),
             services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ServiceEventLog>>()));
         builder.Services.AddHostedService(services => services.GetRequiredService<ServiceEventLog>());

@@ -14,7 +14,9 @@ internal static class Extensions
     {
         builder.AddRedisClient("redis");
         // Jobs live in Redis: while it is down every route answers 503 + Retry-After (plain message) instead of a 500.
-        builder.AddDependencyUnavailableHandler("Redis", ex => ex is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException);
+        builder.AddDependencyUnavailableHandler(new DependencyOutage("Job state unavailable",
+            "The batch scorer cannot reach the store that holds job state right now",
+            ex => ex is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException));
         builder.AddInferenceCore();
 
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -27,6 +29,7 @@ internal static class Extensions
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<JobLifecycle>();
         builder.Services.AddSingleton<JobRestorer>();
+        builder.Services.AddSingleton<JobRetention>();
         builder.Services.AddSingleton<ChunkQueue>();
         builder.Services.AddSingleton<ModelResolver>();
         builder.Services.AddSingleton<ModelSessions>();

@@ -3,6 +3,7 @@ using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Forwarding;
 using MlPlatform.Gateway.Health;
 using MlPlatform.Gateway.Limits;
+using MlPlatform.Gateway.Sessions;
 
 namespace MlPlatform.Gateway.Extensions;
 
@@ -15,6 +16,7 @@ internal static class Extensions
 
         builder.AddGatewayErrors();
         builder.AddApiKeyAuth();
+        builder.AddConsoleSessions();
         builder.AddGatewayLimits();
         builder.AddBackendHealth();
 

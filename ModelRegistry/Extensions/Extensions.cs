@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using MlPlatform.Inference.Fleet;
 using MlPlatform.ModelRegistry.Alerts;
 using MlPlatform.ModelRegistry.Events;
@@ -15,7 +16,9 @@ internal static class Extensions
     {
         builder.AddRedisClient("redis");
         // Routes that read Redis (statistics) answer 503 + Retry-After while it is down; the rest of the registry keeps working.
-        builder.AddDependencyUnavailableHandler("Redis", ex => ex is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException);
+        builder.AddDependencyUnavailableHandler(new DependencyOutage("Statistics unavailable",
+            "Redis, where the statistics are kept, cannot be read right now",
+            ex => ex is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException));
 
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<RegistrationOptions>().BindConfiguration(RegistrationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -39,12 +42,15 @@ internal static class Extensions
         builder.Services.AddSingleton<ModelRegistration>();
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddSingleton<FleetStatsReader>();
+        builder.Services.AddSingleton<FleetStatsSeriesReader>();
 
         // Feedback loops: rollouts and the guard, alerts and their webhooks, run by the replica holding the leader lock.
         builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<GuardOptions>().BindConfiguration(GuardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHttpClient(AlertCenter.WebhookClient);
+        builder.Services.AddSingleton<IValidateOptions<AlertOptions>, WebhookTargetValidator>();
+        // Not an IHttpClientFactory client: those get the platform's service discovery, internal credential and retries.
+        builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddSingleton<LeaderLock>();
         builder.Services.AddSingleton<AlertStore>();
         builder.Services.AddSingleton<AlertCenter>();

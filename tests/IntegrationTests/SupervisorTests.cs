@@ -227,8 +227,8 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
             var (status, retryAfter, body, took) = await TimedGetAsync(batch.Http, $"/v1/batch/jobs/{id}");
             output.WriteLine($"batch job status with Redis stopped: {(int)status} after {took.TotalMilliseconds:0} ms");
             Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{(int)status}: {body}");
-            Assert.Equal(TimeSpan.FromSeconds(1), retryAfter);
-            Assert.Equal("Redis, which this request needs, is not answering (restarting or down); retry after 1 s.", Problem(body));
+            Assert.Equal(TimeSpan.FromSeconds(5), retryAfter);
+            Assert.Equal("The batch scorer cannot reach the store that holds job state right now; retry in 5 s.", Problem(body));
             Assert.DoesNotContain("Exception", body);
         }
         finally
