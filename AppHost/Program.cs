@@ -71,6 +71,9 @@ builder.AddProject<Projects.Gateway>("gateway")
 // Run mode: restarts what crashes (Kubernetes does that in publish mode).
 builder.AddServiceSupervisor(redis, registry, responseCache);
 
+// Run mode: services start from the AppHost's build output, not through 'dotnet run' (an MSBuild pass on every start and restart).
+builder.LaunchProjectsFromBuildOutput();
+
 builder.PublishProjectsAsContainers();
 
 builder.Build().Run();

@@ -32,7 +32,18 @@ internal sealed partial class ServiceSupervisor(
         public RestartHistory History { get; } = history;
         public string? LastState { get; set; }
         public long Generation { get; set; }
+
+        /// <summary>The run whose exit was last handled (pid and start time), so a repeated report of that exit is not a second crash.</summary>
+        public string? LastExitedRun { get; set; }
     }
+
+    /// <summary>
+    /// Identifies one run of an instance. Aspire can report a run's exit again after the instance was already being started anew
+    /// (the old run's last update arrives after the Start command's own state changes); counted twice, one kill looked like two crashes
+    /// and cost a second restart and a doubled backoff.
+    /// </summary>
+    private static string RunOf(CustomResourceSnapshot snapshot) => string.Create(CultureInfo.InvariantCulture,
+        $"{snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value}|{snapshot.StartTimeStamp:O}");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -88,6 +99,10 @@ internal sealed partial class ServiceSupervisor(
         lock (instance)
         {
             var wasTerminal = instance.LastState is { } last && KnownResourceStates.TerminalStates.Contains(last);
+            if (state != instance.LastState)
+            {
+                LogTransition(logger, update.ResourceId, instance.LastState, state, RunOf(update.Snapshot), update.Snapshot.ExitCode);
+            }
             instance.LastState = state;
             if (state == KnownResourceStates.Running && update.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy)
             {
@@ -97,6 +112,13 @@ internal sealed partial class ServiceSupervisor(
             {
                 return;
             }
+            var run = RunOf(update.Snapshot);
+            if (run == instance.LastExitedRun)
+            {
+                LogRepeatedExit(logger, update.ResourceId, state);
+                return;
+            }
+            instance.LastExitedRun = run;
             if (lifetime.ApplicationStopping.IsCancellationRequested || intents.IsStopping(update.ResourceId, update.Resource.Name))
             {
                 LogStoppedOnPurpose(logger, update.ResourceId);
@@ -174,6 +196,12 @@ internal sealed partial class ServiceSupervisor(
 
     private static ImmutableArray<ResourcePropertySnapshot> WithProperty(ImmutableArray<ResourcePropertySnapshot> properties, string name, object value) =>
         [.. properties.Where(p => p.Name != name), new ResourcePropertySnapshot(name, value)];
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Instance}: {From} -> {To} (run {Run}, exit code {ExitCode})")]
+    private static partial void LogTransition(ILogger logger, string instance, string? from, string? to, string run, int? exitCode);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Instance} reported the exit of a run already handled ({State}); ignored")]
+    private static partial void LogRepeatedExit(ILogger logger, string instance, string? state);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Instance} stopped on request; not restarting it")]
     private static partial void LogStoppedOnPurpose(ILogger logger, string instance);

@@ -36,7 +36,7 @@ internal sealed class BackendHealthConfigFilter(IOptions<BackendHealthOptions> o
                 Passive = new PassiveHealthCheckConfig
                 {
                     Enabled = true,
-                    Policy = "TransportFailureRate",
+                    Policy = ConnectFailureHealthPolicy.PolicyName,
                     ReactivationPeriod = settings.ReactivationPeriod,
                 },
             },

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Grpc.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using MlPlatform.GrpcContracts;
 using MlPlatform.IntegrationTests.Batch;
 using MlPlatform.IntegrationTests.Feedback;
 using StackExchange.Redis;
@@ -15,14 +17,17 @@ namespace MlPlatform.IntegrationTests;
 /// <summary>
 /// A platform whose services get SIGKILLed: the app host's supervisor restarts them (half a second before the first restart, at most
 /// two between restarts, so the crash loop ends within seconds), and the registry evaluates its alert rules every half second.
-/// One batch scorer replica can be made to exit at once on start (<see cref="CrashOnStart"/>), through a setting it rejects.
+/// One batch scorer replica can be made to exit at once on start (<see cref="CrashOnStart"/>).
 /// </summary>
 public sealed class SupervisorFixture : PlatformFixture
 {
     /// <summary>The replica the crash loop test breaks.</summary>
     public const string LoopingReplica = "batchscorer-2";
 
-    /// <summary>When set, <see cref="LoopingReplica"/> is started with a chunk size its options validation rejects, so it exits at once.</summary>
+    /// <summary>
+    /// When set, <see cref="LoopingReplica"/> is started with a startup hook that does not exist, so the .NET runtime stops it before its
+    /// Main runs (a setting its validation rejects would do too, but the host then takes 10 s to wind down before the process exits).
+    /// </summary>
     public volatile bool CrashOnStart;
 
     protected override IEnumerable<string> ExtraArguments =>
@@ -40,7 +45,7 @@ public sealed class SupervisorFixture : PlatformFixture
         {
             if (CrashOnStart)
             {
-                context.EnvironmentVariables["BatchJobOptions__DefaultChunkSize"] = "0";
+                context.EnvironmentVariables["DOTNET_STARTUP_HOOKS"] = Path.Combine(Path.GetTempPath(), "mlplatform-no-such-startup-hook.dll");
             }
         }));
     }
@@ -61,16 +66,20 @@ public sealed class SupervisorCollection : ICollectionFixture<SupervisorFixture>
 public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>
-    /// How long a killed service may take to be healthy again. The target is 15 s (issue 15), met on a quiet machine (restart times are
-    /// written to the test output); the bound is wider because a start of a .NET service on a loaded shared machine took longer.
+    /// How long a killed service may take to be healthy again. The target is 15 s (issue 15): measured 2.6 s (Redis) to 12.5 s (both
+    /// batch replicas) at load average 35 on the 2-core build machine, with services launched from their built assembly (before, each
+    /// restart ran 'dotnet run', i.e. MSBuild, and took 17 s to 2.5 min). Twice the target, so a busier CI machine does not fail it.
     /// </summary>
-    private static readonly TimeSpan RestartBound = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan RestartBound = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// A 503 for a dead backend is answered in well under a second; this bound is generous (a loaded CI machine) and still far from the
-    /// 100 s the gateway used to wait on a dead replica behind DCP's proxy.
+    /// The gateway answers for a dead backend in under a second (issue 15); measured 7-380 ms at load average 35. Each single answer is
+    /// held to this wider bound (one CPU-starved moment on a shared machine must not fail the test), still far from the 100 s the gateway
+    /// used to wait on a dead replica; the median of many (<see cref="UnavailableTarget"/>) is held to the target itself.
     /// </summary>
     private static readonly TimeSpan UnavailableBound = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan UnavailableTarget = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Every test starts from a whole platform: a service killed by the previous one is back and answers its own <c>/health</c>
@@ -145,7 +154,7 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
     }
 
     [Fact]
-    public async Task AnOnlineScorerKilledUnderLoadIsRestartedAndRequestsMeanwhileGet503WithRetryAfter()
+    public async Task AnOnlineScorerKilledUnderLoadIsRestartedAndRequestsMeanwhileGet503WithRetryAfterAndGrpcCallsUnavailable()
     {
         using var client = platform.CreateGatewayClient();
         var name = UniqueName("supervised");
@@ -153,10 +162,17 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         await SetAliasAsync(client, name, "production", version);
         using var input = LinearInput(1f);
         var body = Online.OnlineScorerShutdownTests.JsonRequest(input);
+        var grpc = new GRPCInferenceService.GRPCInferenceServiceClient(platform.CreateGatewayGrpcChannel());
+        var grpcRequest = new ModelInferRequest
+        {
+            ModelName = name,
+            Inputs = { new ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32", Shape = { 1, 4 }, Contents = new InferTensorContents { Fp32Contents = { 1f, 2f, 3f, 4f } } } },
+        };
         var (resourceId, scorer) = Assert.Single(await ResourceProcesses.RunningAsync(platform, "onlinescorer"));
 
         using var stop = new CancellationTokenSource();
-        var load = Enumerable.Range(0, 4).Select(_ => LoadAsync(client, $"/v2/models/{name}/infer", body, stop.Token)).ToArray();
+        var load = Enumerable.Range(0, 3).Select(_ => LoadAsync(client, $"/v2/models/{name}/infer", body, stop.Token)).ToArray();
+        var grpcLoad = GrpcLoadAsync(grpc, grpcRequest, stop.Token);
         await Task.Delay(500);
         var sinceKill = Stopwatch.StartNew();
         scorer.Kill(entireProcessTree: true);
@@ -165,16 +181,23 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         await ResourceProcesses.WaitForRestartAsync(platform, resourceId, scorer, RestartBound);
         await WaitForHealthAsync("onlinescorer", RestartBound - sinceKill.Elapsed);
         var restartedAfter = sinceKill.Elapsed;
-        // Until the gateway's health check has seen the new process, and a few answers after that.
-        await Task.Delay(3000);
+        // Until the gateway's health checks have taken the new process back into rotation, and a few answers after that.
+        await EventuallyAsync(async () => (await PostJsonAsync(client, $"/v2/models/{name}/infer", body)).Status == HttpStatusCode.OK, "the gateway routes to the restarted scorer");
+        var routedAfter = sinceKill.Elapsed;
+        await Task.Delay(1000);
         stop.Cancel();
         var outcomes = (await Task.WhenAll(load)).SelectMany(o => o).ToList();
+        var grpcOutcomes = await grpcLoad;
 
         var unavailable = outcomes.Where(o => o.Status == HttpStatusCode.ServiceUnavailable).ToList();
-        output.WriteLine($"online scorer healthy again {restartedAfter.TotalSeconds:0.0} s after the kill; {outcomes.Count} requests: " +
+        var grpcUnavailable = grpcOutcomes.Where(o => o.Status == StatusCode.Unavailable).ToList();
+        output.WriteLine($"online scorer healthy again {restartedAfter.TotalSeconds:0.0} s after the kill, routed to by the gateway again after {routedAfter.TotalSeconds:0.0} s; {outcomes.Count} REST requests: " +
             string.Join(", ", outcomes.GroupBy(o => (int)o.Status).Select(g => $"{g.Count()} x {g.Key}")) +
-            (unavailable.Count > 0 ? $"; slowest 503 {unavailable.Max(o => o.Took).TotalMilliseconds:0} ms" : ""));
+            (unavailable.Count > 0 ? $"; 503 in {Percentiles(unavailable.Select(o => o.Took))}" : "") +
+            $"; {grpcOutcomes.Count} gRPC calls: " + string.Join(", ", grpcOutcomes.GroupBy(o => o.Status).Select(g => $"{g.Count()} x {g.Key}")) +
+            (grpcUnavailable.Count > 0 ? $"; UNAVAILABLE in {Percentiles(grpcUnavailable.Select(o => o.Took))}" : ""));
         Assert.NotEmpty(unavailable);
+        Assert.True(Median(unavailable.Select(o => o.Took)) < UnavailableTarget, $"the median 503 took {Median(unavailable.Select(o => o.Took))}");
         Assert.All(unavailable, o =>
         {
             Assert.Equal(TimeSpan.FromSeconds(1), o.RetryAfter);
@@ -186,6 +209,18 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
             o => Assert.True(o.Status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"{(int)o.Status}: {o.Body}"));
         Assert.Equal(HttpStatusCode.OK, outcomes[^1].Status);
         Assert.Equal(HttpStatusCode.OK, (await PostJsonAsync(client, $"/v2/models/{name}/infer", body)).Status);
+
+        // gRPC: the gateway's own trailers-only UNAVAILABLE naming the backend (a bare HTTP 503 would read "Bad gRPC response").
+        Assert.NotEmpty(grpcUnavailable);
+        Assert.True(Median(grpcUnavailable.Select(o => o.Took)) < UnavailableTarget, $"the median UNAVAILABLE took {Median(grpcUnavailable.Select(o => o.Took))}");
+        Assert.All(grpcUnavailable.Where(o => o.SentAt > deadAt.AddMilliseconds(500)), o =>
+        {
+            Assert.Contains("No live instance of 'onlinescorer-grpc'", o.Detail);
+            Assert.True(o.Took < UnavailableBound, $"an UNAVAILABLE took {o.Took}");
+        });
+        Assert.All(grpcOutcomes.Where(o => o.SentAt > deadAt.AddMilliseconds(500)),
+            o => Assert.True(o.Status is StatusCode.OK or StatusCode.Unavailable, $"{o.Status}: {o.Detail}"));
+        Assert.Equal(StatusCode.OK, grpcOutcomes[^1].Status);
     }
 
     [Fact]
@@ -284,9 +319,11 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         platform.CrashOnStart = true;
         try
         {
+            var sinceKill = Stopwatch.StartNew();
             replica.Kill(entireProcessTree: true);
             var failed = await platform.App.ResourceNotifications.WaitForResourceAsync(SupervisorFixture.LoopingReplica,
-                e => e.Snapshot.State?.Text == KnownResourceStates.FailedToStart).WaitAsync(TimeSpan.FromMinutes(10));
+                e => e.Snapshot.State?.Text == KnownResourceStates.FailedToStart).WaitAsync(TimeSpan.FromMinutes(2));
+            output.WriteLine($"crash loop: left stopped and marked failed {sinceKill.Elapsed.TotalSeconds:0.0} s after the first kill");
             Assert.Equal(KnownResourceStateStyles.Error, failed.Snapshot.State?.Style);
             Assert.StartsWith("crash loop: exited again after 5 restarts", failed.Snapshot.Properties.Single(p => p.Name == "supervisor.status").Value?.ToString());
 
@@ -322,7 +359,49 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         }
     }
 
+    /// <summary>
+    /// Between two requests of a load loop. Unpaced, the loops sent 20,000 requests in 40 s of outage, each logged twice by the gateway;
+    /// behind that much log output the orchestrator reported the gateway's next exit (the next test's kill) about 90 s late.
+    /// </summary>
+    private static readonly TimeSpan LoadPause = TimeSpan.FromMilliseconds(50);
+
     private sealed record Outcome(DateTime SentAt, HttpStatusCode Status, TimeSpan? RetryAfter, string Body, TimeSpan Took);
+
+    private sealed record GrpcOutcome(DateTime SentAt, StatusCode Status, string Detail, TimeSpan Took);
+
+    private static async Task<List<GrpcOutcome>> GrpcLoadAsync(GRPCInferenceService.GRPCInferenceServiceClient client, ModelInferRequest request, CancellationToken stop)
+    {
+        var outcomes = new List<GrpcOutcome>();
+        var key = PlatformFixture.GrpcKey(PlatformFixture.ReaderApiKey);
+        while (!stop.IsCancellationRequested)
+        {
+            var sentAt = DateTime.UtcNow;
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                await client.ModelInferAsync(request, key).ResponseAsync.WaitAsync(PlatformFixture.RequestTimeout);
+                outcomes.Add(new GrpcOutcome(sentAt, StatusCode.OK, "", watch.Elapsed));
+            }
+            catch (RpcException failure)
+            {
+                outcomes.Add(new GrpcOutcome(sentAt, failure.StatusCode, failure.Status.Detail, watch.Elapsed));
+            }
+            await Task.Delay(LoadPause, CancellationToken.None);
+        }
+        return outcomes;
+    }
+
+    private static TimeSpan Median(IEnumerable<TimeSpan> took)
+    {
+        var sorted = took.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    private static string Percentiles(IEnumerable<TimeSpan> took)
+    {
+        var sorted = took.Select(t => t.TotalMilliseconds).Order().ToList();
+        return FormattableString.Invariant($"p50 {sorted[sorted.Count / 2]:0} ms, max {sorted[^1]:0} ms (n={sorted.Count})");
+    }
 
     private static async Task<List<Outcome>> LoadAsync(HttpClient client, string path, string json, CancellationToken stop)
     {
@@ -335,6 +414,7 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
             using var response = await client.PostAsync(path, content).WaitAsync(PlatformFixture.RequestTimeout);
             var body = await response.Content.ReadAsStringAsync();
             outcomes.Add(new Outcome(sentAt, response.StatusCode, response.Headers.RetryAfter?.Delta, body, watch.Elapsed));
+            await Task.Delay(LoadPause, CancellationToken.None);
         }
         return outcomes;
     }

@@ -2,7 +2,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MlPlatform.Gateway.Health;
+using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace MlPlatform.UnitTests.Gateway;
 
@@ -37,7 +39,8 @@ public sealed class BackendHealthTests
         Assert.Equal(TimeSpan.FromSeconds(2), health.Active.Interval);
         Assert.Equal("ConsecutiveFailures", health.Active.Policy);
         Assert.True(health.Passive!.Enabled);
-        Assert.Equal("TransportFailureRate", health.Passive.Policy);
+        Assert.Equal("ConnectFailure", health.Passive.Policy);
+        Assert.Equal(TimeSpan.FromSeconds(2), health.Passive.ReactivationPeriod);
         Assert.Equal("2", cluster.Metadata!["ConsecutiveFailuresHealthPolicy.Threshold"]);
     }
 
@@ -50,6 +53,46 @@ public sealed class BackendHealthTests
 
         Assert.Same(own, await on.ConfigureClusterAsync(own, CancellationToken.None));
         Assert.Null((await off.ConfigureClusterAsync(new ClusterConfig { ClusterId = "k8s" }, CancellationToken.None)).HealthCheck);
+    }
+
+    [Fact]
+    public void ARefusedConnectionTakesAnInstanceOutForTheReactivationPeriodAndAClientsCancelledRequestDoesNot()
+    {
+        var updates = new RecordingHealthUpdater();
+        var policy = new ConnectFailureHealthPolicy(updates, Microsoft.Extensions.Options.Options.Create(Options(("ReactivationPeriod", "00:00:03"))));
+        var cluster = new Yarp.ReverseProxy.Model.ClusterState("onlinescorer");
+        var destination = new Yarp.ReverseProxy.Model.DestinationState("d1");
+
+        policy.RequestProxied(Failed(ForwarderError.RequestCanceled, new OperationCanceledException()), cluster, destination);
+        policy.RequestProxied(Failed(ForwarderError.RequestBodyClient, new IOException("client went away")), cluster, destination);
+        policy.RequestProxied(Failed(ForwarderError.Request, new HttpRequestException("reset", new IOException("connection reset"))), cluster, destination);
+        Assert.Empty(updates.Passive);
+
+        var refused = new HttpRequestException("refused", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused));
+        policy.RequestProxied(Failed(ForwarderError.Request, refused), cluster, destination);
+        Assert.Equal([(Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy, TimeSpan.FromSeconds(3))], updates.Passive);
+    }
+
+    private static DefaultHttpContext Failed(ForwarderError error, Exception exception)
+    {
+        var context = new DefaultHttpContext();
+        context.Features.Set<IForwarderErrorFeature>(new ForwarderErrorFeature(error, exception));
+        return context;
+    }
+
+    private sealed record ForwarderErrorFeature(ForwarderError Error, Exception? Exception) : IForwarderErrorFeature;
+
+    /// <summary>YARP's own updater is internal; this records what the policy asks of it.</summary>
+    private sealed class RecordingHealthUpdater : Yarp.ReverseProxy.Health.IDestinationHealthUpdater
+    {
+        public List<(Yarp.ReverseProxy.Model.DestinationHealth Health, TimeSpan Reactivation)> Passive { get; } = [];
+
+        public void SetPassive(Yarp.ReverseProxy.Model.ClusterState cluster, Yarp.ReverseProxy.Model.DestinationState destination,
+            Yarp.ReverseProxy.Model.DestinationHealth newHealth, TimeSpan reactivationPeriod) => Passive.Add((newHealth, reactivationPeriod));
+
+        public void SetActive(Yarp.ReverseProxy.Model.ClusterState cluster, IEnumerable<Yarp.ReverseProxy.Health.NewActiveDestinationHealth> newHealthStates)
+        {
+        }
     }
 
     private static BackendHealthOptions Options(params (string Key, string Value)[] settings)
