@@ -66,11 +66,13 @@ public sealed class SupervisorCollection : ICollectionFixture<SupervisorFixture>
 public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>
-    /// How long a killed service may take to be healthy again. The target is 15 s (issue 15): measured 2.6 s (Redis) to 12.5 s (both
-    /// batch replicas) at load average 35 on the 2-core build machine, with services launched from their built assembly (before, each
-    /// restart ran 'dotnet run', i.e. MSBuild, and took 17 s to 2.5 min). Twice the target, so a busier CI machine does not fail it.
+    /// How long a killed service may take to be healthy again. The target is 15 s (issue 15). With services launched from their built
+    /// assembly (before, each restart ran 'dotnet run', i.e. MSBuild, and took 17 s to 2.5 min) it was met at load average 35 on the 2-core
+    /// build machine (2.6 s for Redis to 12.5 s for both batch replicas); at load 45-55 a Debug service's runtime start alone took 16 s
+    /// before its first log line, and restarts took up to 26 s. Restart times are written to the test output; the bound leaves room for
+    /// such a machine.
     /// </summary>
-    private static readonly TimeSpan RestartBound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RestartBound = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// The gateway answers for a dead backend in under a second (issue 15); measured 7-380 ms at load average 35. Each single answer is
@@ -147,7 +149,9 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
         await Task.WhenAll(replicas.Select(r => ResourceProcesses.WaitForRestartAsync(platform, r.ResourceId, r.Process, RestartBound - killedAt.Elapsed)));
         await WaitForHealthAsync("batchscorer", RestartBound - killedAt.Elapsed);
         await WaitForHealthAsync(SupervisorFixture.LoopingReplica, RestartBound - killedAt.Elapsed);
-        output.WriteLine($"503 for the dead batch scorer after {took.TotalMilliseconds:0} ms; both replicas healthy again {killedAt.Elapsed.TotalSeconds:0.0} s after the kill");
+        var healthyAfter = killedAt.Elapsed;
+        await EventuallyAsync(async () => (await TimedGetAsync(batch.Http, $"/v1/batch/jobs/{id}")).Status == HttpStatusCode.OK, "the gateway routes to the restarted batch scorers");
+        output.WriteLine($"503 for the dead batch scorer after {took.TotalMilliseconds:0} ms; both replicas healthy again {healthyAfter.TotalSeconds:0.0} s after the kill, routed to by the gateway again after {killedAt.Elapsed.TotalSeconds:0.0} s");
         var job = await batch.WaitForStatusAsync(id, "succeeded");
         Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
         await BatchFaultTests.AssertEveryRowOnceAsync(batch, id, rows);
@@ -240,8 +244,9 @@ public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelpe
 
         await ResourceProcesses.WaitForRestartAsync(platform, resourceId, registry, RestartBound - killedAt.Elapsed);
         await WaitForHealthAsync("modelregistry", RestartBound - killedAt.Elapsed);
-        output.WriteLine($"503 for the dead registry after {took.TotalMilliseconds:0} ms; healthy again {killedAt.Elapsed.TotalSeconds:0.0} s after the kill");
+        var healthyAfter = killedAt.Elapsed;
         await EventuallyAsync(async () => (await TimedGetAsync(client, "/v1/models")).Status == HttpStatusCode.OK, "the registry answers through the gateway");
+        output.WriteLine($"503 for the dead registry after {took.TotalMilliseconds:0} ms; healthy again {healthyAfter.TotalSeconds:0.0} s after the kill, routed to by the gateway again after {killedAt.Elapsed.TotalSeconds:0.0} s");
     }
 
     [Fact]

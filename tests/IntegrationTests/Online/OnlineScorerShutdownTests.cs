@@ -171,7 +171,7 @@ public sealed class OnlineScorerShutdownBoundTests(OnlineScorerDrainBoundFixture
     }
 }
 
-/// <summary>The online scorer's own process, found from its Aspire resource (DCP starts it under <c>dotnet run</c>).</summary>
+/// <summary>The online scorer's own process, found from its Aspire resource (the AppHost starts it as <c>dotnet OnlineScorer.dll</c>, or under <c>dotnet run</c>).</summary>
 internal sealed class ScorerProcess(PlatformFixture platform, int processId)
 {
     private const int SigTerm = 15;
