@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using MlPlatform.AppHost;
+using MlPlatform.AppHost.Supervision;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -26,6 +27,7 @@ var registry = builder.AddProject<Projects.ModelRegistry>("modelregistry")
     .WithDemoModel(builder.Configuration.GetValue("Platform:DemoModel", true))
     .WithOperatorCommands(internalApiKey)
     .WithReference(redis).WaitFor(redis)
+    .WithUnproxiedHttpEndpoint()
     .WithHttpHealthCheck("/health");
 
 // Scorers wait for the registry because they reconcile their models with it on start.
@@ -40,20 +42,22 @@ var onlineScorers = builder.AddOnlineScorers(name => builder.AddProject<Projects
     .WithGrpcEndpoint()
     .WithHttpHealthCheck("/health"));
 
-var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")
+// Each replica its own resource in run mode (see ServiceReplicas), so a dead one refuses connections instead of hanging them.
+var batchScorers = builder.AddReplicatedProject<Projects.BatchScorer>("batchscorer",
+    builder.Configuration.GetValue("Platform:BatchScorerReplicas", 2), replica => replica
     .WithDataDirectory(dataDir, "batch")
     .WithInternalCredential(internalApiKey)
     .WithReference(redis).WaitFor(redis)
     .WithReference(registry).WaitFor(registry)
-    .WithReplicas(builder.Configuration.GetValue("Platform:BatchScorerReplicas", 2))
     .WithSettingsFrom(builder.Configuration.GetSection("BatchScorer"))
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health"));
 
 // Gateway: the only external endpoint.
 builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(registry).WaitFor(registry)
     .WithOnlineScorers(onlineScorers)
-    .WithReference(batchScorer).WaitFor(batchScorer)
+    .WithReference(batchScorers).WaitFor(batchScorers)
+    .WithBackendHealthChecks()
     .WithInternalCredential(internalApiKey)
     .WithApiKey("admin", adminApiKey)
     .WithApiKey("operator", operatorApiKey)
@@ -63,6 +67,12 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithGrpcEndpoint(gatewayGrpcPort)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
+
+// Run mode: restarts what crashes (Kubernetes does that in publish mode).
+builder.AddServiceSupervisor(redis, registry, responseCache);
+
+// Run mode: services start from the AppHost's build output, not through 'dotnet run' (an MSBuild pass on every start and restart).
+builder.LaunchProjectsFromBuildOutput();
 
 builder.PublishProjectsAsContainers();
 

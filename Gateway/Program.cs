@@ -3,6 +3,7 @@ using MlPlatform.Gateway.Console;
 using MlPlatform.Gateway.Docs;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Extensions;
+using MlPlatform.Gateway.Health;
 using MlPlatform.Gateway.Limits;
 using MlPlatform.Gateway.Sessions;
 
@@ -32,6 +33,7 @@ app.MapReverseProxy(proxy =>
     proxy.UseBodySizeLimits();
     proxy.UseStreamMessageLimits();
     proxy.UseSessionAffinity();
+    proxy.UseRetryOnAnotherInstance();
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();
 });

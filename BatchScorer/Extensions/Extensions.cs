@@ -13,13 +13,16 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        // Jobs live in Redis: while it is down every route answers 503 + Retry-After (plain message) instead of a 500.
+        builder.AddDependencyUnavailableHandler(new DependencyOutage("Job state unavailable",
+            "The batch scorer cannot reach the store that holds job state right now",
+            ex => ex is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException));
         builder.AddInferenceCore();
 
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<BatchJobOptions>().BindConfiguration(BatchJobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<BatchWorkerOptions>().BindConfiguration(BatchWorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
-        builder.Services.AddExceptionHandler<Errors.RedisUnavailableHandler>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<BatchMetrics>();
         builder.Services.AddSingleton<JobFiles>();

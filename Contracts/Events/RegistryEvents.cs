@@ -31,6 +31,12 @@ public static class RegistryEvents
 
     /// <summary>An alert fired or resolved.</summary>
     public const string Alert = "alert";
+
+    /// <summary>A service process exited without being asked to (appended by the AppHost's supervisor on the one-machine run).</summary>
+    public const string ServiceCrashed = "service-crashed";
+
+    /// <summary>The AppHost's supervisor started a crashed service process again.</summary>
+    public const string ServiceRestarted = "service-restarted";
 }
 
 /// <summary>

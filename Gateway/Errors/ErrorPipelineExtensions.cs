@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
@@ -22,9 +23,12 @@ public static class ErrorPipelineExtensions
     /// <summary>Response header carrying the trace id; the same id names the request's trace in the dashboard.</summary>
     public const string TraceIdHeader = "X-Trace-Id";
 
-    /// <summary>Stamps every response, errors included, with <see cref="TraceIdHeader"/>.</summary>
+    private static readonly object ArrivedAt = new();
+
+    /// <summary>Stamps every response, errors included, with <see cref="TraceIdHeader"/>, and notes when the request arrived (for 504 messages).</summary>
     public static IApplicationBuilder UseTraceIdHeader(this IApplicationBuilder app) => app.Use((context, next) =>
     {
+        context.Items[ArrivedAt] = Stopwatch.GetTimestamp();
         context.Response.OnStarting(static state =>
         {
             var ctx = (HttpContext)state;
@@ -83,7 +87,7 @@ public static class ErrorPipelineExtensions
         }
         else if (status == StatusCodes.Status504GatewayTimeout)
         {
-            detail = TimeoutDetail(context);
+            detail = TimeoutDetail(context, routeTimeout: true);
         }
         return GatewayErrors.WriteAsync(context, status, ReasonPhrase(status), detail);
     }
@@ -94,26 +98,26 @@ public static class ErrorPipelineExtensions
         {
             return (StatusCodes.Status413PayloadTooLarge, "The request body exceeds this route's size limit.");
         }
-        if (status == StatusCodes.Status504GatewayTimeout || error.Error == ForwarderError.RequestTimedOut)
+        if (status == StatusCodes.Status504GatewayTimeout)
         {
-            return (StatusCodes.Status504GatewayTimeout, TimeoutDetail(context));
+            return (StatusCodes.Status504GatewayTimeout, TimeoutDetail(context, routeTimeout: true));
         }
-        if (error.Error == ForwarderError.NoAvailableDestinations)
+        if (error.Error == ForwarderError.RequestTimedOut)
         {
-            return (StatusCodes.Status503ServiceUnavailable, $"No backend instance is available for this route; retry after {RetryAfter(context)} s.");
+            return (StatusCodes.Status504GatewayTimeout, TimeoutDetail(context, routeTimeout: false));
         }
-        if (error.Error == ForwarderError.Request && IsConnectionRefused(error.Exception))
+        if (error.Error == ForwarderError.NoAvailableDestinations || (error.Error == ForwarderError.Request && IsConnectionRefused(error.Exception)))
         {
-            // Nothing was sent, so unlike other transport failures (502) the client may safely send the request again, whatever its method.
-            return (StatusCodes.Status503ServiceUnavailable,
-                $"The backend is not accepting connections (starting, restarting or shutting down); retry after {RetryAfter(context)} s.");
+            // No instance passes its health check, or the one tried refused the connection: either way nothing was sent, so unlike other
+            // transport failures (502) the client may safely send the request again, whatever its method.
+            return (StatusCodes.Status503ServiceUnavailable, Unavailable(context));
         }
         return error.Error == ForwarderError.RequestBodyClient
             ? (status, "The request body could not be read from the client.")
             : (status, $"The backend could not be reached ({error.Error}).");
     }
 
-    private static bool IsConnectionRefused(Exception? exception)
+    internal static bool IsConnectionRefused(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
@@ -125,6 +129,13 @@ public static class ErrorPipelineExtensions
         return false;
     }
 
+    /// <summary>The 503 message naming the route's backend (its cluster), with <c>Retry-After</c> set.</summary>
+    internal static string Unavailable(HttpContext context)
+    {
+        var backend = context.Features.Get<IReverseProxyFeature>()?.Cluster.Config.ClusterId ?? "backend";
+        return $"No live instance of '{backend}' is accepting requests (starting, restarting, stopped or shutting down); retry after {RetryAfter(context)} s.";
+    }
+
     /// <summary>Sets <c>Retry-After</c> from <see cref="UnavailableBackendOptions"/> and returns its seconds for the message.</summary>
     private static int RetryAfter(HttpContext context)
     {
@@ -133,12 +144,23 @@ public static class ErrorPipelineExtensions
         return seconds;
     }
 
-    private static string TimeoutDetail(HttpContext context)
+    /// <summary>
+    /// Says which timeout ended the request and how long it really waited: the route's own (<paramref name="routeTimeout"/>), or the
+    /// proxy's activity timeout (the backend sent nothing for that long), which is shorter than the long upload/download routes' timeouts.
+    /// </summary>
+    private static string TimeoutDetail(HttpContext context, bool routeTimeout)
     {
+        var waited = context.Items[ArrivedAt] is long arrived
+            ? FormattableString.Invariant($"; waited {Stopwatch.GetElapsedTime(arrived).TotalSeconds:0.#} s")
+            : "";
+        if (!routeTimeout)
+        {
+            return $"The backend sent nothing for the proxy's activity timeout{waited}.";
+        }
         var policy = context.Features.Get<IReverseProxyFeature>()?.Route.Config.TimeoutPolicy;
         var timeouts = context.RequestServices.GetRequiredService<IOptions<TimeoutOptions>>().Value;
-        var timeout = policy is not null && timeouts.For(policy) is { } t ? $" of {t.TotalSeconds:0.###} s ('{policy}')" : "";
-        return $"The backend did not answer within this route's timeout{timeout}.";
+        var timeout = policy is not null && timeouts.For(policy) is { } t ? FormattableString.Invariant($" of {t.TotalSeconds:0.###} s ('{policy}')") : "";
+        return $"The backend did not answer within this route's timeout{timeout}{waited}.";
     }
 
     private static string ReasonPhrase(int status) =>

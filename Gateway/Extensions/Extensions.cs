@@ -1,6 +1,7 @@
 using MlPlatform.Gateway.Auth;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Forwarding;
+using MlPlatform.Gateway.Health;
 using MlPlatform.Gateway.Limits;
 using MlPlatform.Gateway.Sessions;
 
@@ -17,11 +18,13 @@ internal static class Extensions
         builder.AddApiKeyAuth();
         builder.AddConsoleSessions();
         builder.AddGatewayLimits();
+        builder.AddBackendHealth();
 
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()
             .AddTransforms<CallerIdentityTransformProvider>()
-            .AddStreamMessageLimits();
+            .AddStreamMessageLimits()
+            .AddConfigFilter<BackendHealthConfigFilter>();
     }
 }

@@ -1,3 +1,4 @@
+using MlPlatform.Contracts;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
@@ -68,7 +69,7 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
             await ApplyAsync(rule, observation, current, cancellationToken);
         }
         // Counting rules: a subject that no longer shows up counts zero, so its alert can resolve.
-        if (rule.Kind is AlertRule.ModelLoadFailures or AlertRule.ScorerNotReady)
+        if (rule.Kind is AlertRule.ModelLoadFailures or AlertRule.ScorerNotReady or AlertRule.ServiceCrashLoop)
         {
             foreach (var (subject, alert) in firing)
             {
@@ -101,6 +102,8 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
         AlertRule.BatchQueueDepth => FormattableString.Invariant($"{o.Value} batch chunks are queued (threshold {rule.Threshold})."),
         AlertRule.BatchJobFailures => FormattableString.Invariant($"{o.Value} batch chunks were dead-lettered in {rule.WindowSeconds}s, failing their jobs (threshold {rule.Threshold})."),
         AlertRule.ModelLoadFailures => FormattableString.Invariant($"{o.Value} loads of {o.Model} failed in {rule.WindowSeconds}s (threshold {rule.Threshold})."),
+        AlertRule.ServiceCrashLoop => FormattableString.Invariant(
+            $"{o.Subject} exited without being asked to {o.Value} times in {rule.WindowSeconds}s (threshold {rule.Threshold}); the AppHost's supervisor stops restarting a service that loops, see the dashboard."),
         _ => FormattableString.Invariant($"{o.Value} online scorer replicas are not ready or stopped heartbeating in the last {rule.WindowSeconds}s (threshold {rule.Threshold})."),
     };
 
@@ -156,6 +159,22 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
                 }
                 return counts.GroupBy(c => c.Key.Model).Select(g => new Observation(g.Key, g.Key, g.Max(c => c.Key.Version), g.Sum(c => c.Value),
                     new Dictionary<string, string> { ["model"] = $"/v1/models/{g.Key}" })).ToList();
+            }
+            case AlertRule.ServiceCrashLoop:
+            {
+                // The AppHost's supervisor appends one service-crashed event per unrequested exit (docs/deployment.md).
+                var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+                foreach (var entry in await db.StreamRangeAsync(RegistryEvents.LogStream, MinId(window), "+", count: 10_000))
+                {
+                    using var json = JsonDocument.Parse(entry[RegistryEvents.LogStreamField].ToString());
+                    var root = json.RootElement;
+                    if (root.TryGetProperty("type", out var type) && type.GetString() == RegistryEvents.ServiceCrashed
+                        && root.TryGetProperty("service", out var service) && service.GetString() is { Length: > 0 } name)
+                    {
+                        counts[name] = counts.GetValueOrDefault(name) + 1;
+                    }
+                }
+                return counts.Select(c => new Observation(c.Key, null, null, c.Value, [])).ToList();
             }
             default:
             {

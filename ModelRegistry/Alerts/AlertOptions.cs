@@ -80,20 +80,21 @@ public sealed class AlertRule
     public const string BatchJobFailures = "batch-job-failures";
     public const string ModelLoadFailures = "model-load-failures";
     public const string ScorerNotReady = "scorer-not-ready";
-    public static readonly string[] Kinds = [ErrorRate, P99, BatchQueueDepth, BatchJobFailures, ModelLoadFailures, ScorerNotReady];
+    public const string ServiceCrashLoop = "service-crash-loop";
+    public static readonly string[] Kinds = [ErrorRate, P99, BatchQueueDepth, BatchJobFailures, ModelLoadFailures, ScorerNotReady, ServiceCrashLoop];
 
     /// <summary>The alert's name (<c>alert</c> in notifications). Required, unique.</summary>
     [Required, RegularExpression("^[a-z0-9][a-z0-9._-]{0,63}$")]
     public string Name { get; set; } = "";
 
-    /// <summary>What is watched: error-rate, p99 (per model's production and canary versions), batch-queue-depth, batch-job-failures, model-load-failures, scorer-not-ready.</summary>
+    /// <summary>What is watched: error-rate, p99 (per model's production and canary versions), batch-queue-depth, batch-job-failures, model-load-failures, scorer-not-ready, service-crash-loop.</summary>
     [Required]
     public string Kind { get; set; } = "";
 
     /// <summary>For error-rate and p99: the model watched; empty for every model with a production alias.</summary>
     public string? Model { get; set; }
 
-    /// <summary>Fires above this value (a rate 0–1, milliseconds, chunks, failures or scorers by kind).</summary>
+    /// <summary>Fires above this value (a rate 0–1, milliseconds, chunks, failures, scorers or crashes by kind).</summary>
     [Range(0.0, double.MaxValue)]
     public double Threshold { get; set; }
 

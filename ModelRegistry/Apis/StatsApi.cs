@@ -5,7 +5,6 @@ using MlPlatform.Inference.Fleet;
 using MlPlatform.ModelRegistry.Fleet;
 using MlPlatform.ModelRegistry.Naming;
 using MlPlatform.ModelRegistry.Storage;
-using StackExchange.Redis;
 
 namespace MlPlatform.ModelRegistry.Apis;
 
@@ -67,14 +66,8 @@ public static class StatsApi
         {
             return Problems.NotFound($"Model '{name}' has no version {number}.");
         }
-        try
-        {
-            return TypedResults.Ok(await reader.ReadAsync(name, number, span, stepSpan, cancellationToken));
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Statistics unavailable", $"Redis, where the statistics are kept, cannot be read: {ex.Message}");
-        }
+        // Redis down: DependencyUnavailableHandler answers 503 with Retry-After (registered in AddApplicationServices).
+        return TypedResults.Ok(await reader.ReadAsync(name, number, span, stepSpan, cancellationToken));
     }
 
     public static async Task<Results<Ok<VersionStatsReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> GetVersionStats(
@@ -99,14 +92,8 @@ public static class StatsApi
         {
             return Problems.NotFound($"Model '{name}' has no version {number}.");
         }
-        try
-        {
-            var stats = await reader.ReadAsync(name, number, span, cancellationToken);
-            return TypedResults.Ok(reader.Report(name, number, span, stats));
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Statistics unavailable", $"Redis, where the statistics are kept, cannot be read: {ex.Message}");
-        }
+        // Redis down: DependencyUnavailableHandler answers 503 with Retry-After (registered in AddApplicationServices).
+        var stats = await reader.ReadAsync(name, number, span, cancellationToken);
+        return TypedResults.Ok(reader.Report(name, number, span, stats));
     }
 }

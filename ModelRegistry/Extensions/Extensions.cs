@@ -15,6 +15,10 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        // Routes that read Redis (statistics) answer 503 + Retry-After while it is down; the rest of the registry keeps working.
+        builder.AddDependencyUnavailableHandler(new DependencyOutage("Statistics unavailable",
+            "Redis, where the statistics are kept, cannot be read right now",
+            ex => ex is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException));
 
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<RegistrationOptions>().BindConfiguration(RegistrationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -3,12 +3,14 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
+using MlPlatform.IntegrationTests.Feedback;
+
 namespace MlPlatform.IntegrationTests.Batch;
 
 [Collection(BatchFaultCollection.Name)]
 public sealed class BatchFaultTests(BatchFaultFixture platform)
 {
-    private const string LinearModel = "batch-linear.onnx";
+    internal const string LinearModel = "batch-linear.onnx";
 
     /// <summary>Same outputs as the linear model, ~8 MFLOP per row: a 40,000-row chunk takes 5 s or more of CPU, well over the fixture's 3 s idle time.</summary>
     private const string SlowModel = "batch-slow.onnx";
@@ -62,7 +64,8 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         Assert.Equal(rows, job.GetProperty("rowsDone").GetInt64());
         Assert.Equal(600, job.GetProperty("chunksDone").GetInt32());
         await AssertEveryRowOnceAsync(batch, id, rows);
-        await StartReplicaAsync(victimId);
+        // The app host's supervisor starts the killed replica again, so the next test has two.
+        await ResourceProcesses.WaitForRestartAsync(platform, victimId, victim, PlatformFixture.StartTimeout);
     }
 
     [Fact]
@@ -349,7 +352,7 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         Assert.Equal("succeeded", (await batch.GetJobAsync(id)).GetProperty("status").GetString());
     }
 
-    private static async Task AssertEveryRowOnceAsync(BatchTestClient batch, string id, int rows)
+    internal static async Task AssertEveryRowOnceAsync(BatchTestClient batch, string id, int rows)
     {
         var (response, body) = await batch.GetResultsAsync(id);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -375,7 +378,7 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
             // WatchAsync starts with the current state of every resource, replicas included.
             await foreach (var update in platform.App.ResourceNotifications.WatchAsync(cts.Token))
             {
-                if (update.Resource.Name != "batchscorer")
+                if (!ResourceProcesses.IsReplicaOf(update.Resource.Name, "batchscorer"))
                 {
                     continue;
                 }

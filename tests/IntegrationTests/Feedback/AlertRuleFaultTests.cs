@@ -101,8 +101,8 @@ public sealed class AlertRuleFaultTests(AlertRuleFaultFixture platform)
         Assert.Equal("critical", firing.GetProperty("severity").GetString());
         Assert.Contains("online scorer replicas are not ready or stopped heartbeating", firing.GetProperty("summary").GetString());
 
-        await ResourceProcesses.StartAsync(platform, resourceId);
-        await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("onlinescorer").WaitAsync(PlatformFixture.StartTimeout);
+        // The app host's supervisor starts it again on its own.
+        await ResourceProcesses.WaitForRestartAsync(platform, resourceId, scorer, PlatformFixture.StartTimeout);
         var resolved = await WaitForAlertAsync(reader, AlertRuleFaultFixture.ScorerRule, before, "resolved");
         Assert.Equal(firing.GetProperty("id").GetInt64(), resolved.GetProperty("id").GetInt64());
         Assert.Equal(0, resolved.GetProperty("value").GetDouble());
@@ -176,7 +176,10 @@ public sealed class AlertRuleFaultTests(AlertRuleFaultFixture platform)
 /// <summary>Processes of the app host's resources (each replica is a resource of its own), to stop, kill and start them as faults.</summary>
 internal static class ResourceProcesses
 {
-    /// <summary>The running replicas of <paramref name="resource"/> (resource id and process), as the app host reports them.</summary>
+    /// <summary>
+    /// The running replicas of <paramref name="resource"/> (resource id and process), as the app host reports them: on the one-machine run
+    /// each replica is its own resource, <c>name</c>, <c>name-2</c>, <c>name-3</c>….
+    /// </summary>
     public static async Task<List<(string ResourceId, Process Process)>> RunningAsync(PlatformFixture platform, string resource)
     {
         var replicas = new Dictionary<string, int>();
@@ -186,7 +189,7 @@ internal static class ResourceProcesses
             // WatchAsync starts with the current state of every resource, replicas included.
             await foreach (var update in platform.App.ResourceNotifications.WatchAsync(cts.Token))
             {
-                if (update.Resource.Name != resource)
+                if (!IsReplicaOf(update.Resource.Name, resource))
                 {
                     continue;
                 }
@@ -206,6 +209,33 @@ internal static class ResourceProcesses
         }
         Assert.NotEmpty(replicas);
         return replicas.Select(r => (r.Key, Process.GetProcessById(r.Value))).ToList();
+    }
+
+    public static bool IsReplicaOf(string resourceName, string service) =>
+        resourceName == service || (resourceName.StartsWith(service + "-", StringComparison.Ordinal) && int.TryParse(resourceName.AsSpan(service.Length + 1), out _));
+
+    /// <summary>Waits until the app host's supervisor has started <paramref name="resourceId"/> again after <paramref name="killed"/> died, and it is healthy.</summary>
+    public static async Task WaitForRestartAsync(PlatformFixture platform, string resourceId, Process killed, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await foreach (var e in platform.App.ResourceNotifications.WatchAsync(cts.Token))
+            {
+                if (e.ResourceId == resourceId
+                    && e.Snapshot.State?.Text == KnownResourceStates.Running
+                    && e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
+                    && e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+                    && Convert.ToInt32(pid, CultureInfo.InvariantCulture) != killed.Id)
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+        }
+        Assert.Fail($"{resourceId} was not running and healthy again within {timeout.TotalSeconds} s of being killed.");
     }
 
     /// <summary>A graceful stop through the app host; what matters is that the process ends (under load the host may report its own wait as failed).</summary>

@@ -42,7 +42,7 @@ public sealed class OnlineScorerShutdownTests(OnlineScorerDrainFixture platform)
             // The scorer's own "not ready" (also 503) may come first over a kept-alive connection; wait for the gateway's.
             using var ready = await client.GetAsync("/v2/health/ready").WaitAsync(PlatformFixture.RequestTimeout);
             return ready.StatusCode == HttpStatusCode.ServiceUnavailable
-                && (await ready.Content.ReadAsStringAsync()).Contains("not accepting connections", StringComparison.Ordinal);
+                && (await ready.Content.ReadAsStringAsync()).Contains("No live instance of 'onlinescorer'", StringComparison.Ordinal);
         }, "readiness through the gateway fails once the scorer stops accepting");
         using (var refusedInput = LinearInput(9f))
         {
@@ -52,7 +52,7 @@ public sealed class OnlineScorerShutdownTests(OnlineScorerDrainFixture platform)
             {
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
                 Assert.Equal(TimeSpan.FromSeconds(1), message.Headers.RetryAfter?.Delta);
-                Assert.Equal("The backend is not accepting connections (starting, restarting or shutting down); retry after 1 s.",
+                Assert.Equal("No live instance of 'onlinescorer' is accepting requests (starting, restarting, stopped or shutting down); retry after 1 s.",
                     body.RootElement.GetProperty("error").GetString());
             }
         }
@@ -171,7 +171,7 @@ public sealed class OnlineScorerShutdownBoundTests(OnlineScorerDrainBoundFixture
     }
 }
 
-/// <summary>The online scorer's own process, found from its Aspire resource (DCP starts it under <c>dotnet run</c>).</summary>
+/// <summary>The online scorer's own process, found from its Aspire resource (the AppHost starts it as <c>dotnet OnlineScorer.dll</c>, or under <c>dotnet run</c>).</summary>
 internal sealed class ScorerProcess(PlatformFixture platform, int processId)
 {
     private const int SigTerm = 15;

@@ -33,6 +33,11 @@ public class PlatformFixture : IAsyncLifetime
     /// <summary>Extra AppHost settings for a fixture that needs them (fault tests, low limits).</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>Changes to the app model before it is built, for a fixture that needs them (fault injection).</summary>
+    protected virtual void ConfigureApp(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(DataDir);
@@ -57,6 +62,7 @@ public class PlatformFixture : IAsyncLifetime
             .SetMinimumLevel(LogLevel.Warning)
             .AddFilter("Aspire.", LogLevel.Warning));
 
+        ConfigureApp(builder);
         _app = await builder.BuildAsync().WaitAsync(StartTimeout);
         await _app.StartAsync().WaitAsync(StartTimeout);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway").WaitAsync(StartTimeout);
