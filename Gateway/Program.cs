@@ -16,6 +16,8 @@ app.UseGatewayErrors();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRequestTimeouts();
+// Cached anonymous answers (health, API documents) are served before they take a concurrency slot.
+app.UseOutputCache();
 app.UseRateLimiter();
 
 // The gateway's port is public: its own metrics need a key (a reader key is enough for a scraper).

@@ -44,6 +44,8 @@ internal static class Extensions
         builder.Services.AddSingleton<VersionCache>();
         builder.Services.AddSingleton<RouteTable>();
         builder.Services.AddSingleton<ModelReconciler>();
+        builder.Services.AddSingleton<OnDemandLoadGate>();
+        builder.Services.AddSingleton<InFlightBudget>();
         builder.Services.AddSingleton<ModelRepository>();
         builder.Services.AddSingleton<ResponseCache>();
         builder.Services.AddSingleton<InferenceService>();

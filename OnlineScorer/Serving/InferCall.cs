@@ -3,8 +3,11 @@ using MlPlatform.Inference.Tensors;
 
 namespace MlPlatform.OnlineScorer.Serving;
 
-/// <summary>One infer call as every front end states it: the model, the version as the client wrote it (null: route by alias), and its token.</summary>
-public sealed record InferCall(string Model, string? Version, CancellationToken CancellationToken);
+/// <summary>
+/// One infer call as every front end states it: the model, the version as the client wrote it (null: route by alias), its token, and the
+/// API key that made it (as the gateway names it; null inside the platform), which on-demand loads are limited by.
+/// </summary>
+public sealed record InferCall(string Model, string? Version, CancellationToken CancellationToken, string? CallerKey = null);
 
 /// <summary>
 /// What a front end (HTTP/JSON, gRPC) plugs into <see cref="InferenceService.InferAsync{TResponse}"/>: how it receives a request, decodes it
@@ -12,7 +15,10 @@ public sealed record InferCall(string Model, string? Version, CancellationToken 
 /// </summary>
 public interface IInferTransport<out TResponse>
 {
-    /// <summary>Receives what must be read before a model is leased (an HTTP body, within its size limit); nothing for a decoded request.</summary>
+    /// <summary>
+    /// Receives what must be read before decoding (an HTTP body, within its size limit and the in-flight budget); nothing for a decoded
+    /// request. Called once the model is leased, so that a request for an unknown model is refused before its body is read.
+    /// </summary>
     ValueTask ReceiveAsync(CancellationToken cancellationToken);
 
     /// <summary>The request, decoded and checked against <paramref name="signature"/>; the caller disposes it.</summary>

@@ -12,19 +12,22 @@ using MlPlatform.OnlineScorer.Telemetry;
 namespace MlPlatform.OnlineScorer.Serving;
 
 /// <summary>
-/// The infer pipeline every front end shares: parse the version, let the transport receive the request, lease the serving version,
-/// decode and check against its signature, answer from the response cache or run (batched or not), let the transport encode the
+/// The infer pipeline every front end shares: parse the version, lease the serving version (so an unknown model is refused before its
+/// body is read), let the transport receive the request, decode and check against its signature, answer from the response cache or run (batched or not), let the transport encode the
 /// response. Every failure becomes an <see cref="InferOutcome{TResponse}"/> with its V2 status, counted in metrics and fleet statistics.
 /// </summary>
 public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics, FleetStatsRecorder fleet,
-    IOptions<BatchingOptions> batching, ILogger<InferenceService> logger)
+    IOptions<BatchingOptions> batching, IOptions<InferenceLimitsOptions> limits, ILogger<InferenceService> logger)
 {
+    // Unbatched runs each take ONNX Runtime's threads; more at once than the cores only thrash (batched runs are bounded by their instances).
+    private readonly SemaphoreSlim _runSlots = new(limits.Value.EffectiveMaxConcurrentRuns);
+
     /// <summary>Runs one infer call through <paramref name="transport"/>; never throws for a failed call (the outcome says why).</summary>
     public async Task<InferOutcome<TResponse>> InferAsync<TResponse>(InferCall call, IInferTransport<TResponse> transport)
     {
         ArgumentNullException.ThrowIfNull(call);
         ArgumentNullException.ThrowIfNull(transport);
-        var (name, versionText, cancellationToken) = call;
+        var (name, versionText, cancellationToken, callerKey) = call;
         var started = Stopwatch.GetTimestamp();
         var versionTag = versionText ?? "";
         // Set once a version answers, so fleet statistics are kept only for real versions (bounded keys), never for names a client made up.
@@ -40,9 +43,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 }
                 version = v;
             }
+            using var lease = await repository.AcquireAsync(name, version, callerKey, cancellationToken);
             await transport.ReceiveAsync(cancellationToken);
-
-            using var lease = await repository.AcquireAsync(name, version, cancellationToken);
             var loaded = lease.Version;
             versionTag = loaded.VersionText;
             servedVersion = loaded.VersionText;
@@ -103,6 +105,12 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         {
             return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message);
         }
+        // A run terminated because its request went away (RunOptions.Terminate) ends like any other cancelled call.
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            metrics.Request(name, versionTag, "cancelled", Stopwatch.GetElapsedTime(started));
+            return InferOutcome<TResponse>.Failure(499, "The client went away.");
+        }
         catch (OnnxRuntimeException ex)
         {
             return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status400BadRequest, $"The model rejected the request: {ex.Message}");
@@ -145,8 +153,17 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
     {
         if (!loaded.BatchingEnabled || loaded.Batcher is not { } batcher)
         {
+            await _runSlots.WaitAsync(cancellationToken);
+            TensorBuffer[] direct;
             var computeStarted = Stopwatch.GetTimestamp();
-            var direct = loaded.Session.Run(inputs, outputNames);
+            try
+            {
+                direct = loaded.Session.Run(inputs, outputNames, cancellationToken);
+            }
+            finally
+            {
+                _runSlots.Release();
+            }
             metrics.Batch(loaded.Model, loaded.VersionText, TimeSpan.Zero, Stopwatch.GetElapsedTime(computeStarted),
                 inputs.Count > 0 && inputs[0].Shape.Length > 0 ? inputs[0].Shape[0] : 1);
             return direct;

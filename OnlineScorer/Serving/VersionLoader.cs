@@ -61,7 +61,8 @@ public sealed class VersionLoader(ArtifactCache artifacts, IOptions<OnnxSessionO
         if (session.Signature.IsBatchable)
         {
             var model = session;
-            batcher = new DynamicBatcher(model.Run, model.OutputNames, PolicyFor(settings), defaults.QueueCapacity,
+            batcher = new DynamicBatcher((inputs, outputs, cancellationToken) => model.Run(inputs, outputs, cancellationToken), model.OutputNames,
+                PolicyFor(settings), defaults.QueueCapacity,
                 Math.Clamp(settings.InstanceCount ?? defaults.Instances, 1, 64));
         }
         return new LoadedVersion(name, version, session, batcher, settings, batcher is not null && (settings.Batching?.Enabled ?? defaults.Enabled));
