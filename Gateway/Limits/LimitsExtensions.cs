@@ -72,7 +72,7 @@ internal static class LimitsExtensions
                 Pool.Reserved => RateLimitPartition.GetConcurrencyLimiter("reserved", _ => new ConcurrencyLimiterOptions
                 {
                     PermitLimit = settings.ReservedConcurrencyLimit,
-                    QueueLimit = settings.ReservedConcurrencyLimit,
+                    QueueLimit = settings.ConcurrencyQueueLimit,
                     QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                 }),
                 Pool.Anonymous => RateLimitPartition.GetConcurrencyLimiter("anonymous", _ => new ConcurrencyLimiterOptions
@@ -137,15 +137,16 @@ internal static class LimitsExtensions
         var perKey = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait);
         var seconds = Math.Max(1, (int)Math.Ceiling((perKey ? wait : TimeSpan.FromSeconds(1)).TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        var pool = PoolOf(context);
-        var open = context.User.FindFirstValue(ClaimTypes.Role) is { } role && pool != Pool.Anonymous
-            ? context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value.For(role).ConcurrencyLimit
-            : (int?)null;
+        // Without a wait estimate it was a concurrency limit: the pool's, when the pool has no permit left, else the key's share.
+        var services = context.RequestServices;
+        var poolFull = services.GetRequiredService<IOptions<RateLimiterOptions>>().Value.GlobalLimiter?.GetStatistics(context) is not { } pool
+            || pool.CurrentAvailablePermits == 0;
+        var role = context.User.FindFirstValue(ClaimTypes.Role);
         await GatewayErrors.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too Many Requests", perKey
             ? $"This API key has used up its request rate; retry after {seconds} s."
-            : open is { } share
-                ? $"This API key has its share of {share} open requests, or the gateway is at its concurrency limit; retry after {seconds} s."
-                : $"The gateway is at its concurrency limit for anonymous requests; retry after {seconds} s.");
+            : poolFull || role is null
+                ? $"The gateway is at its concurrency limit; retry after {seconds} s."
+                : $"This API key already has {services.GetRequiredService<IOptions<RateLimitOptions>>().Value.For(role).ConcurrencyLimit} requests open, its share; retry after {seconds} s.");
     }
 
     /// <summary>Applies the route's body size limit inside the proxy pipeline, after the route is known and before the backend is called.</summary>

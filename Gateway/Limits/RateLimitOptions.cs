@@ -28,7 +28,7 @@ public sealed class RateLimitOptions : IValidatableObject
     [Range(1, 1_000_000)]
     public int ConcurrencyLimit { get; set; } = 1024;
 
-    /// <summary>Requests waiting for a free slot when <see cref="ConcurrencyLimit"/> is reached; beyond it, 429. Default 4096.</summary>
+    /// <summary>Requests waiting for a free slot when <see cref="ConcurrencyLimit"/> (or <see cref="ReservedConcurrencyLimit"/>) is reached; beyond it, 429. Default 4096.</summary>
     [Range(0, 1_000_000)]
     public int ConcurrencyQueueLimit { get; set; } = 4096;
 
