@@ -14,8 +14,9 @@ internal static class LimitsExtensions
     /// <summary>The gateway's own probes (answered locally, never forwarded).</summary>
     private static readonly PathString[] Unlimited = ["/health", "/alive"];
 
-    /// <summary>Probes of the inference health, which share the pool reserved for admins.</summary>
-    private static readonly PathString ScorerHealth = "/v2/health";
+    /// <summary>Probes of the inference health (HTTP and gRPC), which share the pool reserved for admins.</summary>
+    private static readonly PathString[] ScorerHealth =
+        ["/v2/health", "/inference.GRPCInferenceService/ServerLive", "/inference.GRPCInferenceService/ServerReady"];
 
     /// <summary>The output cache policy of <c>/v2/health/**</c> (named by the route in configuration): answers kept one second.</summary>
     public const string HealthCachePolicy = "health";
@@ -122,7 +123,7 @@ internal static class LimitsExtensions
         {
             return Pool.Unlimited;
         }
-        if (path.StartsWithSegments(ScorerHealth) || context.User.IsInRole(Auth.GatewayRoles.Admin))
+        if (ScorerHealth.Any(p => path.StartsWithSegments(p)) || context.User.IsInRole(Auth.GatewayRoles.Admin))
         {
             return Pool.Reserved;
         }

@@ -36,8 +36,9 @@ public readonly record struct InferReply(string Model, string Version, InferRequ
 /// <summary>How an infer call ended: a response, or an error with the status the V2 protocol gives it (499 when the client went away).</summary>
 public sealed class InferOutcome<TResponse>
 {
-    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds)
+    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, bool queueFull = false)
     {
+        QueueFull = queueFull;
         Response = response;
         StatusCode = statusCode;
         Error = error;
@@ -57,8 +58,11 @@ public sealed class InferOutcome<TResponse>
     /// <summary>When the client should come back (on 503).</summary>
     public int? RetryAfterSeconds { get; }
 
+    /// <summary>The 503 is a full batch queue (gRPC answers RESOURCE_EXHAUSTED for it, UNAVAILABLE for other 503s).</summary>
+    public bool QueueFull { get; }
+
     public static InferOutcome<TResponse> Success(TResponse response) => new(response, StatusCodes.Status200OK, null, null);
 
-    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null) =>
-        new(default, statusCode, error, retryAfterSeconds);
+    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, bool queueFull = false) =>
+        new(default, statusCode, error, retryAfterSeconds, queueFull);
 }

@@ -17,7 +17,8 @@ namespace MlPlatform.OnlineScorer.Serving;
 /// response. Every failure becomes an <see cref="InferOutcome{TResponse}"/> with its V2 status, counted in metrics and fleet statistics.
 /// </summary>
 public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics, FleetStatsRecorder fleet,
-    IOptions<BatchingOptions> batching, IOptions<InferenceLimitsOptions> limits, ILogger<InferenceService> logger)
+    ModelStatisticsRecorder statistics, IOptions<BatchingOptions> batching, IOptions<InferenceLimitsOptions> limits,
+    ILogger<InferenceService> logger)
 {
     // Unbatched runs each take ONNX Runtime's threads; more at once than the cores only thrash (batched runs are bounded by their instances).
     private readonly SemaphoreSlim _runSlots = new(limits.Value.EffectiveMaxConcurrentRuns);
@@ -54,7 +55,9 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             activity?.SetTag("mlplatform.model", name);
             activity?.SetTag("mlplatform.model.version", loaded.VersionText);
 
+            var decodeStarted = Stopwatch.GetTimestamp();
             using var request = transport.Decode(loaded.Signature);
+            var computeInput = Stopwatch.GetElapsedTime(decodeStarted);
 
             var inputs = InSignatureOrder(request.Inputs, loaded.Signature);
             var outputNames = request.Outputs.Count > 0 ? request.Outputs.Select(o => o.Name).ToArray() : loaded.Session.OutputNames;
@@ -76,17 +79,25 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                     metrics.CacheHit(name);
                 }
             }
-            outputs ??= await RunAsync(loaded, inputs, outputNames, cancellationToken);
+            var run = default(RunTimings);
+            if (outputs is null)
+            {
+                (outputs, run) = await RunAsync(loaded, inputs, outputNames, cancellationToken);
+            }
             try
             {
                 if (cacheKey is not null && cacheStatus == "miss")
                 {
                     await cache.SetAsync(cacheKey, outputs);
                 }
+                var encodeStarted = Stopwatch.GetTimestamp();
                 var response = transport.Encode(new InferReply(name, loaded.VersionText, request, outputs, cacheStatus));
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 metrics.Request(name, versionTag, "success", elapsed);
                 fleet.Record(name, loaded.VersionText, StatusCodes.Status200OK, elapsed);
+                statistics.Success(name, loaded.VersionText, elapsed, new InferenceTimings(
+                    Rows(inputs, loaded), run.Queue, computeInput, run.Compute, Stopwatch.GetElapsedTime(encodeStarted), run.Executions,
+                    cacheStatus is null ? null : cacheStatus == "hit"));
                 return InferOutcome<TResponse>.Success(response);
             }
             finally
@@ -103,7 +114,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         }
         catch (BatchQueueFullException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message);
+            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message, queueFull: true);
         }
         // A run terminated because its request went away (RunOptions.Terminate) ends like any other cancelled call.
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
@@ -128,12 +139,14 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         }
     }
 
-    private InferOutcome<TResponse> Fail<TResponse>(string name, string version, string? servedVersion, long started, int status, string message)
+    private InferOutcome<TResponse> Fail<TResponse>(string name, string version, string? servedVersion, long started, int status, string message,
+        bool queueFull = false)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (servedVersion is not null)
         {
             fleet.Record(name, servedVersion, status, elapsed);
+            statistics.Failure(name, servedVersion, elapsed);
         }
         var outcome = status switch
         {
@@ -145,11 +158,17 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         };
         metrics.Request(name, version, outcome, elapsed);
         return InferOutcome<TResponse>.Failure(status, message,
-            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null);
+            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, queueFull);
     }
 
-    private async ValueTask<TensorBuffer[]> RunAsync(LoadedVersion loaded, IReadOnlyList<TensorBuffer> inputs, IReadOnlyList<string> outputNames,
-        CancellationToken cancellationToken)
+    /// <summary>Where a run's time went, and this request's share of the model executions (a dynamic batch is one execution).</summary>
+    private readonly record struct RunTimings(TimeSpan Queue, TimeSpan Compute, double Executions);
+
+    private static long Rows(IReadOnlyList<TensorBuffer> inputs, LoadedVersion loaded) =>
+        loaded.Signature.IsBatchable && inputs.Count > 0 && inputs[0].Shape.Length > 0 ? inputs[0].Shape[0] : 1;
+
+    private async ValueTask<(TensorBuffer[] Outputs, RunTimings Timings)> RunAsync(LoadedVersion loaded, IReadOnlyList<TensorBuffer> inputs,
+        IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
     {
         if (!loaded.BatchingEnabled || loaded.Batcher is not { } batcher)
         {
@@ -164,17 +183,19 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             {
                 _runSlots.Release();
             }
-            metrics.Batch(loaded.Model, loaded.VersionText, TimeSpan.Zero, Stopwatch.GetElapsedTime(computeStarted),
+            var compute = Stopwatch.GetElapsedTime(computeStarted);
+            metrics.Batch(loaded.Model, loaded.VersionText, TimeSpan.Zero, compute,
                 inputs.Count > 0 && inputs[0].Shape.Length > 0 ? inputs[0].Shape[0] : 1);
-            return direct;
+            return (direct, new RunTimings(TimeSpan.Zero, compute, 1));
         }
 
         var result = await batcher.RunAsync(inputs, cancellationToken);
         metrics.Batch(loaded.Model, loaded.VersionText, result.QueueTime, result.ComputeTime, result.BatchRows);
+        var timings = new RunTimings(result.QueueTime, result.ComputeTime, result.BatchRows > 0 ? (double)Rows(inputs, loaded) / result.BatchRows : 1);
         var all = result.Outputs;
         if (ReferenceEquals(outputNames, loaded.Session.OutputNames))
         {
-            return all;
+            return (all, timings);
         }
         // The batcher computes every output so that requests asking for different outputs share runs; keep the requested ones.
         var selected = new TensorBuffer[outputNames.Count];
@@ -189,7 +210,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 output.Dispose();
             }
         }
-        return selected;
+        return (selected, timings);
     }
 
     private static IReadOnlyList<TensorBuffer> InSignatureOrder(IReadOnlyList<TensorBuffer> inputs, ModelSignature signature)

@@ -62,6 +62,7 @@ public sealed partial class FleetStatsRecorder(IConnectionMultiplexer redis, IOp
     {
         var second = time.GetUtcNow().ToUnixTimeSeconds();
         var ttl = TimeSpan.FromSeconds(options.Value.RetentionSeconds);
+        var minuteTtl = TimeSpan.FromSeconds(options.Value.MinuteRetentionSeconds);
         IBatch? batch = null;
         try
         {
@@ -73,28 +74,32 @@ public sealed partial class FleetStatsRecorder(IConnectionMultiplexer redis, IOp
                     continue;
                 }
                 batch ??= redis.GetDatabase().CreateBatch();
+                // The second's hash feeds rollouts, the guard and alerts; the minute's, series over hours. Same fields, same counts.
                 var key = (RedisKey)FleetStatsLayout.KeyFor(id.Model, id.Version, second);
-                _ = batch.HashIncrementAsync(key, FleetStatsLayout.RequestsField, requests, CommandFlags.FireAndForget);
-                var errors = Interlocked.Exchange(ref slots[ErrorsSlot], 0);
-                if (errors != 0)
-                {
-                    _ = batch.HashIncrementAsync(key, FleetStatsLayout.ErrorsField, errors, CommandFlags.FireAndForget);
-                }
+                var minuteKey = (RedisKey)FleetStatsLayout.MinuteKeyFor(id.Model, id.Version, second / 60);
+                Add(batch, key, minuteKey, FleetStatsLayout.RequestsField, requests);
+                Add(batch, key, minuteKey, FleetStatsLayout.ErrorsField, Interlocked.Exchange(ref slots[ErrorsSlot], 0));
                 for (var i = 0; i < FleetStatsLayout.BucketCount; i++)
                 {
-                    var count = Interlocked.Exchange(ref slots[FirstBucketSlot + i], 0);
-                    if (count != 0)
-                    {
-                        _ = batch.HashIncrementAsync(key, FleetStatsLayout.BucketFields[i], count, CommandFlags.FireAndForget);
-                    }
+                    Add(batch, key, minuteKey, FleetStatsLayout.BucketFields[i], Interlocked.Exchange(ref slots[FirstBucketSlot + i], 0));
                 }
                 _ = batch.KeyExpireAsync(key, ttl, CommandFlags.FireAndForget);
+                _ = batch.KeyExpireAsync(minuteKey, minuteTtl, CommandFlags.FireAndForget);
             }
             batch?.Execute();
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
             LogFlushFailed(logger, ex);
+        }
+    }
+
+    private static void Add(IBatch batch, RedisKey second, RedisKey minute, string field, long count)
+    {
+        if (count != 0)
+        {
+            _ = batch.HashIncrementAsync(second, field, count, CommandFlags.FireAndForget);
+            _ = batch.HashIncrementAsync(minute, field, count, CommandFlags.FireAndForget);
         }
     }
 

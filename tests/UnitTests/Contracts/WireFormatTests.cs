@@ -23,13 +23,13 @@ public sealed class WireFormatTests
         [new TensorSpec("label", "INT64", [-1]), new TensorSpec("probabilities", "FP32", [-1, 3])]);
 
     private static ModelVersion Version() => new(
-        "iris", 2, "ab12cd", 1234, Signature(), At, "retrained", new Dictionary<string, string> { ["team"] = "ds" }, false);
+        "iris", 2, "ab12cd", 1234, Signature(), At, "admin", "retrained", new Dictionary<string, string> { ["team"] = "ds" }, false);
 
     [Fact]
     public void A_model_version_with_signature_and_tags()
     {
         Assert.Equal(
-            """{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","description":"retrained","tags":{"team":"ds"},"archived":false}""",
+            """{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","createdBy":"admin","description":"retrained","tags":{"team":"ds"},"archived":false}""",
             JsonSerializer.Serialize(Version(), Web));
     }
 
@@ -38,7 +38,7 @@ public sealed class WireFormatTests
     {
         var version = Version() with { Description = null, Tags = new Dictionary<string, string>(), Archived = true };
         Assert.Equal(
-            """{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","description":null,"tags":{},"archived":true}""",
+            """{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","createdBy":"admin","description":null,"tags":{},"archived":true}""",
             JsonSerializer.Serialize(version, Web));
     }
 
@@ -47,7 +47,7 @@ public sealed class WireFormatTests
     {
         var model = new ModelDetails("iris", At, 2, [Version()], [new AliasInfo("production", 2, null), new AliasInfo("canary", 2, 10)]);
         Assert.Equal(
-            """{"name":"iris","createdAt":"2026-03-14T15:09:26.535+00:00","latestVersion":2,"versions":[{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","description":"retrained","tags":{"team":"ds"},"archived":false}],"aliases":[{"name":"production","version":2,"weight":null},{"name":"canary","version":2,"weight":10}]}""",
+            """{"name":"iris","createdAt":"2026-03-14T15:09:26.535+00:00","latestVersion":2,"versions":[{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","createdBy":"admin","description":"retrained","tags":{"team":"ds"},"archived":false}],"aliases":[{"name":"production","version":2,"weight":null},{"name":"canary","version":2,"weight":10}]}""",
             JsonSerializer.Serialize(model, Web));
     }
 
