@@ -32,6 +32,8 @@ app.MapReverseProxy(proxy =>
 {
     proxy.UseGatewayTimeoutStatus();
     proxy.UseBodySizeLimits();
+    // Outside the forwarder: a refusal the backend made from the headers reaches an HTTP/1.1 client still sending its body.
+    proxy.UseMiddleware<MlPlatform.Gateway.Forwarding.EarlyAnswerDrainMiddleware>();
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();

@@ -1,8 +1,10 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MlPlatform.Gateway.Auth;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Forwarding;
 using MlPlatform.Gateway.Limits;
 using MlPlatform.Gateway.Sessions;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace MlPlatform.Gateway.Extensions;
 
@@ -18,9 +20,12 @@ internal static class Extensions
         builder.AddConsoleSessions();
         builder.AddGatewayLimits();
 
+        builder.Services.AddOptions<EarlyAnswerOptions>().BindConfiguration(EarlyAnswerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()
-            .AddTransforms<CallerIdentityTransformProvider>();
+            .AddTransforms<CallerIdentityTransformProvider>()
+            .AddTransforms<EarlyAnswerTransformProvider>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, EarlyAnswerHttpClientFactory>());
     }
 }

@@ -13,7 +13,8 @@ namespace MlPlatform.OnlineScorer.Grpc;
 /// so the two front ends cannot drift apart; REST errors become gRPC status codes with the same message.
 /// </summary>
 public sealed class InferenceGrpcService(InferenceService inference, ModelRepository repository, ServerReadiness readiness,
-    Telemetry.ModelStatisticsReader statistics, Inference.Registry.RegistryClient registry, Microsoft.Extensions.Options.IOptions<InferenceLimitsOptions> limits)
+    Telemetry.ModelStatisticsReader statistics, Inference.Registry.RegistryClient registry, Microsoft.Extensions.Options.IOptions<InferenceLimitsOptions> limits,
+    InFlightBudget budget)
     : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
@@ -127,14 +128,17 @@ public sealed class InferenceGrpcService(InferenceService inference, ModelReposi
 
     private static StatisticDuration Duration(Model.StatisticDuration d) => new() { Count = (ulong)d.Count, Ns = (ulong)d.Ns };
 
-    private Task<InferOutcome<ModelInferResponse>> InferAsync(ModelInferRequest request, ServerCallContext context)
+    private async Task<InferOutcome<ModelInferResponse>> InferAsync(ModelInferRequest request, ServerCallContext context)
     {
         if (request.ModelName.Length == 0)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "'model_name' is required."));
         }
-        return inference.InferAsync(new InferCall(request.ModelName, request.ModelVersion.Length > 0 ? request.ModelVersion : null, context.CancellationToken),
-            new GrpcInferTransport(request, limits.Value));
+        // The key the gateway authenticated limits on-demand loads, as over REST (gRPC metadata keys are lower case).
+        var callerKey = context.RequestHeaders.GetValue(PlatformHeaders.Actor.ToLowerInvariant()) is { Length: > 0 } actor ? actor : null;
+        using var transport = new GrpcInferTransport(request, limits.Value, budget);
+        return await inference.InferAsync(
+            new InferCall(request.ModelName, request.ModelVersion.Length > 0 ? request.ModelVersion : null, context.CancellationToken, callerKey), transport);
     }
 
     private static T Unwrap<T>(IResult result) => result switch

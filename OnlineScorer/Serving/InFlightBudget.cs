@@ -19,7 +19,8 @@ public sealed class InFlightBudget(IOptions<InferenceLimitsOptions> options)
     public long Used => Interlocked.Read(ref _used);
 
     /// <summary>Reserves <paramref name="bytes"/> more, or throws.</summary>
-    /// <exception cref="InferenceProtocolException">413 when the request alone is larger than the budget; 503 when the budget is in use.</exception>
+    /// <exception cref="InferenceProtocolException">413 when the request alone is larger than the budget.</exception>
+    /// <exception cref="ScorerOverloadedException">The budget is held by other requests.</exception>
     public void Reserve(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
@@ -33,9 +34,8 @@ public sealed class InFlightBudget(IOptions<InferenceLimitsOptions> options)
         if (used > Capacity)
         {
             Interlocked.Add(ref _used, -bytes);
-            throw new InferenceProtocolException(
-                $"The scorer is holding its in-flight memory budget ({Capacity.ToString(CultureInfo.InvariantCulture)} bytes) for other requests; retry.",
-                StatusCodes.Status503ServiceUnavailable);
+            throw new ScorerOverloadedException(
+                $"The scorer is holding its in-flight memory budget ({Capacity.ToString(CultureInfo.InvariantCulture)} bytes) for other requests; retry.");
         }
     }
 

@@ -36,9 +36,9 @@ public readonly record struct InferReply(string Model, string Version, InferRequ
 /// <summary>How an infer call ended: a response, or an error with the status the V2 protocol gives it (499 when the client went away).</summary>
 public sealed class InferOutcome<TResponse>
 {
-    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, bool queueFull = false)
+    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, bool overloaded = false)
     {
-        QueueFull = queueFull;
+        Overloaded = overloaded;
         Response = response;
         StatusCode = statusCode;
         Error = error;
@@ -58,11 +58,14 @@ public sealed class InferOutcome<TResponse>
     /// <summary>When the client should come back (on 503).</summary>
     public int? RetryAfterSeconds { get; }
 
-    /// <summary>The 503 is a full batch queue (gRPC answers RESOURCE_EXHAUSTED for it, UNAVAILABLE for other 503s).</summary>
-    public bool QueueFull { get; }
+    /// <summary>
+    /// The 503 is back-pressure: a full batch queue, the in-flight memory budget, the on-demand load slots (gRPC answers RESOURCE_EXHAUSTED
+    /// for it, UNAVAILABLE for other 503s).
+    /// </summary>
+    public bool Overloaded { get; }
 
     public static InferOutcome<TResponse> Success(TResponse response) => new(response, StatusCodes.Status200OK, null, null);
 
-    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, bool queueFull = false) =>
-        new(default, statusCode, error, retryAfterSeconds, queueFull);
+    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, bool overloaded = false) =>
+        new(default, statusCode, error, retryAfterSeconds, overloaded);
 }

@@ -114,7 +114,11 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         }
         catch (BatchQueueFullException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message, queueFull: true);
+            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message, overloaded: true);
+        }
+        catch (ScorerOverloadedException ex)
+        {
+            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message, overloaded: true);
         }
         // A run terminated because its request went away (RunOptions.Terminate) ends like any other cancelled call.
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
@@ -140,7 +144,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
     }
 
     private InferOutcome<TResponse> Fail<TResponse>(string name, string version, string? servedVersion, long started, int status, string message,
-        bool queueFull = false)
+        bool overloaded = false)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (servedVersion is not null)
@@ -158,7 +162,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         };
         metrics.Request(name, version, outcome, elapsed);
         return InferOutcome<TResponse>.Failure(status, message,
-            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, queueFull);
+            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, overloaded);
     }
 
     /// <summary>Where a run's time went, and this request's share of the model executions (a dynamic batch is one execution).</summary>

@@ -106,9 +106,9 @@ public sealed class ModelRepository(RegistryClient registry, RouteTable routes, 
             // The batch scorer's status and wording for the same refusal.
             throw new InferenceProtocolException($"Version {info.Version} of model '{name}' is archived.", StatusCodes.Status409Conflict);
         }
+        using var ticket = loads.Enter(name, version, callerKey);
         try
         {
-            using var ticket = loads.Enter(name, version, callerKey);
             return await versions.AcquireAsync(name, info, settings, cancellationToken);
         }
         catch (InferenceProtocolException)

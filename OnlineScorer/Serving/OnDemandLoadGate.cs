@@ -15,7 +15,8 @@ public sealed class OnDemandLoadGate(IOptions<InferenceLimitsOptions> options)
     private readonly Dictionary<string, HashSet<(string Model, int Version)>> _byKey = new(StringComparer.Ordinal);
 
     /// <summary>Admits the load of <paramref name="model"/> version <paramref name="version"/> for <paramref name="callerKey"/>; dispose when it ends.</summary>
-    /// <exception cref="InferenceProtocolException">503 when too many versions are loading; 429 when this key is loading its share.</exception>
+    /// <exception cref="ScorerOverloadedException">Too many versions are loading.</exception>
+    /// <exception cref="InferenceProtocolException">429 when this key is loading its share.</exception>
     public Ticket Enter(string model, int version, string? callerKey)
     {
         var key = (model, version);
@@ -26,8 +27,7 @@ public sealed class OnDemandLoadGate(IOptions<InferenceLimitsOptions> options)
             {
                 if (_loading.Count >= limits.MaxConcurrentLoads)
                 {
-                    throw new InferenceProtocolException(
-                        $"{_loading.Count} versions are being loaded on demand, the most this scorer loads at once; retry.", StatusCodes.Status503ServiceUnavailable);
+                    throw new ScorerOverloadedException($"{_loading.Count} versions are being loaded on demand, the most this scorer loads at once; retry.");
                 }
                 if (callerKey is not null && _byKey.TryGetValue(callerKey, out var mine) && mine.Count >= limits.MaxConcurrentLoadsPerKey)
                 {
