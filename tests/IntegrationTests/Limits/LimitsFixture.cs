@@ -1,7 +1,7 @@
 namespace MlPlatform.IntegrationTests.Limits;
 
 /// <summary>
-/// A platform with issue 16's bounds lowered so that tests meet them: a 400 MB in-flight budget in the scorer, and at the gateway
+/// A platform with issue 16's bounds lowered so that tests meet them: a 400 MB in-flight budget and a 4 KiB artifact cache in the scorer, and at the gateway
 /// two open requests per reader key in a shared pool of three (admin keys have their own pool) and a second reader key.
 /// </summary>
 public sealed class LimitsFixture : PlatformFixture
@@ -10,9 +10,13 @@ public sealed class LimitsFixture : PlatformFixture
     public const int ReaderOpenRequests = 2;
     public const string SecondReaderApiKey = "test-second-reader-key-0123456789abcdef";
 
+    /// <summary>The scorer's artifact cache bound: about fifteen of the tiny test models.</summary>
+    public const long ArtifactCacheBytes = 4096;
+
     protected override IEnumerable<string> ExtraArguments =>
     [
         $"OnlineScorer:InferenceLimits:MaxInFlightBytes={MaxInFlightBytes}",
+        $"OnlineScorer:ArtifactCacheOptions:MaxBytes={ArtifactCacheBytes}",
         $"Gateway:RateLimits:Reader:ConcurrencyLimit={ReaderOpenRequests}",
         "Gateway:RateLimits:ConcurrencyLimit=3",
         "Gateway:RateLimits:ConcurrencyQueueLimit=0",
