@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Starts the platform as `./platform start` does (Release) on ports of its own with two reader keys, runs the hostile-load benchmark
+# against it, and stops it. Usage: bench/HostileBench/run.sh [--quiet-seconds 60] [--seconds 300]  (report: bench/results/hostile.md)
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/../.."
+port=${HOSTILE_GATEWAY_PORT:-8400}
+data=$(mktemp -d /tmp/mlplatform-hostile.XXXXXX)
+admin="hostile-bench-admin-$(openssl rand -hex 12)"
+valid="hostile-bench-valid-$(openssl rand -hex 12)"
+hostile="hostile-bench-hostile-$(openssl rand -hex 12)"
+log="$data/platform.log"
+# The dashboard's ports come from the launch profile; move them too, so a developer's own `./platform start` is not disturbed.
+ASPNETCORE_URLS="http://localhost:$((port + 10888))" ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL="http://localhost:$((port + 11000))" \
+ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://localhost:$((port + 12000))" \
+  ./platform start "Platform:DataDir=$data" "Platform:GatewayPort=$port" "Platform:GatewayGrpcPort=$((port + 1))" \
+    "Platform:DemoModel=false" "Parameters:admin-api-key=$admin" \
+    "Gateway:ApiKeys:Keys:bench-valid:Role=reader" "Gateway:ApiKeys:Keys:bench-valid:Key=$valid" \
+    "Gateway:ApiKeys:Keys:bench-hostile:Role=reader" "Gateway:ApiKeys:Keys:bench-hostile:Key=$hostile" >"$log" 2>&1 &
+platform=$!
+trap 'kill -INT $platform 2>/dev/null; wait $platform 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 1 300); do
+  curl -fsS "http://localhost:$port/v2/health/ready" >/dev/null 2>&1 && break
+  sleep 2
+done
+curl -fsS "http://localhost:$port/v2/health/ready" >/dev/null || { echo "The platform did not become ready; log: $log" >&2; tail -50 "$log" >&2; exit 1; }
+dotnet run -c Release --project bench/HostileBench -- --gateway "http://localhost:$port" --admin-key "$admin" \
+  --valid-key "$valid" --hostile-key "$hostile" "$@"
