@@ -9,15 +9,14 @@ admin="hostile-bench-admin-$(openssl rand -hex 12)"
 valid="hostile-bench-valid-$(openssl rand -hex 12)"
 hostile="hostile-bench-hostile-$(openssl rand -hex 12)"
 log="$data/platform.log"
-# The dashboard's ports come from the launch profile; move them too, so a developer's own `./platform start` is not disturbed.
-ASPNETCORE_URLS="http://localhost:$((port + 10888))" ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL="http://localhost:$((port + 11000))" \
-ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://localhost:$((port + 12000))" \
-  ./platform start "Platform:DataDir=$data" "Platform:GatewayPort=$port" "Platform:GatewayGrpcPort=$((port + 1))" \
+# The dashboard keeps the launch profile's ports (18888, 19000, 20000): stop your own `./platform start` first.
+./platform start "Platform:DataDir=$data" "Platform:GatewayPort=$port" "Platform:GatewayGrpcPort=$((port + 1))" \
     "Platform:DemoModel=false" "Parameters:admin-api-key=$admin" \
     "Gateway:ApiKeys:Keys:bench-valid:Role=reader" "Gateway:ApiKeys:Keys:bench-valid:Key=$valid" \
     "Gateway:ApiKeys:Keys:bench-hostile:Role=reader" "Gateway:ApiKeys:Keys:bench-hostile:Key=$hostile" >"$log" 2>&1 &
 platform=$!
-trap 'kill -INT $platform 2>/dev/null; wait $platform 2>/dev/null; rm -rf "$data"' EXIT
+# `dotnet run` does not pass SIGINT on to the AppHost it started: stop the AppHost (its child) itself.
+trap 'kill -INT $(pgrep -P $platform) $platform 2>/dev/null; wait $platform 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 300); do
   curl -fsS "http://localhost:$port/v2/health/ready" >/dev/null 2>&1 && break
   sleep 2
