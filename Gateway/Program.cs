@@ -21,6 +21,8 @@ app.UseAuthentication();
 app.UseSessionCsrfProtection();
 app.UseAuthorization();
 app.UseRequestTimeouts();
+// Cached anonymous answers (health, API documents) are served before they take a concurrency slot.
+app.UseOutputCache();
 app.UseRateLimiter();
 
 // The gateway's port is public: its own metrics need a key (a reader key is enough for a scraper).
@@ -32,6 +34,8 @@ app.MapReverseProxy(proxy =>
     proxy.UseGatewayTimeoutStatus();
     proxy.UseBodySizeLimits();
     proxy.UseStreamMessageLimits();
+    // Outside the forwarder: a refusal the backend made from the headers reaches an HTTP/1.1 client still sending its body.
+    proxy.UseMiddleware<MlPlatform.Gateway.Forwarding.EarlyAnswerDrainMiddleware>();
     proxy.UseSessionAffinity();
     proxy.UseRetryOnAnotherInstance();
     proxy.UseLoadBalancing();

@@ -35,6 +35,8 @@ public sealed class ModelSessions : IDisposable
     private async Task<OnnxModel> LoadAsync(string sha256)
     {
         // Not tied to one chunk's token: a load started for a chunk that gets handed back still serves the next one.
+        // Pinned until the session has read the file, so the cache cannot evict it in between.
+        using var pin = _artifacts.Pin(sha256);
         var path = await _artifacts.GetAsync(sha256, CancellationToken.None);
         var model = OnnxModel.Load(path, _sessionOptions.Value);
         _logger.LogInformation("Loaded model artifact {Sha256} for batch scoring", sha256);

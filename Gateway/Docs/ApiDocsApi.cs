@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using MlPlatform.Gateway.Limits;
 using Scalar.AspNetCore;
 
 namespace MlPlatform.Gateway.Docs;
@@ -24,6 +25,7 @@ public static class ApiDocsApi
         app.MapGet("/docs/openapi/{document}.json", GetDocument)
             .WithName("GetOpenApiDocument")
             .WithSummary("The merged OpenAPI document of the platform, or one service's")
+            .CacheOutput(LimitsExtensions.DocsCachePolicy)
             .AllowAnonymous();
 
         app.MapScalarApiReference("/docs", options =>

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MlPlatform.Gateway.Auth;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Forwarding;
 using MlPlatform.Gateway.Health;
 using MlPlatform.Gateway.Limits;
 using MlPlatform.Gateway.Sessions;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace MlPlatform.Gateway.Extensions;
 
@@ -20,11 +22,14 @@ internal static class Extensions
         builder.AddGatewayLimits();
         builder.AddBackendHealth();
 
+        builder.Services.AddOptions<EarlyAnswerOptions>().BindConfiguration(EarlyAnswerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()
             .AddTransforms<CallerIdentityTransformProvider>()
             .AddStreamMessageLimits()
-            .AddConfigFilter<BackendHealthConfigFilter>();
+            .AddConfigFilter<BackendHealthConfigFilter>()
+            .AddTransforms<EarlyAnswerTransformProvider>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, EarlyAnswerHttpClientFactory>());
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,13 +21,52 @@ public sealed class ArtifactHashMismatchException(string expected, string actual
 /// <summary>
 /// A local, content-addressed cache of model artifacts fetched from the registry by SHA-256. Every file handed out
 /// has been hashed and verified (on download and again on each hit, as a file on disk can rot or be tampered with).
+/// Disk use is bounded by <see cref="ArtifactCacheOptions.MaxBytes"/> (<see cref="ArtifactCacheIndex"/>: least recently used first,
+/// never a pinned artifact) and reported on the <c>MlPlatform.Artifacts</c> meter.
 /// </summary>
-public sealed class ArtifactCache(RegistryClient registry, IOptions<ArtifactCacheOptions> options, ILogger<ArtifactCache> logger)
+public sealed class ArtifactCache
 {
+    /// <summary>The meter of the cache's instruments.</summary>
+    public const string MeterName = "MlPlatform.Artifacts";
+
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _inFlight = new();
+    private readonly RegistryClient _registry;
+    private readonly IOptions<ArtifactCacheOptions> _options;
+    private readonly ILogger<ArtifactCache> _logger;
+    private readonly ArtifactCacheIndex _index;
+    private readonly Counter<long>? _evictions;
+
+    public ArtifactCache(RegistryClient registry, IOptions<ArtifactCacheOptions> options, ILogger<ArtifactCache> logger, IMeterFactory? meterFactory = null)
+    {
+        _registry = registry;
+        _options = options;
+        _logger = logger;
+        _index = new ArtifactCacheIndex(options.Value.MaxBytes);
+        if (meterFactory?.Create(MeterName) is { } meter)
+        {
+            meter.CreateObservableGauge("mlplatform.artifacts.cache.size", () => _index.TotalBytes, "By", "Bytes of model artifacts in the local cache.");
+            meter.CreateObservableGauge("mlplatform.artifacts.cache.limit", () => options.Value.MaxBytes, "By", "The cache's bound (ArtifactCacheOptions:MaxBytes).");
+            meter.CreateObservableGauge("mlplatform.artifacts.cache.files", () => _index.Count, "{artifact}", "Artifacts in the local cache.");
+            _evictions = meter.CreateCounter<long>("mlplatform.artifacts.cache.evictions", "{artifact}", "Artifacts deleted to keep the cache in its bound.");
+        }
+    }
+
+    /// <summary>Bytes of artifacts on disk, as the cache counts them.</summary>
+    public long TotalBytes => _index.TotalBytes;
+
+    /// <summary>
+    /// Keeps the artifact out of eviction until the pin is disposed (a loaded model's file stays, so a reload needs no download).
+    /// Pin before <see cref="GetAsync"/> and hold it while the artifact is in use.
+    /// </summary>
+    public IDisposable Pin(string sha256)
+    {
+        PathOf(sha256);
+        EnsureIndexed();
+        return _index.Pin(sha256);
+    }
 
     /// <summary>The cache folder.</summary>
-    public string Directory => options.Value.Directory;
+    public string Directory => _options.Value.Directory;
 
     /// <summary>Whether <paramref name="sha256"/> is 64 lowercase hex digits.</summary>
     public static bool IsValidSha256(string? sha256) =>
@@ -49,6 +89,8 @@ public sealed class ArtifactCache(RegistryClient registry, IOptions<ArtifactCach
     public async Task<string> GetAsync(string sha256, CancellationToken cancellationToken)
     {
         var path = PathOf(sha256);
+        // Pinned while it is fetched and handed out, so a concurrent fetch of another artifact cannot evict it on the way.
+        using var pin = Pin(sha256);
         var lazy = _inFlight.GetOrAdd(sha256, h => new Lazy<Task<string>>(() => FetchAsync(h, path, cancellationToken)));
         try
         {
@@ -67,9 +109,10 @@ public sealed class ArtifactCache(RegistryClient registry, IOptions<ArtifactCach
             var actual = await HashFileAsync(path, cancellationToken);
             if (actual == sha256)
             {
+                _index.Touch(sha256, new FileInfo(path).Length);
                 return path;
             }
-            logger.LogWarning("Cached artifact {Sha256} hashes to {Actual}; deleting it and fetching again", sha256, actual);
+            _logger.LogWarning("Cached artifact {Sha256} hashes to {Actual}; deleting it and fetching again", sha256, actual);
             File.Delete(path);
         }
 
@@ -81,7 +124,7 @@ public sealed class ArtifactCache(RegistryClient registry, IOptions<ArtifactCach
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
             await using (var hashing = new HashingStream(file))
             {
-                await registry.DownloadArtifactAsync(sha256, hashing, cancellationToken);
+                await _registry.DownloadArtifactAsync(sha256, hashing, cancellationToken);
                 await file.FlushAsync(cancellationToken);
                 file.Flush(flushToDisk: true);
                 hash = hashing.HashHex();
@@ -91,7 +134,9 @@ public sealed class ArtifactCache(RegistryClient registry, IOptions<ArtifactCach
                 throw new ArtifactHashMismatchException(sha256, hash);
             }
             File.Move(temp, path, overwrite: true);
-            logger.LogInformation("Fetched artifact {Sha256} into the cache", sha256);
+            _logger.LogInformation("Fetched artifact {Sha256} into the cache", sha256);
+            _index.Touch(sha256, new FileInfo(path).Length);
+            Evict();
             return path;
         }
         finally
@@ -100,6 +145,47 @@ public sealed class ArtifactCache(RegistryClient registry, IOptions<ArtifactCach
             {
                 File.Delete(temp);
             }
+        }
+    }
+
+    /// <summary>Deletes least recently used, unpinned artifacts until the cache is within its bound.</summary>
+    private void Evict()
+    {
+        foreach (var sha256 in _index.TakeEvictable())
+        {
+            try
+            {
+                File.Delete(PathOf(sha256));
+                _evictions?.Add(1);
+                _logger.LogInformation("Evicted artifact {Sha256} from the cache (bound {MaxBytes} bytes)", sha256, _options.Value.MaxBytes);
+            }
+            catch (IOException ex)
+            {
+                _logger.LogWarning(ex, "Could not evict artifact {Sha256}", sha256);
+            }
+        }
+        if (_index.TotalBytes > _options.Value.MaxBytes)
+        {
+            _logger.LogWarning("The artifact cache holds {Bytes} bytes of artifacts in use, more than its bound of {MaxBytes}", _index.TotalBytes,
+                _options.Value.MaxBytes);
+        }
+    }
+
+    /// <summary>Counts the artifacts already on disk (a restart keeps the folder) once, oldest access first.</summary>
+    private void EnsureIndexed()
+    {
+        if (_index.Seeded)
+        {
+            return;
+        }
+        var root = Path.Combine(Directory, "sha256");
+        var files = System.IO.Directory.Exists(root)
+            ? new DirectoryInfo(root).EnumerateFiles("*", SearchOption.AllDirectories).Where(f => IsValidSha256(f.Name)).OrderBy(f => f.LastAccessTimeUtc)
+                .Select(f => (f.Name, f.Length)).ToList()
+            : [];
+        if (_index.Seed(files))
+        {
+            Evict();
         }
     }
 

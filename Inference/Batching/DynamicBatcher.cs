@@ -35,7 +35,7 @@ public sealed class BatchQueueFullException(int capacity)
 /// </remarks>
 public sealed class DynamicBatcher : IAsyncDisposable
 {
-    private readonly Func<IReadOnlyList<TensorBuffer>, IReadOnlyList<string>, TensorBuffer[]> _run;
+    private readonly Func<IReadOnlyList<TensorBuffer>, IReadOnlyList<string>, CancellationToken, TensorBuffer[]> _run;
     private readonly IReadOnlyList<string> _outputNames;
     private readonly Channel<WorkItem> _queue;
     private readonly Task[] _workers;
@@ -49,6 +49,20 @@ public sealed class DynamicBatcher : IAsyncDisposable
     /// <param name="queueCapacity">Requests that may wait; more are refused with <see cref="BatchQueueFullException"/>.</param>
     /// <param name="workers">Concurrent runs (model instances).</param>
     public DynamicBatcher(Func<IReadOnlyList<TensorBuffer>, IReadOnlyList<string>, TensorBuffer[]> run, IReadOnlyList<string> outputNames,
+        BatchingPolicy policy, int queueCapacity, int workers = 1)
+        : this(WithoutCancellation(run), outputNames, policy, queueCapacity, workers)
+    {
+    }
+
+    /// <summary>Starts <paramref name="workers"/> loops over a run that can be stopped.</summary>
+    /// <param name="run">
+    /// Runs the model on stacked inputs; its token is cancelled once every request in the batch has gone (a run serving anyone goes on).
+    /// </param>
+    /// <param name="outputNames">The outputs every run computes.</param>
+    /// <param name="policy">The initial batching policy.</param>
+    /// <param name="queueCapacity">Requests that may wait; more are refused with <see cref="BatchQueueFullException"/>.</param>
+    /// <param name="workers">Concurrent runs (model instances).</param>
+    public DynamicBatcher(Func<IReadOnlyList<TensorBuffer>, IReadOnlyList<string>, CancellationToken, TensorBuffer[]> run, IReadOnlyList<string> outputNames,
         BatchingPolicy policy, int queueCapacity, int workers = 1)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -73,6 +87,13 @@ public sealed class DynamicBatcher : IAsyncDisposable
         {
             _workers[i] = Task.Run(WorkAsync);
         }
+    }
+
+    private static Func<IReadOnlyList<TensorBuffer>, IReadOnlyList<string>, CancellationToken, TensorBuffer[]> WithoutCancellation(
+        Func<IReadOnlyList<TensorBuffer>, IReadOnlyList<string>, TensorBuffer[]> run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return (inputs, outputs, _) => run(inputs, outputs);
     }
 
     /// <summary>The current policy; replace it to change batch size or delay without restarting.</summary>
@@ -246,7 +267,10 @@ public sealed class DynamicBatcher : IAsyncDisposable
                 }
                 stacked[i] = TensorBuffer.Concatenate(parts[0].Name, parts);
             }
-            outputs = _run(stacked, _outputNames);
+            using (var allGone = new AllGone(batch))
+            {
+                outputs = _run(stacked, _outputNames, allGone.Token);
+            }
             foreach (var output in outputs)
             {
                 if (output.Shape.Length == 0 || output.Shape[0] != rows)
@@ -273,10 +297,13 @@ public sealed class DynamicBatcher : IAsyncDisposable
         }
         catch (Exception)
         {
-            // One request the model rejects must not fail the others: run each on its own.
+            // One request the model rejects must not fail the others: run each on its own (those gone meanwhile are not run again).
             foreach (var item in batch)
             {
-                RunAlone(item, Stopwatch.GetTimestamp());
+                if (!item.IsAbandoned)
+                {
+                    RunAlone(item, Stopwatch.GetTimestamp());
+                }
             }
         }
         finally
@@ -299,8 +326,13 @@ public sealed class DynamicBatcher : IAsyncDisposable
     {
         try
         {
-            var outputs = _run(item.Inputs, _outputNames);
+            var outputs = _run(item.Inputs, _outputNames, item.CancellationToken);
             item.Complete(outputs, started, Stopwatch.GetElapsedTime(started), item.Rows);
+        }
+        catch (Exception) when (item.CancellationToken.IsCancellationRequested)
+        {
+            // Terminated because its request went away.
+            item.Completion.TrySetCanceled(item.CancellationToken);
         }
         catch (Exception ex)
         {
@@ -315,11 +347,49 @@ public sealed class DynamicBatcher : IAsyncDisposable
         await Task.WhenAll(_workers).ConfigureAwait(false);
     }
 
+    /// <summary>A token cancelled once every request of a batch is cancelled: the run then serves no one.</summary>
+    private sealed class AllGone : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+        private readonly CancellationTokenRegistration[] _registrations;
+        private int _remaining;
+
+        public AllGone(List<WorkItem> batch)
+        {
+            _remaining = batch.Count;
+            _registrations = new CancellationTokenRegistration[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                _registrations[i] = batch[i].CancellationToken.UnsafeRegister(static state =>
+                {
+                    var self = (AllGone)state!;
+                    if (Interlocked.Decrement(ref self._remaining) == 0)
+                    {
+                        self._source.Cancel();
+                    }
+                }, this);
+            }
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        public void Dispose()
+        {
+            foreach (var registration in _registrations)
+            {
+                registration.Dispose();
+            }
+            _source.Dispose();
+        }
+    }
+
     private sealed class WorkItem(IReadOnlyList<TensorBuffer> inputs, CancellationToken cancellationToken)
     {
         private readonly long _enqueued = Stopwatch.GetTimestamp();
 
         public IReadOnlyList<TensorBuffer> Inputs { get; } = inputs;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
 
         public long Rows { get; } = inputs[0].Shape[0];
 
@@ -329,11 +399,11 @@ public sealed class DynamicBatcher : IAsyncDisposable
         {
             get
             {
-                if (!cancellationToken.IsCancellationRequested)
+                if (!CancellationToken.IsCancellationRequested)
                 {
                     return false;
                 }
-                Completion.TrySetCanceled(cancellationToken);
+                Completion.TrySetCanceled(CancellationToken);
                 return true;
             }
         }

@@ -10,7 +10,6 @@ namespace MlPlatform.Inference.Onnx;
 public sealed class OnnxModel : IDisposable
 {
     private readonly InferenceSession _session;
-    private readonly RunOptions _runOptions = new();
 
     private OnnxModel(InferenceSession session, ModelSignature signature)
     {
@@ -71,11 +70,17 @@ public sealed class OnnxModel : IDisposable
     /// <summary>Runs the model once; the caller disposes the returned outputs (in <paramref name="outputNames"/> order).</summary>
     /// <param name="inputs">One buffer per model input, matched by name, already checked against <see cref="Signature"/>.</param>
     /// <param name="outputNames">The outputs to compute.</param>
-    /// <exception cref="OnnxRuntimeException">ONNX Runtime rejected the inputs or failed while running.</exception>
-    public TensorBuffer[] Run(IReadOnlyList<TensorBuffer> inputs, IReadOnlyList<string> outputNames)
+    /// <param name="cancellationToken">Terminates the run (<see cref="RunOptions.Terminate"/>): ONNX Runtime stops at its next check and throws.</param>
+    /// <exception cref="OnnxRuntimeException">ONNX Runtime rejected the inputs, failed while running, or was terminated.</exception>
+    public TensorBuffer[] Run(IReadOnlyList<TensorBuffer> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(outputNames);
+        // One RunOptions per run: its terminate flag stops this run only.
+        using var runOptions = new RunOptions();
+        using var termination = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, runOptions)
+            : default;
         var names = new string[inputs.Count];
         var values = new OrtValue[inputs.Count];
         var pinned = new PinnedOrtValue[inputs.Count];
@@ -88,7 +93,7 @@ public sealed class OnnxModel : IDisposable
                 values[created] = pinned[created].Value;
                 names[created] = inputs[created].Name;
             }
-            using var results = _session.Run(_runOptions, names, values, outputNames);
+            using var results = _session.Run(runOptions, names, values, outputNames);
             var outputs = new TensorBuffer[outputNames.Count];
             var copied = 0;
             try
@@ -181,6 +186,5 @@ public sealed class OnnxModel : IDisposable
     public void Dispose()
     {
         _session.Dispose();
-        _runOptions.Dispose();
     }
 }

@@ -10,22 +10,40 @@ namespace MlPlatform.OnlineScorer.Apis;
 /// <summary>
 /// The V2 HTTP/JSON front end of <see cref="InferenceService"/>: reads <c>Inference-Header-Content-Length</c> and the body into a pooled
 /// buffer (at most <see cref="InferenceLimitsOptions.MaxRequestBodyBytes"/>), decodes it with <see cref="InferRequestReader"/>, and
-/// encodes the response with <see cref="InferResponseWriter"/> into an <see cref="InferResult"/>.
+/// encodes the response with <see cref="InferResponseWriter"/> into an <see cref="InferResult"/>. The body and its decoded tensors are
+/// reserved in the <see cref="InFlightBudget"/> before the body is read (from <c>Content-Length</c>, or as a chunked body arrives)
+/// and released when the transport is disposed.
 /// </summary>
-internal sealed class HttpInferTransport(HttpRequest request, InferenceLimitsOptions limits) : IInferTransport<InferResult>, IDisposable
+internal sealed class HttpInferTransport(HttpRequest request, InferenceLimitsOptions limits, InFlightBudget budget) : IInferTransport<InferResult>, IDisposable
 {
     private const string HeaderLengthHeader = "Inference-Header-Content-Length";
+
+    /// <summary>
+    /// Decoded bytes per JSON byte at worst: an 8-byte element (FP64, INT64) takes at least two characters (<c>0,</c>). Binary tensor
+    /// data decodes to its own size.
+    /// </summary>
+    private const int JsonExpansion = 4;
 
     private byte[]? _body;
     private int _bodyLength;
     private int? _jsonLength;
+    private long _reserved;
 
     public async ValueTask ReceiveAsync(CancellationToken cancellationToken)
     {
         _jsonLength = ReadHeaderLength(request);
+        if (request.ContentLength > limits.MaxRequestBodyBytes)
+        {
+            throw new InferenceProtocolException($"The request body has {request.ContentLength} bytes; the limit is {limits.MaxRequestBodyBytes}.",
+                StatusCodes.Status413PayloadTooLarge);
+        }
+        if (request.ContentLength is { } declared)
+        {
+            ReserveFor(declared);
+        }
         try
         {
-            (_body, _bodyLength) = await ReadBodyAsync(request, limits.MaxRequestBodyBytes, cancellationToken);
+            (_body, _bodyLength) = await ReadBodyAsync(cancellationToken);
         }
         catch (BadHttpRequestException ex)
         {
@@ -38,8 +56,8 @@ internal sealed class HttpInferTransport(HttpRequest request, InferenceLimitsOpt
     public InferRequest Decode(ModelSignature signature)
     {
         var decoded = InferRequestReader.Read(_body.AsSpan(0, _bodyLength), _jsonLength, signature, new InferRequestLimits(limits.MaxElementsPerInput));
-        // The body is not needed once decoded: give it back before the model runs.
-        Dispose();
+        // The body is not needed once decoded: give it back before the model runs (its reservation stays until the response is written).
+        ReturnBody();
         return decoded;
     }
 
@@ -65,6 +83,25 @@ internal sealed class HttpInferTransport(HttpRequest request, InferenceLimitsOpt
     }
 
     public void Dispose()
+    {
+        ReturnBody();
+        budget.Release(_reserved);
+        _reserved = 0;
+    }
+
+    /// <summary>Reserves what a body of <paramref name="bodyBytes"/> costs: itself and, at worst, its decoded tensors.</summary>
+    private void ReserveFor(long bodyBytes)
+    {
+        var json = Math.Min(bodyBytes, _jsonLength ?? bodyBytes);
+        var cost = bodyBytes + json * JsonExpansion + (bodyBytes - json);
+        if (cost > _reserved)
+        {
+            budget.Reserve(cost - _reserved);
+            _reserved = cost;
+        }
+    }
+
+    private void ReturnBody()
     {
         if (_body is { } body)
         {
@@ -96,13 +133,12 @@ internal sealed class HttpInferTransport(HttpRequest request, InferenceLimitsOpt
         return length;
     }
 
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    private async Task<(byte[] Buffer, int Length)> ReadBodyAsync(CancellationToken cancellationToken)
     {
-        if (request.ContentLength > limit)
-        {
-            throw new InferenceProtocolException($"The request body has {request.ContentLength} bytes; the limit is {limit}.", StatusCodes.Status413PayloadTooLarge);
-        }
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? 16 * 1024, 1, limit));
+        var limit = limits.MaxRequestBodyBytes;
+        var initial = Math.Clamp(request.ContentLength ?? 16 * 1024, 1, limit);
+        ReserveFor(initial);
+        var buffer = ArrayPool<byte>.Shared.Rent((int)initial);
         var length = 0;
         try
         {
@@ -121,7 +157,10 @@ internal sealed class HttpInferTransport(HttpRequest request, InferenceLimitsOpt
                         }
                         throw new InferenceProtocolException($"The request body exceeds {limit} bytes.", StatusCodes.Status413PayloadTooLarge);
                     }
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
+                    // A body without a length is counted as it arrives: the next buffer is reserved before it is rented.
+                    var next = Math.Min((long)buffer.Length * 2, limit);
+                    ReserveFor(next);
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)next);
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;

@@ -104,15 +104,21 @@ public static class InferenceApi
         }
     }
 
-    public static Task<IResult> Infer(string name, HttpContext context, InferenceService inference, IOptions<InferenceLimitsOptions> limits) =>
-        InferOverHttpAsync(context, new InferCall(name, null, context.RequestAborted), inference, limits.Value);
+    public static Task<IResult> Infer(string name, HttpContext context, InferenceService inference, IOptions<InferenceLimitsOptions> limits, InFlightBudget budget) =>
+        InferOverHttpAsync(context, new InferCall(name, null, context.RequestAborted, CallerKey(context)), inference, limits.Value, budget);
 
-    public static Task<IResult> InferVersion(string name, string version, HttpContext context, InferenceService inference, IOptions<InferenceLimitsOptions> limits) =>
-        InferOverHttpAsync(context, new InferCall(name, version, context.RequestAborted), inference, limits.Value);
+    public static Task<IResult> InferVersion(string name, string version, HttpContext context, InferenceService inference, IOptions<InferenceLimitsOptions> limits,
+        InFlightBudget budget) =>
+        InferOverHttpAsync(context, new InferCall(name, version, context.RequestAborted, CallerKey(context)), inference, limits.Value, budget);
 
-    private static async Task<IResult> InferOverHttpAsync(HttpContext context, InferCall call, InferenceService inference, InferenceLimitsOptions limits)
+    /// <summary>The API key the gateway authenticated (on-demand loads are limited per key); null for in-platform callers.</summary>
+    private static string? CallerKey(HttpContext context) =>
+        context.Request.Headers.TryGetValue(PlatformHeaders.Actor, out var actor) && !string.IsNullOrEmpty(actor) ? actor.ToString() : null;
+
+    private static async Task<IResult> InferOverHttpAsync(HttpContext context, InferCall call, InferenceService inference, InferenceLimitsOptions limits,
+        InFlightBudget budget)
     {
-        using var transport = new HttpInferTransport(context.Request, limits);
+        using var transport = new HttpInferTransport(context.Request, limits, budget);
         var outcome = await inference.InferAsync(call, transport);
         return outcome.Succeeded
             ? outcome.Response!

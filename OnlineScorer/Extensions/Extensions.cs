@@ -46,6 +46,8 @@ internal static class Extensions
         builder.Services.AddSingleton<VersionCache>();
         builder.Services.AddSingleton<RouteTable>();
         builder.Services.AddSingleton<ModelReconciler>();
+        builder.Services.AddSingleton<OnDemandLoadGate>();
+        builder.Services.AddSingleton<InFlightBudget>();
         builder.Services.AddSingleton<ModelStatisticsRecorder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelStatisticsRecorder>());
         builder.Services.AddSingleton<ModelStatisticsReader>();

@@ -12,7 +12,7 @@ internal static class GrpcErrors
         499 when context.Deadline <= DateTime.UtcNow =>
             new RpcException(new Status(StatusCode.DeadlineExceeded, "The deadline passed before the inference finished.")),
         499 => new RpcException(new Status(StatusCode.Cancelled, outcome.Error!)),
-        StatusCodes.Status503ServiceUnavailable when outcome.QueueFull => new RpcException(new Status(StatusCode.ResourceExhausted, outcome.Error!)),
+        StatusCodes.Status503ServiceUnavailable when outcome.Overloaded => new RpcException(new Status(StatusCode.ResourceExhausted, outcome.Error!)),
         _ => FromHttpStatus(outcome.StatusCode, outcome.Error!),
     };
 

@@ -13,12 +13,30 @@ namespace MlPlatform.OnlineScorer.Grpc;
 /// The gRPC front end of an inference: a <see cref="ModelInferRequest"/> goes through the same V2 checks as a REST body
 /// (<see cref="InferRequestReader.Assemble"/>); only reading the typed or raw contents is gRPC's own. Outputs go back as
 /// <c>raw_output_contents</c> when the request sent raw contents (or asks with <c>binary_data_output</c>), else as typed contents.
+/// gRPC has read the message before the call starts (at most <see cref="InferenceLimitsOptions.MaxRequestBodyBytes"/>); what it and its
+/// decoded tensors hold is reserved in the <see cref="InFlightBudget"/> before decoding, as for a REST body, and released on dispose.
 /// </summary>
-internal sealed class GrpcInferTransport(ModelInferRequest message, InferenceLimitsOptions limits) : IInferTransport<ModelInferResponse>
+internal sealed class GrpcInferTransport(ModelInferRequest message, InferenceLimitsOptions limits, InFlightBudget budget)
+    : IInferTransport<ModelInferResponse>, IDisposable
 {
     private const string RawContents = "raw_input_contents";
 
-    public ValueTask ReceiveAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    private long _reserved;
+
+    public ValueTask ReceiveAsync(CancellationToken cancellationToken)
+    {
+        // The parsed message is held for the whole call, and decoding copies its contents into tensors of about the same size.
+        var cost = 2L * message.CalculateSize();
+        budget.Reserve(cost);
+        _reserved = cost;
+        return ValueTask.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        budget.Release(_reserved);
+        _reserved = 0;
+    }
 
     public InferRequest Decode(ModelSignature signature)
     {

@@ -14,7 +14,7 @@ namespace MlPlatform.OnlineScorer.Grpc;
 /// </summary>
 public sealed class InferenceGrpcService(InferenceService inference, ModelRepository repository, ServerReadiness readiness,
     Telemetry.ModelStatisticsReader statistics, Inference.Registry.RegistryClient registry, RepositoryLoader loader,
-    Microsoft.Extensions.Options.IOptions<InferenceLimitsOptions> limits)
+    Microsoft.Extensions.Options.IOptions<InferenceLimitsOptions> limits, InFlightBudget budget)
     : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
@@ -170,14 +170,17 @@ public sealed class InferenceGrpcService(InferenceService inference, ModelReposi
 
     private static StatisticDuration Duration(Model.StatisticDuration d) => new() { Count = (ulong)d.Count, Ns = (ulong)d.Ns };
 
-    private Task<InferOutcome<ModelInferResponse>> InferAsync(ModelInferRequest request, ServerCallContext context)
+    private async Task<InferOutcome<ModelInferResponse>> InferAsync(ModelInferRequest request, ServerCallContext context)
     {
         if (request.ModelName.Length == 0)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "'model_name' is required."));
         }
-        return inference.InferAsync(new InferCall(request.ModelName, request.ModelVersion.Length > 0 ? request.ModelVersion : null, context.CancellationToken),
-            new GrpcInferTransport(request, limits.Value));
+        // The key the gateway authenticated limits on-demand loads, as over REST (gRPC metadata keys are lower case).
+        var callerKey = context.RequestHeaders.GetValue(PlatformHeaders.Actor.ToLowerInvariant()) is { Length: > 0 } actor ? actor : null;
+        using var transport = new GrpcInferTransport(request, limits.Value, budget);
+        return await inference.InferAsync(
+            new InferCall(request.ModelName, request.ModelVersion.Length > 0 ? request.ModelVersion : null, context.CancellationToken, callerKey), transport);
     }
 
     private static T Unwrap<T>(IResult result) => result switch

@@ -3,8 +3,11 @@ using MlPlatform.Inference.Tensors;
 
 namespace MlPlatform.OnlineScorer.Serving;
 
-/// <summary>One infer call as every front end states it: the model, the version as the client wrote it (null: route by alias), and its token.</summary>
-public sealed record InferCall(string Model, string? Version, CancellationToken CancellationToken);
+/// <summary>
+/// One infer call as every front end states it: the model, the version as the client wrote it (null: route by alias), its token, and the
+/// API key that made it (as the gateway names it; null inside the platform), which on-demand loads are limited by.
+/// </summary>
+public sealed record InferCall(string Model, string? Version, CancellationToken CancellationToken, string? CallerKey = null);
 
 /// <summary>
 /// What a front end (HTTP/JSON, gRPC) plugs into <see cref="InferenceService.InferAsync{TResponse}"/>: how it receives a request, decodes it
@@ -12,7 +15,10 @@ public sealed record InferCall(string Model, string? Version, CancellationToken 
 /// </summary>
 public interface IInferTransport<out TResponse>
 {
-    /// <summary>Receives what must be read before a model is leased (an HTTP body, within its size limit); nothing for a decoded request.</summary>
+    /// <summary>
+    /// Receives what must be read before decoding (an HTTP body, within its size limit and the in-flight budget); nothing for a decoded
+    /// request. Called once the model is leased, so that a request for an unknown model is refused before its body is read.
+    /// </summary>
     ValueTask ReceiveAsync(CancellationToken cancellationToken);
 
     /// <summary>The request, decoded and checked against <paramref name="signature"/>; the caller disposes it.</summary>
@@ -30,9 +36,9 @@ public readonly record struct InferReply(string Model, string Version, InferRequ
 /// <summary>How an infer call ended: a response, or an error with the status the V2 protocol gives it (499 when the client went away).</summary>
 public sealed class InferOutcome<TResponse>
 {
-    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, bool queueFull = false)
+    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, bool overloaded = false)
     {
-        QueueFull = queueFull;
+        Overloaded = overloaded;
         Response = response;
         StatusCode = statusCode;
         Error = error;
@@ -52,11 +58,14 @@ public sealed class InferOutcome<TResponse>
     /// <summary>When the client should come back (on 503).</summary>
     public int? RetryAfterSeconds { get; }
 
-    /// <summary>The 503 is a full batch queue (gRPC answers RESOURCE_EXHAUSTED for it, UNAVAILABLE for other 503s).</summary>
-    public bool QueueFull { get; }
+    /// <summary>
+    /// The 503 is back-pressure: a full batch queue, the in-flight memory budget, the on-demand load slots (gRPC answers RESOURCE_EXHAUSTED
+    /// for it, UNAVAILABLE for other 503s).
+    /// </summary>
+    public bool Overloaded { get; }
 
     public static InferOutcome<TResponse> Success(TResponse response) => new(response, StatusCodes.Status200OK, null, null);
 
-    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, bool queueFull = false) =>
-        new(default, statusCode, error, retryAfterSeconds, queueFull);
+    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, bool overloaded = false) =>
+        new(default, statusCode, error, retryAfterSeconds, overloaded);
 }

@@ -21,4 +21,30 @@ public sealed class InferenceLimitsOptions
     /// </summary>
     [Range(1, 1024)]
     public int MaxLoadedVersions { get; set; } = 8;
+
+    /// <summary>
+    /// Bytes of request bodies and decoded tensors held at once by all requests together; a request that would exceed it is answered
+    /// 503 with <c>Retry-After</c> before its body is read. 0 (the default) sizes it from the memory limit: half the cgroup's
+    /// <c>memory.max</c> when one is set, else a quarter of the memory the runtime sees.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MaxInFlightBytes { get; set; }
+
+    /// <summary>Unbatched model runs at once; more wait for a free slot (their bytes already counted). 0 (the default): one per core.</summary>
+    [Range(0, 1024)]
+    public int MaxConcurrentRuns { get; set; }
+
+    /// <summary>Different versions loading on demand at once; a request for another one is answered 503 with <c>Retry-After</c>. Default 2.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrentLoads { get; set; } = 2;
+
+    /// <summary>Versions one API key may be loading on demand at once (the gateway names the key); more are answered 429. Default 1.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrentLoadsPerKey { get; set; } = 1;
+
+    /// <summary><see cref="MaxInFlightBytes"/>, or its default sized from the memory limit.</summary>
+    public long EffectiveMaxInFlightBytes => MaxInFlightBytes > 0 ? MaxInFlightBytes : MemoryLimit.DefaultBudget();
+
+    /// <summary><see cref="MaxConcurrentRuns"/>, or one per core.</summary>
+    public int EffectiveMaxConcurrentRuns => MaxConcurrentRuns > 0 ? MaxConcurrentRuns : Environment.ProcessorCount;
 }

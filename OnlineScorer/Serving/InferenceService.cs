@@ -12,19 +12,23 @@ using MlPlatform.OnlineScorer.Telemetry;
 namespace MlPlatform.OnlineScorer.Serving;
 
 /// <summary>
-/// The infer pipeline every front end shares: parse the version, let the transport receive the request, lease the serving version,
-/// decode and check against its signature, answer from the response cache or run (batched or not), let the transport encode the
+/// The infer pipeline every front end shares: parse the version, lease the serving version (so an unknown model is refused before its
+/// body is read), let the transport receive the request, decode and check against its signature, answer from the response cache or run (batched or not), let the transport encode the
 /// response. Every failure becomes an <see cref="InferOutcome{TResponse}"/> with its V2 status, counted in metrics and fleet statistics.
 /// </summary>
 public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics, FleetStatsRecorder fleet,
-    ModelStatisticsRecorder statistics, IOptions<BatchingOptions> batching, ILogger<InferenceService> logger)
+    ModelStatisticsRecorder statistics, IOptions<BatchingOptions> batching, IOptions<InferenceLimitsOptions> limits,
+    ILogger<InferenceService> logger)
 {
+    // Unbatched runs each take ONNX Runtime's threads; more at once than the cores only thrash (batched runs are bounded by their instances).
+    private readonly SemaphoreSlim _runSlots = new(limits.Value.EffectiveMaxConcurrentRuns);
+
     /// <summary>Runs one infer call through <paramref name="transport"/>; never throws for a failed call (the outcome says why).</summary>
     public async Task<InferOutcome<TResponse>> InferAsync<TResponse>(InferCall call, IInferTransport<TResponse> transport)
     {
         ArgumentNullException.ThrowIfNull(call);
         ArgumentNullException.ThrowIfNull(transport);
-        var (name, versionText, cancellationToken) = call;
+        var (name, versionText, cancellationToken, callerKey) = call;
         var started = Stopwatch.GetTimestamp();
         var versionTag = versionText ?? "";
         // Set once a version answers, so fleet statistics are kept only for real versions (bounded keys), never for names a client made up.
@@ -40,9 +44,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 }
                 version = v;
             }
+            using var lease = await repository.AcquireAsync(name, version, callerKey, cancellationToken);
             await transport.ReceiveAsync(cancellationToken);
-
-            using var lease = await repository.AcquireAsync(name, version, cancellationToken);
             var loaded = lease.Version;
             versionTag = loaded.VersionText;
             servedVersion = loaded.VersionText;
@@ -111,7 +114,17 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         }
         catch (BatchQueueFullException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message, queueFull: true);
+            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message, overloaded: true);
+        }
+        catch (ScorerOverloadedException ex)
+        {
+            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message, overloaded: true);
+        }
+        // A run terminated because its request went away (RunOptions.Terminate) ends like any other cancelled call.
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            metrics.Request(name, versionTag, "cancelled", Stopwatch.GetElapsedTime(started));
+            return InferOutcome<TResponse>.Failure(499, "The client went away.");
         }
         catch (OnnxRuntimeException ex)
         {
@@ -131,7 +144,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
     }
 
     private InferOutcome<TResponse> Fail<TResponse>(string name, string version, string? servedVersion, long started, int status, string message,
-        bool queueFull = false)
+        bool overloaded = false)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (servedVersion is not null)
@@ -149,7 +162,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         };
         metrics.Request(name, version, outcome, elapsed);
         return InferOutcome<TResponse>.Failure(status, message,
-            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, queueFull);
+            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, overloaded);
     }
 
     /// <summary>Where a run's time went, and this request's share of the model executions (a dynamic batch is one execution).</summary>
@@ -163,8 +176,17 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
     {
         if (!loaded.BatchingEnabled || loaded.Batcher is not { } batcher)
         {
+            await _runSlots.WaitAsync(cancellationToken);
+            TensorBuffer[] direct;
             var computeStarted = Stopwatch.GetTimestamp();
-            var direct = loaded.Session.Run(inputs, outputNames);
+            try
+            {
+                direct = loaded.Session.Run(inputs, outputNames, cancellationToken);
+            }
+            finally
+            {
+                _runSlots.Release();
+            }
             var compute = Stopwatch.GetElapsedTime(computeStarted);
             metrics.Batch(loaded.Model, loaded.VersionText, TimeSpan.Zero, compute,
                 inputs.Count > 0 && inputs[0].Shape.Length > 0 ? inputs[0].Shape[0] : 1);

@@ -48,6 +48,9 @@ public sealed class LoadedVersion : IAsyncDisposable
 
     public DynamicBatcher? Batcher => _batcher;
 
+    /// <summary>Keeps the artifact in the local cache while the version is loaded; released on dispose.</summary>
+    public IDisposable? ArtifactPin { get; init; }
+
     /// <summary>Stops the batcher and closes the session; called by the cache once no request holds the version.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -56,6 +59,7 @@ public sealed class LoadedVersion : IAsyncDisposable
             await _batcher.DisposeAsync();
         }
         Session.Dispose();
+        ArtifactPin?.Dispose();
     }
 }
 

@@ -109,6 +109,14 @@ public sealed class ModelReconciler(RegistryClient registry, RouteTable routes, 
                     versions.Retire(old);
                 }
             }
+            // A version loaded on demand and archived since is no longer served (/versions/{v}/infer answers 409 once it is gone).
+            foreach (var loaded in versions.OfModel(name).ToList())
+            {
+                if (info.FindVersion(loaded.Version) is { Archived: true } && !next.Routes(loaded) && !pinned.ContainsKey(loaded.Version))
+                {
+                    versions.Retire(loaded);
+                }
+            }
         }
         finally
         {

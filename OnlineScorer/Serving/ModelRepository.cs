@@ -8,7 +8,7 @@ namespace MlPlatform.OnlineScorer.Serving;
 /// a pinned version number to that version (loaded on demand), and hands out the lease a request holds while it runs.
 /// </summary>
 public sealed class ModelRepository(RegistryClient registry, RouteTable routes, VersionCache versions, ModelReconciler reconciler,
-    ILogger<ModelRepository> logger)
+    OnDemandLoadGate loads, ILogger<ModelRepository> logger)
 {
     /// <summary>Versions currently loaded.</summary>
     public int LoadedCount => versions.Count;
@@ -20,12 +20,16 @@ public sealed class ModelRepository(RegistryClient registry, RouteTable routes, 
     /// A lease on the version that serves <paramref name="name"/>: the exact <paramref name="version"/> (loaded on demand), or
     /// the production alias with a weighted share to canary.
     /// </summary>
-    /// <exception cref="InferenceProtocolException">404 for an unknown model or version; 503 when it cannot be served yet.</exception>
-    public async ValueTask<VersionLease> AcquireAsync(string name, int? version, CancellationToken cancellationToken)
+    /// <param name="callerKey">The API key asking (on-demand loads are limited per key); null inside the platform.</param>
+    /// <exception cref="InferenceProtocolException">
+    /// 404 for an unknown model or version; 409 for an archived version; 503 when it cannot be served yet or too many versions are loading;
+    /// 429 when <paramref name="callerKey"/> is loading its share of versions.
+    /// </exception>
+    public async ValueTask<VersionLease> AcquireAsync(string name, int? version, string? callerKey, CancellationToken cancellationToken)
     {
         if (version is { } v)
         {
-            return await AcquireVersionAsync(name, v, cancellationToken);
+            return await AcquireVersionAsync(name, v, callerKey, cancellationToken);
         }
         for (var attempt = 0; attempt < 4; attempt++)
         {
@@ -75,7 +79,7 @@ public sealed class ModelRepository(RegistryClient registry, RouteTable routes, 
         }
     }
 
-    private async ValueTask<VersionLease> AcquireVersionAsync(string name, int version, CancellationToken cancellationToken)
+    private async ValueTask<VersionLease> AcquireVersionAsync(string name, int version, string? callerKey, CancellationToken cancellationToken)
     {
         if (versions.TryAcquire(name, version, out var lease))
         {
@@ -97,9 +101,19 @@ public sealed class ModelRepository(RegistryClient registry, RouteTable routes, 
         {
             throw new InferenceProtocolException($"Unknown version '{version}' of model '{name}'.", StatusCodes.Status404NotFound);
         }
+        if (info.Archived)
+        {
+            // The batch scorer's status and wording for the same refusal.
+            throw new InferenceProtocolException($"Version {info.Version} of model '{name}' is archived.", StatusCodes.Status409Conflict);
+        }
+        using var ticket = loads.Enter(name, version, callerKey);
         try
         {
             return await versions.AcquireAsync(name, info, settings, cancellationToken);
+        }
+        catch (InferenceProtocolException)
+        {
+            throw;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

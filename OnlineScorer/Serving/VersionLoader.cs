@@ -18,6 +18,8 @@ public sealed class VersionLoader(ArtifactCache artifacts, IOptions<OnnxSessionO
     /// <exception cref="Exception">Whatever the artifact fetch or ONNX Runtime threw, after it was reported.</exception>
     public async Task<LoadedVersion> LoadAsync(string name, ModelVersion version, ServingSettings settings)
     {
+        // The artifact stays on disk while the version is loaded (the pin goes with the version): the cache never evicts a file in use.
+        var pin = artifacts.Pin(version.Sha256);
         try
         {
             var path = await artifacts.GetAsync(version.Sha256, CancellationToken.None);
@@ -30,12 +32,13 @@ public sealed class VersionLoader(ArtifactCache artifacts, IOptions<OnnxSessionO
             {
                 logger.LogWarning(ex, "Warm-up of {Model} version {Version} failed; serving it cold", name, version.Version);
             }
-            var loaded = Create(name, version, session, settings);
+            var loaded = Create(name, version, session, settings, pin);
             logger.LogInformation("Loaded {Model} version {Version} (sha256 {Sha256})", name, version.Version, version.Sha256);
             return loaded;
         }
         catch (Exception ex)
         {
+            pin.Dispose();
             logger.LogError(ex, "Loading {Model} version {Version} (sha256 {Sha256}) failed", name, version.Version, version.Sha256);
             metrics.LoadFailed(name, version.Version);
             await events.PublishLoadFailedAsync(name, version, ex.Message);
@@ -54,17 +57,21 @@ public sealed class VersionLoader(ArtifactCache artifacts, IOptions<OnnxSessionO
         }
     }
 
-    private LoadedVersion Create(string name, ModelVersion version, OnnxModel session, ServingSettings settings)
+    private LoadedVersion Create(string name, ModelVersion version, OnnxModel session, ServingSettings settings, IDisposable artifactPin)
     {
         var defaults = batching.Value;
         DynamicBatcher? batcher = null;
         if (session.Signature.IsBatchable)
         {
             var model = session;
-            batcher = new DynamicBatcher(model.Run, model.OutputNames, PolicyFor(settings), defaults.QueueCapacity,
+            batcher = new DynamicBatcher((inputs, outputs, cancellationToken) => model.Run(inputs, outputs, cancellationToken), model.OutputNames,
+                PolicyFor(settings), defaults.QueueCapacity,
                 Math.Clamp(settings.InstanceCount ?? defaults.Instances, 1, 64));
         }
-        return new LoadedVersion(name, version, session, batcher, settings, batcher is not null && (settings.Batching?.Enabled ?? defaults.Enabled));
+        return new LoadedVersion(name, version, session, batcher, settings, batcher is not null && (settings.Batching?.Enabled ?? defaults.Enabled))
+        {
+            ArtifactPin = artifactPin,
+        };
     }
 
     private BatchingPolicy PolicyFor(ServingSettings settings)

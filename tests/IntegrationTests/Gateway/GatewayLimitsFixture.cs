@@ -2,7 +2,7 @@ namespace MlPlatform.IntegrationTests.Gateway;
 
 /// <summary>A platform whose gateway has tiny limits, so that tests meet them: 3 requests per reader key per minute, 6 per operator key
 /// (its gRPC stream messages count), 4 KiB inference bodies (and stream messages), a 1 s timeout on batch reads and one request
-/// forwarded at a time.</summary>
+/// forwarded at a time (admins, who have their own pool, too).</summary>
 public sealed class GatewayLimitsFixture : PlatformFixture
 {
     public const int ReaderBurst = 3;
@@ -18,6 +18,7 @@ public sealed class GatewayLimitsFixture : PlatformFixture
         "Gateway:RateLimits:Operator:TokensPerPeriod=1",
         "Gateway:RateLimits:Operator:ReplenishmentPeriod=00:01:00",
         "Gateway:RateLimits:ConcurrencyLimit=1",
+        "Gateway:RateLimits:ReservedConcurrencyLimit=1",
         "Gateway:RateLimits:ConcurrencyQueueLimit=0",
         $"Gateway:BodySizeLimits:Inference={InferenceBodyLimit}",
         "Gateway:Timeouts:Download=00:00:01",

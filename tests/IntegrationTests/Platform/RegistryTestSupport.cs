@@ -70,7 +70,7 @@ internal static class RegistryTestSupport
         Assert.Contains(detailContains, detail + errors, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static string RepositoryFile(params string[] parts)
+    internal static string RepositoryFile(params string[] parts)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MlPlatform.sln")))

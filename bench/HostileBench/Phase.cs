@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace MlPlatform.Bench.Hostile;
+
+/// <summary>One measured phase: valid clients in a closed loop, with or without the hostile workers, and the machine sampled meanwhile.</summary>
+internal sealed class Phase
+{
+    private const string ValidBody = "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,4],\"data\":[1,2,3,4]}]}";
+
+    private readonly ConcurrentBag<double> _validLatencies = [];
+    private readonly ConcurrentDictionary<string, long> _validErrors = new();
+    private readonly ConcurrentDictionary<(string Kind, string Outcome), long> _hostile = new();
+    private readonly List<(double One, double Five)> _load = [];
+    private long _scorerPeakRss;
+
+    public required string Name { get; init; }
+    public TimeSpan Duration { get; private set; }
+    public IReadOnlyCollection<double> ValidLatencies => _validLatencies;
+    public IReadOnlyDictionary<string, long> ValidErrors => _validErrors;
+    public IReadOnlyDictionary<(string Kind, string Outcome), long> Hostile => _hostile;
+    public IReadOnlyList<(double One, double Five)> Load => _load;
+    public long ScorerPeakRss => _scorerPeakRss;
+    public string StartedUtc { get; private set; } = "";
+
+    public static async Task<Phase> RunAsync(string name, Uri gateway, Setup setup, string validKey, string hostileKey, int validClients,
+        TimeSpan duration, bool withHostile)
+    {
+        var phase = new Phase { Name = name, StartedUtc = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) };
+        using var stop = new CancellationTokenSource(duration);
+        var started = Stopwatch.GetTimestamp();
+        var tasks = new List<Task> { phase.SampleAsync(stop.Token) };
+        using var valid = Client(gateway, validKey);
+        tasks.AddRange(Enumerable.Range(0, validClients).Select(_ => phase.ValidLoopAsync(valid, setup, stop.Token)));
+        using var hostile = Client(gateway, hostileKey);
+        if (withHostile)
+        {
+            tasks.AddRange(new HostileTraffic(gateway, hostileKey, setup, phase.CountHostile).Start(stop.Token));
+        }
+        await Task.WhenAll(tasks);
+        phase.Duration = Stopwatch.GetElapsedTime(started);
+        return phase;
+    }
+
+    public string Summary()
+    {
+        var sorted = _validLatencies.Order().ToArray();
+        return $"{Name}: {sorted.Length} valid requests, p50 {Percentile(sorted, 0.5):F2} ms, p99 {Percentile(sorted, 0.99):F2} ms, " +
+            $"errors {_validErrors.Values.Sum()}; hostile requests {_hostile.Values.Sum()}";
+    }
+
+    public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+    private void CountHostile(string kind, string outcome) => _hostile.AddOrUpdate((kind, outcome), 1, (_, n) => n + 1);
+
+    private static HttpClient Client(Uri gateway, string key)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    private async Task ValidLoopAsync(HttpClient client, Setup setup, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                using var content = new StringContent(ValidBody, Encoding.UTF8, "application/json");
+                using var response = await client.PostAsync($"/v2/models/{setup.Model}/infer", content, CancellationToken.None);
+                await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
+                if (response.IsSuccessStatusCode)
+                {
+                    _validLatencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+                else
+                {
+                    _validErrors.AddOrUpdate(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+            {
+                _validErrors.AddOrUpdate(ex.GetType().Name, 1, (_, n) => n + 1);
+            }
+        }
+    }
+
+    private async Task SampleAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var fields = (await File.ReadAllTextAsync("/proc/loadavg", CancellationToken.None)).Split(' ');
+            lock (_load)
+            {
+                _load.Add((double.Parse(fields[0], CultureInfo.InvariantCulture), double.Parse(fields[1], CultureInfo.InvariantCulture)));
+            }
+            _scorerPeakRss = Math.Max(_scorerPeakRss, ScorerRss());
+            try
+            {
+                await Task.Delay(2000, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Resident memory of the online scorer started from this repository (others on the machine run their own).</summary>
+    private static long ScorerRss()
+    {
+        var root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+        long rss = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => char.IsDigit(Path.GetFileName(d)[0])))
+        {
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (cmdline.Contains(Path.Combine(root, "OnlineScorer"), StringComparison.Ordinal))
+                {
+                    var line = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+                    rss = Math.Max(rss, line is null ? 0 : long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024);
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return rss;
+    }
+}
