@@ -32,6 +32,8 @@ app.MapServingApi();
 app.MapStatsApi();
 app.MapRolloutsApi();
 app.MapAlertsApi();
+app.MapPayloadsApi();
+app.MapQualityApi();
 
 app.Run();
 return 0;

@@ -73,10 +73,13 @@ public sealed class ModelReconciler(RegistryClient registry, RouteTable routes, 
             var canaryAlias = info.FindAlias(AliasNames.Canary);
             var canary = await ResolveAliasAsync(info, settings, canaryAlias, current.Canary, leases, cancellationToken);
             var weight = canary is null || canaryAlias?.Weight is not { } w ? 0 : Math.Clamp(w, 0, 100);
-            var next = new ModelRoutes(production, canary, weight);
+            var shadowAlias = info.FindAlias(AliasNames.Shadow);
+            var shadow = await ResolveAliasAsync(info, settings, shadowAlias, current.Shadow, leases, cancellationToken);
+            var shadowWeight = shadow is null || shadowAlias?.Weight is not { } sw ? 0 : Math.Clamp(sw, 0, 100);
+            var next = new ModelRoutes(production, canary, weight, shadow, shadowWeight);
 
             versions.ApplySettings(name, settings);
-            foreach (var routed in new[] { production, canary })
+            foreach (var routed in new[] { production, canary, shadow })
             {
                 if (routed is not null)
                 {
@@ -88,7 +91,7 @@ public sealed class ModelReconciler(RegistryClient registry, RouteTable routes, 
             {
                 logger.LogInformation("Model {Model}: production now serves version {Version}", name, production.Version);
             }
-            foreach (var old in new[] { current.Production, current.Canary })
+            foreach (var old in new[] { current.Production, current.Canary, current.Shadow })
             {
                 if (old is not null && !next.Routes(old))
                 {
