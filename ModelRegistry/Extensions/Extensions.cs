@@ -64,6 +64,7 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FeedbackStore>());
         builder.Services.AddSingleton<QualityMetrics>();
         builder.Services.AddSingleton<QualityService>();
+        builder.Services.AddSingleton<QualityAlerts>();
         builder.Services.AddHostedService<PayloadDrainer>();
         builder.Services.AddHostedService<DemoModelSeeder>();
     }
