@@ -108,6 +108,24 @@ public static class CliApp
                 .WithExample("rollout", "abort", "iris", "ID");
         });
 
+        config.AddCommand<PayloadsCommand>("payloads")
+            .WithDescription("Print a version's payload log (JSON lines: id, inputs, outputs, latency, outcome); operator key")
+            .WithExample("payloads", "iris", "--version", "2", "--since", "1h");
+        config.AddCommand<FeedbackCommand>("feedback")
+            .WithDescription("Send ground-truth labels for logged requests (JSON lines or a JSON array); operator key")
+            .WithExample("feedback", "iris", "labels.jsonl");
+        config.AddCommand<QualityCommand>("quality")
+            .WithDescription("Show a version's online quality (accuracy or MAE/RMSE, coverage) beside its baseline")
+            .WithExample("quality", "iris")
+            .WithExample("quality", "iris", "--version", "2", "--window", "24h");
+        config.AddBranch("shadow", shadow =>
+        {
+            shadow.SetDescription("Copy a share of production traffic to a version, compared but never returned");
+            shadow.AddCommand<ShadowSetCommand>("set")
+                .WithDescription("Point the shadow alias at VERSION with the share of production requests copied to it")
+                .WithExample("shadow", "set", "iris", "3", "--weight", "10");
+        });
+
         config.AddCommand<AlertsCommand>("alerts")
             .WithDescription("List alerts, most recent first")
             .WithExample("alerts", "--status", "firing");

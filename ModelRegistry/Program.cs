@@ -33,6 +33,8 @@ app.MapPinsApi();
 app.MapStatsApi();
 app.MapRolloutsApi();
 app.MapAlertsApi();
+app.MapPayloadsApi();
+app.MapQualityApi();
 
 app.Run();
 return 0;

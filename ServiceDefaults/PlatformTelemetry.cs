@@ -11,4 +11,5 @@ public static class PlatformTelemetry
 
     public const string InferenceMeter = "MlPlatform.Inference";
     public const string BatchMeter = "MlPlatform.Batch";
+    public const string QualityMeter = "MlPlatform.Quality";
 }

@@ -18,3 +18,5 @@ fi
 "$PYTHON" tools/make_mlp.py models/tabular-mlp.onnx --external-data tests/IntegrationTests/Assets
 "$PYTHON" tools/make_memory_bomb.py tests/IntegrationTests/Assets/expand-bomb.onnx
 "$PYTHON" tools/make_time_bomb.py tests/IntegrationTests/Assets/matmul-time-bomb.onnx
+# iris with two classes swapped, after iris.onnx is (re)built: the quality loop tests deliberately worse version.
+"$PYTHON" tools/build_swapped_iris.py

@@ -8,6 +8,12 @@ public static class AliasNames
 
     /// <summary>The alias that takes a weighted share of a bare model name's traffic (set by hand or by a rollout).</summary>
     public const string Canary = "canary";
+
+    /// <summary>
+    /// The alias whose weight (0-100) is the share of production traffic <b>copied</b> to it after the client was answered (unlike
+    /// <see cref="Canary"/>, which takes its share over); its answers are logged beside production's, never returned, never judged.
+    /// </summary>
+    public const string Shadow = "shadow";
 }
 
 /// <summary>An alias of a model; <see cref="Weight"/> (0-100) is the share of unversioned traffic it takes from production, null for none.</summary>

@@ -23,8 +23,8 @@ public sealed class InferRequest : IDisposable
         BinaryDataOutput = binaryDataOutput;
     }
 
-    /// <summary>The client's request id, echoed in the response.</summary>
-    public string? Id { get; }
+    /// <summary>The client's request id, echoed in the response; the scorer sets one when the client sent none and the payload log needs it.</summary>
+    public string? Id { get; set; }
 
     /// <summary>The input tensors, in request order.</summary>
     public IReadOnlyList<TensorBuffer> Inputs { get; }

@@ -57,8 +57,9 @@ public static class InferResponseWriter
         return jsonLength;
     }
 
-    /// <summary>Writes one tensor object: name, datatype, shape, and data or <c>parameters.binary_data_size</c>.</summary>
-    internal static void WriteTensor(Utf8JsonWriter writer, TensorBuffer tensor, bool binary)
+    /// <summary>Writes one tensor object: name, datatype, shape, and data or <c>parameters.binary_data_size</c> (the payload log writes its tensors so too).</summary>
+    /// <exception cref="InferenceProtocolException">A BYTES tensor holds bytes that are not UTF-8 and <paramref name="binary"/> is false.</exception>
+    public static void WriteTensor(Utf8JsonWriter writer, TensorBuffer tensor, bool binary)
     {
         writer.WriteStartObject();
         writer.WriteString("name"u8, tensor.Name);

@@ -7,6 +7,7 @@ using MlPlatform.Inference.Fleet;
 using MlPlatform.ModelRegistry.Aliases;
 using MlPlatform.ModelRegistry.Events;
 using MlPlatform.ModelRegistry.Fleet;
+using MlPlatform.ModelRegistry.Quality;
 using MlPlatform.ModelRegistry.Rollouts;
 using MlPlatform.ModelRegistry.Storage;
 using StackExchange.Redis;
@@ -15,7 +16,7 @@ namespace MlPlatform.ModelRegistry.Alerts;
 
 /// <summary>Evaluates the configured alert rules periodically on the leader replica; fires, keeps and resolves alerts with hysteresis.</summary>
 public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center, ModelStore models, FleetStatsReader stats, LeaderLock leader,
-    IConnectionMultiplexer redis, IOptions<AlertOptions> options, TimeProvider time,
+    IConnectionMultiplexer redis, QualityAlerts qualityAlerts, IOptions<AlertOptions> options, TimeProvider time,
     ILogger<AlertEvaluator> logger) : BackgroundService
 {
     public const string BatchStream = BatchStreamKeys.Chunks;
@@ -104,6 +105,9 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
         AlertRule.ModelLoadFailures => FormattableString.Invariant($"{o.Value} loads of {o.Model} failed in {rule.WindowSeconds}s (threshold {rule.Threshold})."),
         AlertRule.ServiceCrashLoop => FormattableString.Invariant(
             $"{o.Subject} exited without being asked to {o.Value} times in {rule.WindowSeconds}s (threshold {rule.Threshold}); the AppHost's supervisor stops restarting a service that loops, see the dashboard."),
+        AlertRule.AccuracyDrop => FormattableString.Invariant($"Accuracy of {o.Model} version {o.Version} is {o.Value:0.####} below its baseline's over {rule.WindowSeconds}s (threshold {rule.Threshold})."),
+        AlertRule.Drift => FormattableString.Invariant($"Inputs of {o.Model} version {o.Version} drifted from its reference: largest PSI {o.Value:0.###} over {rule.WindowSeconds}s (threshold {rule.Threshold})."),
+        AlertRule.ShadowDisagreement => FormattableString.Invariant($"Shadow version {o.Version} of {o.Model} disagrees with production on {o.Value:0.####} of the compared requests over {rule.WindowSeconds}s (threshold {rule.Threshold})."),
         _ => FormattableString.Invariant($"{o.Value} online scorer replicas are not ready or stopped heartbeating in the last {rule.WindowSeconds}s (threshold {rule.Threshold})."),
     };
 
@@ -137,6 +141,9 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
                 }
                 return observations;
             }
+            case AlertRule.AccuracyDrop or AlertRule.Drift or AlertRule.ShadowDisagreement:
+                return (await qualityAlerts.ObserveAsync(rule.Kind, rule.Model, window, rule.MinRequests, cancellationToken))
+                    .Select(o => new Observation(o.Subject, o.Model, o.Version, o.Value, o.Links)).ToList();
             case AlertRule.BatchQueueDepth:
                 return [new Observation(BatchStream, null, null, await db.StreamLengthAsync(BatchStream), new() { ["jobs"] = "/v1/batch/jobs" })];
             case AlertRule.BatchJobFailures:

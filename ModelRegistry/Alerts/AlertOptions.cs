@@ -81,13 +81,22 @@ public sealed class AlertRule
     public const string ModelLoadFailures = "model-load-failures";
     public const string ScorerNotReady = "scorer-not-ready";
     public const string ServiceCrashLoop = "service-crash-loop";
-    public static readonly string[] Kinds = [ErrorRate, P99, BatchQueueDepth, BatchJobFailures, ModelLoadFailures, ScorerNotReady, ServiceCrashLoop];
+    public const string AccuracyDrop = Quality.QualityAlerts.AccuracyDrop;
+    public const string Drift = Quality.QualityAlerts.Drift;
+    public const string ShadowDisagreement = Quality.QualityAlerts.ShadowDisagreement;
+
+    public static readonly string[] Kinds = [ErrorRate, P99, BatchQueueDepth, BatchJobFailures, ModelLoadFailures, ScorerNotReady,
+        ServiceCrashLoop, AccuracyDrop, Drift, ShadowDisagreement];
 
     /// <summary>The alert's name (<c>alert</c> in notifications). Required, unique.</summary>
     [Required, RegularExpression("^[a-z0-9][a-z0-9._-]{0,63}$")]
     public string Name { get; set; } = "";
 
-    /// <summary>What is watched: error-rate, p99 (per model's production and canary versions), batch-queue-depth, batch-job-failures, model-load-failures, scorer-not-ready, service-crash-loop.</summary>
+    /// <summary>
+    /// What is watched: error-rate, p99 (per model's production and canary versions), batch-queue-depth, batch-job-failures,
+    /// model-load-failures, scorer-not-ready, service-crash-loop; the quality loop's accuracy-drop and drift (production and canary)
+    /// and shadow-disagreement (the shadow version), for models with a payload log (docs/quality.md).
+    /// </summary>
     [Required]
     public string Kind { get; set; } = "";
 
@@ -105,7 +114,10 @@ public sealed class AlertRule
     [Range(1, 86_400)]
     public int WindowSeconds { get; set; } = 300;
 
-    /// <summary>For error-rate and p99: requests the window needs before it says anything. Default 20.</summary>
+    /// <summary>
+    /// For error-rate and p99: requests the window needs before it says anything; for accuracy-drop: labelled requests (of the version
+    /// and of its baseline); for drift: live requests; for shadow-disagreement: compared requests. Default 20.
+    /// </summary>
     [Range(1, 10_000_000)]
     public long MinRequests { get; set; } = 20;
 

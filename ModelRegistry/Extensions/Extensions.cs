@@ -4,6 +4,7 @@ using MlPlatform.ModelRegistry.Alerts;
 using MlPlatform.ModelRegistry.Events;
 using MlPlatform.ModelRegistry.Fleet;
 using MlPlatform.ModelRegistry.Inspection;
+using MlPlatform.ModelRegistry.Quality;
 using MlPlatform.ModelRegistry.Registration;
 using MlPlatform.ModelRegistry.Rollouts;
 using MlPlatform.ModelRegistry.Storage;
@@ -60,6 +61,16 @@ internal static class Extensions
         builder.Services.AddSingleton<RolloutStore>();
         builder.Services.AddSingleton<RolloutService>();
         builder.Services.AddHostedService<RolloutController>();
+
+        // The quality loop: the payload log's files, drained from the scorers' stream by the leader.
+        builder.Services.AddOptions<QualityOptions>().BindConfiguration(QualityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<PayloadFiles>();
+        builder.Services.AddSingleton<FeedbackStore>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FeedbackStore>());
+        builder.Services.AddSingleton<QualityMetrics>();
+        builder.Services.AddSingleton<QualityService>();
+        builder.Services.AddSingleton<QualityAlerts>();
+        builder.Services.AddHostedService<PayloadDrainer>();
         builder.Services.AddHostedService<DemoModelSeeder>();
     }
 }

@@ -30,6 +30,33 @@ public static class ServingSettingsValidation
                 errors[$"warmupShapes.{input}"] = [$"A warm-up shape has 1 to {maxRank} dimensions, each between 1 and 1000000 (batch axis included)."];
             }
         }
+        if (settings.PayloadLog is { } log)
+        {
+            if (log.SampleRate is { } rate && (double.IsNaN(rate) || rate < 0 || rate > 1))
+            {
+                errors["payloadLog.sampleRate"] = ["sampleRate is the share of requests recorded, between 0 and 1."];
+            }
+            if (log.MaxBytesPerRecord is < PayloadLogSettings.MinBytesPerRecord or > PayloadLogSettings.MaxBytesPerRecordLimit)
+            {
+                errors["payloadLog.maxBytesPerRecord"] =
+                    [$"maxBytesPerRecord must be between {PayloadLogSettings.MinBytesPerRecord} and {PayloadLogSettings.MaxBytesPerRecordLimit}."];
+            }
+        }
+        if (settings.Quality is { } quality)
+        {
+            if (quality.Task is not (QualitySettings.Classification or QualitySettings.Regression))
+            {
+                errors["quality.task"] = [$"task is '{QualitySettings.Classification}' or '{QualitySettings.Regression}'."];
+            }
+            if (string.IsNullOrWhiteSpace(quality.Output) || quality.Output.Length > 256)
+            {
+                errors["quality.output"] = ["output names the model output that is judged (1 to 256 characters)."];
+            }
+            if (quality.Labels is { } labels && (labels.Count > 10_000 || labels.Any(string.IsNullOrEmpty)))
+            {
+                errors["quality.labels"] = ["labels are up to 10000 non-empty class names, in the order of the output's columns."];
+            }
+        }
         return errors;
     }
 }

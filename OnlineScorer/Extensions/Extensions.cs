@@ -6,7 +6,9 @@ using MlPlatform.Inference;
 using MlPlatform.Inference.Fleet;
 using MlPlatform.OnlineScorer.Caching;
 using MlPlatform.OnlineScorer.Model;
+using MlPlatform.OnlineScorer.Payloads;
 using MlPlatform.OnlineScorer.Serving;
+using MlPlatform.OnlineScorer.Shadow;
 using MlPlatform.OnlineScorer.Telemetry;
 
 namespace MlPlatform.OnlineScorer.Extensions;
@@ -25,6 +27,8 @@ internal static class Extensions
         builder.Services.AddOptions<ResponseCacheOptions>().BindConfiguration(ResponseCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ReconciliationOptions>().BindConfiguration(ReconciliationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<FleetStatsOptions>().BindConfiguration(FleetStatsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<PayloadLogOptions>().BindConfiguration(PayloadLogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ShadowOptions>().BindConfiguration(ShadowOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<LivenessOptions>().BindConfiguration(LivenessOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         // The infer handler enforces the body limit (413 with a V2 error). Kestrel's own limit is twice as high so that it can still
@@ -54,7 +58,12 @@ internal static class Extensions
         builder.Services.AddSingleton<ModelRepository>();
         builder.Services.AddSingleton<RepositoryLoader>();
         builder.Services.AddSingleton<ResponseCache>();
+        builder.Services.AddSingleton<PayloadMetrics>();
+        builder.Services.AddSingleton<PayloadRecorder>();
+        builder.Services.AddHostedService<PayloadShipper>();
+        builder.Services.AddSingleton<ShadowQueue>();
         builder.Services.AddSingleton<InferenceService>();
+        builder.Services.AddHostedService<ShadowWorker>();
         builder.Services.AddSingleton<ServerReadiness>();
         builder.Services.AddHostedService<RegistryReconciler>();
         builder.Services.AddHostedService<RegistryEventListener>();

@@ -7,7 +7,24 @@ namespace MlPlatform.OnlineScorer.Serving;
 /// One infer call as every front end states it: the model, the version as the client wrote it (null: route by alias), its token, and the
 /// API key that made it (as the gateway names it; null inside the platform), which on-demand loads are limited by.
 /// </summary>
-public sealed record InferCall(string Model, string? Version, CancellationToken CancellationToken, string? CallerKey = null);
+public sealed record InferCall(string Model, string? Version, CancellationToken CancellationToken, string? CallerKey = null)
+{
+    /// <summary>How the call chose its version; only <see cref="InferRoute.Routed"/> calls are judged by rollouts and the guard.</summary>
+    public InferRoute Route { get; init; } = Version is null ? InferRoute.Routed : InferRoute.Pinned;
+}
+
+/// <summary>How an infer call reached its version.</summary>
+public enum InferRoute
+{
+    /// <summary>By model name, through the aliases (production, or the canary's weighted share): judged by rollouts and the guard.</summary>
+    Routed,
+
+    /// <summary>By an explicit version (<c>/versions/{v}/infer</c>): served and counted, never judged, so nobody can aim at a canary to fail it.</summary>
+    Pinned,
+
+    /// <summary>A copy of another request (shadow traffic): served and counted, never judged.</summary>
+    Shadow,
+}
 
 /// <summary>
 /// What a front end (HTTP/JSON, gRPC) plugs into <see cref="InferenceService.InferAsync{TResponse}"/>: how it receives a request, decodes it

@@ -7,6 +7,8 @@ using MlPlatform.Inference.Batching;
 using MlPlatform.Inference.Protocol;
 using MlPlatform.Inference.Tensors;
 using MlPlatform.OnlineScorer.Caching;
+using MlPlatform.OnlineScorer.Payloads;
+using MlPlatform.OnlineScorer.Shadow;
 using MlPlatform.OnlineScorer.Telemetry;
 
 namespace MlPlatform.OnlineScorer.Serving;
@@ -17,8 +19,8 @@ namespace MlPlatform.OnlineScorer.Serving;
 /// response. Every failure becomes an <see cref="InferOutcome{TResponse}"/> with its V2 status, counted in metrics and fleet statistics.
 /// </summary>
 public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics, FleetStatsRecorder fleet,
-    ModelStatisticsRecorder statistics, IOptions<BatchingOptions> batching, IOptions<InferenceLimitsOptions> limits,
-    ILogger<InferenceService> logger)
+    ModelStatisticsRecorder statistics, PayloadRecorder payloads, ShadowQueue shadows, IOptions<BatchingOptions> batching,
+    IOptions<InferenceLimitsOptions> limits, ILogger<InferenceService> logger)
 {
     // Unbatched runs each take ONNX Runtime's threads; more at once than the cores only thrash (batched runs are bounded by their instances).
     private readonly SemaphoreSlim _runSlots = new(limits.Value.EffectiveMaxConcurrentRuns);
@@ -33,6 +35,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         var versionTag = versionText ?? "";
         // Set once a version answers, so fleet statistics are kept only for real versions (bounded keys), never for names a client made up.
         string? servedVersion = null;
+        // A sampled request's copy for the payload log, from its decoded inputs to its end.
+        PayloadCapture? capture = null;
         try
         {
             int? version = null;
@@ -58,6 +62,9 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             var decodeStarted = Stopwatch.GetTimestamp();
             using var request = transport.Decode(loaded.Signature);
             var computeInput = Stopwatch.GetElapsedTime(decodeStarted);
+            // A request copied to the shadow version is always logged: the comparison joins both records by id.
+            var shadow = shadows.Pick(call, loaded);
+            capture = payloads.Begin(call, loaded, request, force: shadow is not null || call.Route == InferRoute.Shadow);
 
             var inputs = InSignatureOrder(request.Inputs, loaded.Signature);
             var outputNames = request.Outputs.Count > 0 ? request.Outputs.Select(o => o.Name).ToArray() : loaded.Session.OutputNames;
@@ -98,6 +105,12 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 statistics.Success(name, loaded.VersionText, elapsed, new InferenceTimings(
                     Rows(inputs, loaded), run.Queue, computeInput, run.Compute, Stopwatch.GetElapsedTime(encodeStarted), run.Executions,
                     cacheStatus is null ? null : cacheStatus == "hit"));
+                payloads.Succeeded(capture, outputs, elapsed);
+                capture = null;
+                if (shadow is not null)
+                {
+                    shadows.Enqueue(shadow, request);
+                }
                 return InferOutcome<TResponse>.Success(response);
             }
             finally
@@ -110,43 +123,46 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         }
         catch (InferenceProtocolException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, started, ex.StatusCode, ex.Message);
+            return Fail<TResponse>(name, versionTag, servedVersion, capture, started, ex.StatusCode, ex.Message);
         }
         catch (BatchQueueFullException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message, overloaded: true);
+            return Fail<TResponse>(name, versionTag, servedVersion, capture, started, StatusCodes.Status503ServiceUnavailable, ex.Message, overloaded: true);
         }
         catch (ScorerOverloadedException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message, overloaded: true);
+            return Fail<TResponse>(name, versionTag, servedVersion, capture, started, StatusCodes.Status503ServiceUnavailable, ex.Message, overloaded: true);
         }
         // A run terminated because its request went away (RunOptions.Terminate) ends like any other cancelled call.
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
         {
+            capture?.Dispose();
             metrics.Request(name, versionTag, "cancelled", Stopwatch.GetElapsedTime(started));
             return InferOutcome<TResponse>.Failure(499, "The client went away.");
         }
         catch (OnnxRuntimeException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status400BadRequest, $"The model rejected the request: {ex.Message}");
+            return Fail<TResponse>(name, versionTag, servedVersion, capture, started, StatusCodes.Status400BadRequest, $"The model rejected the request: {ex.Message}");
         }
         // The client went away, or shutdown aborted the connection after the drain time (the token may not be signalled yet then).
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested || ex.InnerException is ConnectionAbortedException)
         {
+            capture?.Dispose();
             metrics.Request(name, versionTag, "cancelled", Stopwatch.GetElapsedTime(started));
             return InferOutcome<TResponse>.Failure(499, "The client went away.");
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Inference on {Model} version {Version} failed", name, versionTag);
-            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status500InternalServerError, $"Inference failed: {ex.Message}");
+            return Fail<TResponse>(name, versionTag, servedVersion, capture, started, StatusCodes.Status500InternalServerError, $"Inference failed: {ex.Message}");
         }
     }
 
-    private InferOutcome<TResponse> Fail<TResponse>(string name, string version, string? servedVersion, long started, int status, string message,
-        bool overloaded = false)
+    private InferOutcome<TResponse> Fail<TResponse>(string name, string version, string? servedVersion, PayloadCapture? capture, long started,
+        int status, string message, bool overloaded = false)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
+        payloads.Failed(capture, status, message, elapsed);
         if (servedVersion is not null)
         {
             fleet.Record(name, servedVersion, status, elapsed);

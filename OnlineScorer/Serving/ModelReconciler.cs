@@ -74,11 +74,14 @@ public sealed class ModelReconciler(RegistryClient registry, RouteTable routes, 
             var canaryAlias = info.FindAlias(AliasNames.Canary);
             var canary = await ResolveAliasAsync(info, settings, canaryAlias, current.Canary, leases, cancellationToken);
             var weight = canary is null || canaryAlias?.Weight is not { } w ? 0 : Math.Clamp(w, 0, 100);
-            var next = new ModelRoutes(production, canary, weight);
+            var shadowAlias = info.FindAlias(AliasNames.Shadow);
+            var shadow = await ResolveAliasAsync(info, settings, shadowAlias, current.Shadow, leases, cancellationToken);
+            var shadowWeight = shadow is null || shadowAlias?.Weight is not { } sw ? 0 : Math.Clamp(sw, 0, 100);
+            var next = new ModelRoutes(production, canary, weight, shadow, shadowWeight);
             var pinned = await LoadPinnedAsync(state, info, settings, pins, leases, cancellationToken);
 
             versions.ApplySettings(name, settings);
-            foreach (var kept in pinned.Values.Append(production).Append(canary))
+            foreach (var kept in pinned.Values.Append(production).Append(canary).Append(shadow))
             {
                 if (kept is not null)
                 {
@@ -92,7 +95,7 @@ public sealed class ModelReconciler(RegistryClient registry, RouteTable routes, 
             {
                 logger.LogInformation("Model {Model}: production now serves version {Version}", name, production.Version);
             }
-            foreach (var old in new[] { current.Production, current.Canary })
+            foreach (var old in new[] { current.Production, current.Canary, current.Shadow })
             {
                 if (old is not null && !next.Routes(old) && !pinned.ContainsKey(old.Version))
                 {

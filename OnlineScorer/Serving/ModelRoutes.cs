@@ -3,12 +3,20 @@ using MlPlatform.Inference.Registry;
 
 namespace MlPlatform.OnlineScorer.Serving;
 
-/// <summary>Where a bare model name sends its traffic: <c>production</c>, and a weighted share to <c>canary</c>.</summary>
-internal sealed record ModelRoutes(LoadedVersion? Production, LoadedVersion? Canary, int CanaryWeight)
+/// <summary>
+/// Where a bare model name sends its traffic: <c>production</c>, and a weighted share to <c>canary</c>; <c>shadow</c> receives copies of
+/// a weighted share of production's requests.
+/// </summary>
+internal sealed record ModelRoutes(LoadedVersion? Production, LoadedVersion? Canary, int CanaryWeight, LoadedVersion? Shadow = null, int ShadowWeight = 0)
 {
     public static ModelRoutes Empty { get; } = new(null, null, 0);
 
-    public bool Routes(LoadedVersion version) => ReferenceEquals(Production, version) || ReferenceEquals(Canary, version);
+    public bool Routes(LoadedVersion version) =>
+        ReferenceEquals(Production, version) || ReferenceEquals(Canary, version) || ReferenceEquals(Shadow, version);
+
+    /// <summary>The shadow version a production request answered by <paramref name="served"/> is copied to, for its weighted share; else null.</summary>
+    public LoadedVersion? PickShadow(LoadedVersion served) =>
+        Shadow is { } shadow && ShadowWeight > 0 && ReferenceEquals(served, Production) && Random.Shared.Next(100) < ShadowWeight ? shadow : null;
 
     /// <summary>The version a request goes to: canary for its weighted share, production otherwise (null when none is loaded).</summary>
     public LoadedVersion? Pick() =>

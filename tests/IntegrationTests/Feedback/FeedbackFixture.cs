@@ -31,6 +31,11 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
     /// <summary>The model the fixture's error-rate alert rule watches.</summary>
     public const string AlertedModel = "alerted";
 
+    /// <summary>The models the quality alert rules watch (tests/IntegrationTests/Quality/QualityAlertTests).</summary>
+    public const string DriftingModel = "drifting";
+    public const string ShadowedModel = "shadowed";
+    public const string LabelledModel = "labelled";
+
     protected override IEnumerable<string> ExtraArguments =>
     [
         "Registry:Rollouts:ControllerIntervalMilliseconds=250",
@@ -64,6 +69,26 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         "Registry:Alerts:Rules:1:WindowSeconds=5",
         "Registry:Alerts:Rules:1:Severity=critical",
         "OnlineScorer:Reconciliation:IntervalSeconds=2",
+        // Quality rules over the whole hour of a test run, on their own models; a drift reference of 100 requests keeps the test short.
+        "Registry:Quality:DriftReferenceRecords=100",
+        "Registry:Alerts:Rules:2:Name=quality-drift",
+        "Registry:Alerts:Rules:2:Kind=drift",
+        $"Registry:Alerts:Rules:2:Model={DriftingModel}",
+        "Registry:Alerts:Rules:2:Threshold=0.2",
+        "Registry:Alerts:Rules:2:WindowSeconds=3600",
+        "Registry:Alerts:Rules:2:MinRequests=50",
+        "Registry:Alerts:Rules:3:Name=quality-shadow-disagreement",
+        "Registry:Alerts:Rules:3:Kind=shadow-disagreement",
+        $"Registry:Alerts:Rules:3:Model={ShadowedModel}",
+        "Registry:Alerts:Rules:3:Threshold=0.2",
+        "Registry:Alerts:Rules:3:WindowSeconds=3600",
+        "Registry:Alerts:Rules:3:MinRequests=20",
+        "Registry:Alerts:Rules:4:Name=quality-accuracy-drop",
+        "Registry:Alerts:Rules:4:Kind=accuracy-drop",
+        $"Registry:Alerts:Rules:4:Model={LabelledModel}",
+        "Registry:Alerts:Rules:4:Threshold=0.1",
+        "Registry:Alerts:Rules:4:WindowSeconds=3600",
+        "Registry:Alerts:Rules:4:MinRequests=30",
     ];
 
     async Task IAsyncLifetime.InitializeAsync()

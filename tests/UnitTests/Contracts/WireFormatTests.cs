@@ -66,14 +66,52 @@ public sealed class WireFormatTests
         var settings = new ServingSettings(new BatchingSettings(true, 32, 2.5), 2,
             new Dictionary<string, long[]> { ["input"] = [8, 4] }, new ResponseCacheSettings(true));
         Assert.Equal(
-            """{"batching":{"enabled":true,"maxBatchSize":32,"maxQueueDelayMs":2.5},"instanceCount":2,"warmupShapes":{"input":[8,4]},"responseCache":{"enabled":true}}""",
+            """{"batching":{"enabled":true,"maxBatchSize":32,"maxQueueDelayMs":2.5},"instanceCount":2,"warmupShapes":{"input":[8,4]},"responseCache":{"enabled":true},"payloadLog":null,"quality":null}""",
             JsonSerializer.Serialize(settings, Web));
         Assert.Equal(
-            """{"batching":null,"instanceCount":null,"warmupShapes":null,"responseCache":null}""",
+            """{"batching":null,"instanceCount":null,"warmupShapes":null,"responseCache":null,"payloadLog":null,"quality":null}""",
             JsonSerializer.Serialize(new ServingSettings(null, null, null, null), Web));
         Assert.Equal(
-            """{"batching":{"enabled":false,"maxBatchSize":null,"maxQueueDelayMs":null},"instanceCount":null,"warmupShapes":null,"responseCache":{"enabled":false}}""",
+            """{"batching":{"enabled":false,"maxBatchSize":null,"maxQueueDelayMs":null},"instanceCount":null,"warmupShapes":null,"responseCache":{"enabled":false},"payloadLog":null,"quality":null}""",
             JsonSerializer.Serialize(new ServingSettings(new BatchingSettings(false, null, null), null, null, new ResponseCacheSettings(false)), Web));
+    }
+
+    [Fact]
+    public void Serving_settings_with_a_payload_log()
+    {
+        var settings = ServingSettings.Default with { PayloadLog = new PayloadLogSettings(true, 0.1, 4096) };
+        Assert.Equal(
+            """{"batching":null,"instanceCount":null,"warmupShapes":null,"responseCache":null,"payloadLog":{"enabled":true,"sampleRate":0.1,"maxBytesPerRecord":4096},"quality":null}""",
+            JsonSerializer.Serialize(settings, Web));
+        // A scorer of the previous release reads settings without the member: it takes the default (no payload log).
+        var old = JsonSerializer.Deserialize<ServingSettings>("""{"batching":null,"instanceCount":2,"warmupShapes":null,"responseCache":null}""", Web)!;
+        Assert.Null(old.PayloadLog);
+        Assert.Equal(2, old.InstanceCount);
+    }
+
+    [Fact]
+    public void Serving_settings_with_quality_and_the_reports()
+    {
+        var settings = ServingSettings.Default with { Quality = new QualitySettings("classification", "Score.output", ["setosa", "versicolor"]) };
+        Assert.Equal(
+            """{"batching":null,"instanceCount":null,"warmupShapes":null,"responseCache":null,"payloadLog":null,"quality":{"task":"classification","output":"Score.output","labels":["setosa","versicolor"]}}""",
+            JsonSerializer.Serialize(settings, Web));
+        Assert.Equal("""{"accepted":3,"replaced":1,"unknown":0}""", JsonSerializer.Serialize(new FeedbackResult(3, 1, 0), Web));
+        var report = new QualityReport("iris", 2, "1h", "classification", "Score.output", new QualityFigures(10, 5, 0.5, 0.8, null, null), 1, null);
+        Assert.Equal(
+            """{"model":"iris","version":2,"window":"1h","task":"classification","output":"Score.output","figures":{"logged":10,"labelled":5,"coverage":0.5,"accuracy":0.8,"mae":null,"rmse":null},"baselineVersion":1,"baseline":null}""",
+            JsonSerializer.Serialize(report, Web));
+    }
+
+    [Fact]
+    public void A_payload_record_as_the_scorer_writes_it()
+    {
+        var json = """{"id":"r1","model":"iris","version":1,"route":"production","at":"2026-03-14T15:09:26.535+00:00","latencyMs":1.5,"outcome":"success","status":200,"error":null,"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}],"outputs":null,"truncated":false}""";
+        var record = JsonSerializer.Deserialize<PayloadRecord>(json, Web)!;
+        Assert.Equal("r1", record.Id);
+        Assert.Equal(At, record.At);
+        Assert.Equal([1L, 4L], record.Inputs![0].Shape);
+        Assert.Equal(json, JsonSerializer.Serialize(record, Web));
     }
 
     [Fact]

@@ -22,6 +22,8 @@ public sealed class RouteTableTests
         { "grpc-repository-unload", "operator" },
         { "grpc-stream", "reader" },
         { "grpc", "reader" },
+        { "models-payloads", "operator" },
+        { "models-feedback", "operator" },
         { "models-read", "reader" },
         { "models-upload", "admin" },
         { "models", "admin" },

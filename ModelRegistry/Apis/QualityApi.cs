@@ -1,0 +1,157 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using MlPlatform.Inference.Fleet;
+using MlPlatform.ModelRegistry.Naming;
+using MlPlatform.ModelRegistry.Quality;
+using MlPlatform.ModelRegistry.Storage;
+
+namespace MlPlatform.ModelRegistry.Apis;
+
+public static class QualityApi
+{
+    public const string DefaultWindow = "1h";
+
+    public static IEndpointRouteBuilder MapQualityApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/models/{name}").WithTags("Quality")
+            .AddEndpointFilter<ProblemJsonFilter>();
+
+        api.MapPost("/feedback", PostFeedback)
+            .WithName("PostFeedback")
+            .WithSummary("Store ground-truth labels for logged requests, by request id")
+            .WithDescription("A JSON array, or JSON lines, of {\"id\": request id, \"label\": number | string | array (one per row), \"at\": optional ISO time}. "
+                + "Every item is checked first: one bad item stores nothing, and the 400 names its line. A repeated id replaces its label; ids "
+                + "that name no logged request are stored and counted as unknown (the request may be logged later). Operator role.")
+            .Accepts<string>("application/json", "application/x-ndjson");
+
+        api.MapGet("/versions/{version}/quality", GetQuality)
+            .WithName("GetQuality")
+            .WithSummary("A version's online quality: logged and labelled requests, coverage, accuracy or MAE/RMSE, and its baseline's")
+            .WithDescription("window is a duration (default 1h, at most Quality:MaxWindowHours). The baseline is production when the version is not "
+                + "production, else the version production had before it. Needs quality settings (PUT .../serving with \"quality\").");
+
+        api.MapGet("/versions/{version}/shadow", GetShadow)
+            .WithName("GetShadowComparison")
+            .WithSummary("How a shadow version answered the production requests copied to it: agreement, output differences, errors, latency")
+            .WithDescription("window is a duration (default 1h). Pairs the version's shadow records with production's records of the same ids. "
+                + "agreement needs classification quality settings; meanAbsDiff/maxAbsDiff cover the floating-point outputs both have.");
+
+        api.MapGet("/versions/{version}/drift", GetDrift)
+            .WithName("GetDrift")
+            .WithSummary("Input drift of a version: per-feature PSI of the window's requests against its first logged ones")
+            .WithDescription("window is a duration (default 1h). The reference is the version's first Quality:DriftReferenceRecords logged requests "
+                + "(default 500); maxPsi is null until it is complete. PSI: below 0.1 stable, above 0.2 a shift.");
+
+        return app;
+    }
+
+    public static async Task<Results<Ok<DriftReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> GetDrift(
+        string name, string version, [Description("Duration such as 15m, 1h, 24h; default 1h")] string? window,
+        QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken)
+    {
+        if (Problems.CheckName(name) is { } invalid)
+        {
+            return invalid;
+        }
+        if (!NameRules.TryParseVersion(version, out var number))
+        {
+            return Problems.InvalidVersion(version);
+        }
+        if (ParseWindow(window, options.Value) is not { } span)
+        {
+            return Problems.BadRequest("Invalid window", $"'window' is a duration such as 15m, 1h or 24h, at most {options.Value.MaxWindowHours}h.");
+        }
+        var (report, refusal) = await quality.GetDriftAsync(name, number, span, cancellationToken);
+        return report is not null ? TypedResults.Ok(report) : Problems.NotFound(refusal!.Detail);
+    }
+
+    public static async Task<Results<Ok<ShadowReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> GetShadow(
+        string name, string version, [Description("Duration such as 15m, 1h, 24h; default 1h")] string? window,
+        QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken)
+    {
+        if (Problems.CheckName(name) is { } invalid)
+        {
+            return invalid;
+        }
+        if (!NameRules.TryParseVersion(version, out var number))
+        {
+            return Problems.InvalidVersion(version);
+        }
+        if (ParseWindow(window, options.Value) is not { } span)
+        {
+            return Problems.BadRequest("Invalid window", $"'window' is a duration such as 15m, 1h or 24h, at most {options.Value.MaxWindowHours}h.");
+        }
+        var (report, refusal) = await quality.GetShadowAsync(name, number, span, cancellationToken);
+        return report is not null
+            ? TypedResults.Ok(report)
+            : refusal!.Status == StatusCodes.Status404NotFound ? Problems.NotFound(refusal.Detail)
+            : Problems.Status(refusal.Status, "No production", refusal.Detail);
+    }
+
+    public static async Task<Results<Ok<FeedbackResult>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> PostFeedback(
+        string name, HttpRequest request, ModelStore models, ServingStore serving, FeedbackStore feedback, IOptions<QualityOptions> options,
+        CancellationToken cancellationToken)
+    {
+        if (Problems.CheckName(name) is { } invalid)
+        {
+            return invalid;
+        }
+        var settings = await serving.GetServingAsync(name, cancellationToken);
+        if (settings.Status != StoreStatus.Ok)
+        {
+            return Problems.NotFound(settings.Error!);
+        }
+        if (request.ContentLength > options.Value.MaxFeedbackBytes)
+        {
+            return Problems.Status(StatusCodes.Status413PayloadTooLarge, "Feedback too large",
+                $"A feedback body holds at most {options.Value.MaxFeedbackBytes} bytes; send the labels in several requests.");
+        }
+        using var body = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (body.Length + read > options.Value.MaxFeedbackBytes)
+            {
+                return Problems.Status(StatusCodes.Status413PayloadTooLarge, "Feedback too large",
+                    $"A feedback body holds at most {options.Value.MaxFeedbackBytes} bytes; send the labels in several requests.");
+            }
+            body.Write(buffer, 0, read);
+        }
+        var (items, error) = FeedbackParser.Parse(body.GetBuffer().AsMemory(0, (int)body.Length), settings.Value!.Quality, options.Value.MaxFeedbackItems);
+        if (error is not null)
+        {
+            return Problems.BadRequest("Invalid feedback", error);
+        }
+        return TypedResults.Ok(await feedback.PutAsync(name, items!, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<QualityReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> GetQuality(
+        string name, string version, [Description("Duration such as 15m, 1h, 24h; default 1h")] string? window,
+        QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken)
+    {
+        if (Problems.CheckName(name) is { } invalid)
+        {
+            return invalid;
+        }
+        if (!NameRules.TryParseVersion(version, out var number))
+        {
+            return Problems.InvalidVersion(version);
+        }
+        if (ParseWindow(window, options.Value) is not { } span)
+        {
+            return Problems.BadRequest("Invalid window", $"'window' is a duration such as 15m, 1h or 24h, at most {options.Value.MaxWindowHours}h.");
+        }
+        var (report, refusal) = await quality.GetAsync(name, number, span, cancellationToken);
+        return report is not null
+            ? TypedResults.Ok(report)
+            : refusal!.Status == StatusCodes.Status404NotFound ? Problems.NotFound(refusal.Detail)
+            : Problems.Status(refusal.Status, "No quality settings", refusal.Detail);
+    }
+
+    /// <summary>A window query parameter within the configured bound; null when invalid.</summary>
+    internal static TimeSpan? ParseWindow(string? window, QualityOptions options) =>
+        DurationText.TryParse(window ?? DefaultWindow, out var span) && span <= TimeSpan.FromHours(options.MaxWindowHours) ? span : null;
+}
