@@ -97,6 +97,7 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
     private static string Describe(AlertRule rule, Observation o) => rule.Kind switch
     {
         AlertRule.ErrorRate => FormattableString.Invariant($"Error rate of {o.Model} version {o.Version} is {o.Value:0.####} over {rule.WindowSeconds}s (threshold {rule.Threshold})."),
+        AlertRule.ClientErrors => FormattableString.Invariant($"{o.Value:0.####} of the requests to {o.Model} version {o.Version} were client errors over {rule.WindowSeconds}s (threshold {rule.Threshold}): a client is sending requests the model cannot take."),
         AlertRule.P99 => FormattableString.Invariant($"p99 latency of {o.Model} version {o.Version} is {o.Value:0.###} ms over {rule.WindowSeconds}s (threshold {rule.Threshold} ms)."),
         AlertRule.BatchQueueDepth => FormattableString.Invariant($"{o.Value} batch chunks are queued (threshold {rule.Threshold})."),
         AlertRule.BatchJobFailures => FormattableString.Invariant($"{o.Value} batch chunks were dead-lettered in {rule.WindowSeconds}s, failing their jobs (threshold {rule.Threshold})."),
@@ -110,7 +111,7 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
         var db = redis.GetDatabase();
         switch (rule.Kind)
         {
-            case AlertRule.ErrorRate or AlertRule.P99:
+            case AlertRule.ErrorRate or AlertRule.P99 or AlertRule.ClientErrors:
             {
                 var names = string.IsNullOrEmpty(rule.Model)
                     ? (await models.ListModelsAsync(0, 500, null, null, cancellationToken)).Items.Select(m => m.Name).ToList()
@@ -124,8 +125,13 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
                     foreach (var version in versions)
                     {
                         var figures = await stats.ReadAsync(name, version, window, cancellationToken);
-                        double? value = figures.Requests < rule.MinRequests ? null
-                            : rule.Kind == AlertRule.ErrorRate ? Math.Round(figures.ErrorRate, 6) : figures.PercentileMs(0.99);
+                        double? value = rule.Kind switch
+                        {
+                            AlertRule.ClientErrors => figures.Requests < rule.MinRequests ? null : Math.Round((double)figures.ClientErrors / figures.Requests, 6),
+                            _ when figures.Judged < rule.MinRequests => null,
+                            AlertRule.ErrorRate => Math.Round(figures.ErrorRate, 6),
+                            _ => figures.PercentileMs(0.99),
+                        };
                         observations.Add(new Observation($"{name}/{version}", name, version, value, new Dictionary<string, string>
                         {
                             ["stats"] = $"/v1/models/{name}/versions/{version.ToString(CultureInfo.InvariantCulture)}/stats?window={DurationText.Format(window)}",

@@ -66,13 +66,16 @@ public sealed class AlertRule
     public const string BatchJobFailures = "batch-job-failures";
     public const string ModelLoadFailures = "model-load-failures";
     public const string ScorerNotReady = "scorer-not-ready";
-    public static readonly string[] Kinds = [ErrorRate, P99, BatchQueueDepth, BatchJobFailures, ModelLoadFailures, ScorerNotReady];
+
+    /// <summary>The share of a version's requests that were the clients' errors: never judged by rollouts or the guard, so a broken client is heard here.</summary>
+    public const string ClientErrors = "client-errors";
+    public static readonly string[] Kinds = [ErrorRate, P99, ClientErrors, BatchQueueDepth, BatchJobFailures, ModelLoadFailures, ScorerNotReady];
 
     /// <summary>The alert's name (<c>alert</c> in notifications). Required, unique.</summary>
     [Required, RegularExpression("^[a-z0-9][a-z0-9._-]{0,63}$")]
     public string Name { get; set; } = "";
 
-    /// <summary>What is watched: error-rate, p99 (per model's production and canary versions), batch-queue-depth, batch-job-failures, model-load-failures, scorer-not-ready.</summary>
+    /// <summary>What is watched: error-rate (server errors), p99, client-errors (per model's production and canary versions), batch-queue-depth, batch-job-failures, model-load-failures, scorer-not-ready.</summary>
     [Required]
     public string Kind { get; set; } = "";
 

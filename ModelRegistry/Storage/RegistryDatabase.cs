@@ -98,6 +98,9 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
         CREATE INDEX alerts_by_status ON alerts (status, id);
         CREATE INDEX alerts_by_rule ON alerts (rule, subject, status);
         """,
+        """
+        ALTER TABLE alias_history ADD COLUMN differences_json TEXT NULL;
+        """,
     ];
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)

@@ -4,7 +4,24 @@ using MlPlatform.Inference.Tensors;
 namespace MlPlatform.OnlineScorer.Serving;
 
 /// <summary>One infer call as every front end states it: the model, the version as the client wrote it (null: route by alias), and its token.</summary>
-public sealed record InferCall(string Model, string? Version, CancellationToken CancellationToken);
+public sealed record InferCall(string Model, string? Version, CancellationToken CancellationToken)
+{
+    /// <summary>How the call chose its version; only <see cref="InferRoute.Routed"/> calls are judged by rollouts and the guard.</summary>
+    public InferRoute Route { get; init; } = Version is null ? InferRoute.Routed : InferRoute.Pinned;
+}
+
+/// <summary>How an infer call reached its version.</summary>
+public enum InferRoute
+{
+    /// <summary>By model name, through the aliases (production, or the canary's weighted share): judged by rollouts and the guard.</summary>
+    Routed,
+
+    /// <summary>By an explicit version (<c>/versions/{v}/infer</c>): served and counted, never judged, so nobody can aim at a canary to fail it.</summary>
+    Pinned,
+
+    /// <summary>A copy of another request (shadow traffic): served and counted, never judged.</summary>
+    Shadow,
+}
 
 /// <summary>
 /// What a front end (HTTP/JSON, gRPC) plugs into <see cref="InferenceService.InferAsync{TResponse}"/>: how it receives a request, decodes it
@@ -30,12 +47,13 @@ public readonly record struct InferReply(string Model, string Version, InferRequ
 /// <summary>How an infer call ended: a response, or an error with the status the V2 protocol gives it (499 when the client went away).</summary>
 public sealed class InferOutcome<TResponse>
 {
-    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds)
+    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, InferenceFault fault)
     {
         Response = response;
         StatusCode = statusCode;
         Error = error;
         RetryAfterSeconds = retryAfterSeconds;
+        Fault = fault;
     }
 
     /// <summary>Whether <see cref="Response"/> holds the encoded response.</summary>
@@ -51,8 +69,12 @@ public sealed class InferOutcome<TResponse>
     /// <summary>When the client should come back (on 503).</summary>
     public int? RetryAfterSeconds { get; }
 
-    public static InferOutcome<TResponse> Success(TResponse response) => new(response, StatusCodes.Status200OK, null, null);
+    /// <summary>Whose fault the outcome was, as counted in metrics and fleet statistics.</summary>
+    public InferenceFault Fault { get; }
 
-    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null) =>
-        new(default, statusCode, error, retryAfterSeconds);
+    public static InferOutcome<TResponse> Success(TResponse response) => new(response, StatusCodes.Status200OK, null, null, InferenceFault.None);
+
+    /// <param name="fault">Whose fault it was; by default what <paramref name="statusCode"/> implies (<see cref="InferenceFaults.ForStatus"/>).</param>
+    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, InferenceFault? fault = null) =>
+        new(default, statusCode, error, retryAfterSeconds, fault ?? InferenceFaults.ForStatus(statusCode));
 }

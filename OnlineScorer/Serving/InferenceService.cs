@@ -14,7 +14,8 @@ namespace MlPlatform.OnlineScorer.Serving;
 /// <summary>
 /// The infer pipeline every front end shares: parse the version, let the transport receive the request, lease the serving version,
 /// decode and check against its signature, answer from the response cache or run (batched or not), let the transport encode the
-/// response. Every failure becomes an <see cref="InferOutcome{TResponse}"/> with its V2 status, counted in metrics and fleet statistics.
+/// response. Every outcome is classified once here (<see cref="InferenceFault"/>: success, client error, rejected, server error) and
+/// counted so in metrics and fleet statistics, with its server latency timed from the end of the body read (a slow upload never counts).
 /// </summary>
 public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics, FleetStatsRecorder fleet,
     IOptions<BatchingOptions> batching, ILogger<InferenceService> logger)
@@ -25,6 +26,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         ArgumentNullException.ThrowIfNull(call);
         ArgumentNullException.ThrowIfNull(transport);
         var (name, versionText, cancellationToken) = call;
+        var routed = call.Route == InferRoute.Routed;
         var started = Stopwatch.GetTimestamp();
         var versionTag = versionText ?? "";
         // Set once a version answers, so fleet statistics are kept only for real versions (bounded keys), never for names a client made up.
@@ -41,6 +43,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 version = v;
             }
             await transport.ReceiveAsync(cancellationToken);
+            // Server latency starts once the request is in: how long the client took to send it is not the version's.
+            started = Stopwatch.GetTimestamp();
 
             using var lease = await repository.AcquireAsync(name, version, cancellationToken);
             var loaded = lease.Version;
@@ -83,8 +87,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 }
                 var response = transport.Encode(new InferReply(name, loaded.VersionText, request, outputs, cacheStatus));
                 var elapsed = Stopwatch.GetElapsedTime(started);
-                metrics.Request(name, versionTag, "success", elapsed);
-                fleet.Record(name, loaded.VersionText, StatusCodes.Status200OK, elapsed);
+                metrics.Request(name, versionTag, "success", InferenceFault.None, elapsed);
+                fleet.Record(name, loaded.VersionText, InferenceFault.None, routed, elapsed);
                 return InferOutcome<TResponse>.Success(response);
             }
             finally
@@ -97,35 +101,46 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         }
         catch (InferenceProtocolException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, started, ex.StatusCode, ex.Message);
+            return Fail<TResponse>(call, versionTag, servedVersion, started, ex.StatusCode, InferenceFaults.ForStatus(ex.StatusCode), ex.Message);
         }
         catch (BatchQueueFullException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, ex.Message);
+            return Fail<TResponse>(call, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, InferenceFault.Rejected, ex.Message);
+        }
+        catch (VersionLoadException ex)
+        {
+            // Only a pinned version is known before it loads; a routed request's version is the registry's, not counted here.
+            logger.LogWarning(ex, "Version {Version} of {Model} could not be loaded for a request", versionTag, name);
+            return Fail<TResponse>(call, versionTag, versionText, started, StatusCodes.Status503ServiceUnavailable, InferenceFault.Server, ex.Message);
         }
         catch (OnnxRuntimeException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status400BadRequest, $"The model rejected the request: {ex.Message}");
+            // The request passed the signature check, so a failing run is the version's fault, not the client's: 500, a server error.
+            logger.LogWarning(ex, "ONNX Runtime failed on a valid request to {Model} version {Version}", name, versionTag);
+            return Fail<TResponse>(call, versionTag, servedVersion, started, StatusCodes.Status500InternalServerError, InferenceFault.Server,
+                $"The model failed on a valid request: {ex.Message}");
         }
         // The client went away, or shutdown aborted the connection after the drain time (the token may not be signalled yet then).
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested || ex.InnerException is ConnectionAbortedException)
         {
-            metrics.Request(name, versionTag, "cancelled", Stopwatch.GetElapsedTime(started));
-            return InferOutcome<TResponse>.Failure(499, "The client went away.");
+            metrics.Request(name, versionTag, "cancelled", InferenceFault.None, Stopwatch.GetElapsedTime(started));
+            return InferOutcome<TResponse>.Failure(499, "The client went away.", fault: InferenceFault.None);
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Inference on {Model} version {Version} failed", name, versionTag);
-            return Fail<TResponse>(name, versionTag, servedVersion, started, StatusCodes.Status500InternalServerError, $"Inference failed: {ex.Message}");
+            return Fail<TResponse>(call, versionTag, servedVersion, started, StatusCodes.Status500InternalServerError, InferenceFault.Server,
+                $"Inference failed: {ex.Message}");
         }
     }
 
-    private InferOutcome<TResponse> Fail<TResponse>(string name, string version, string? servedVersion, long started, int status, string message)
+    private InferOutcome<TResponse> Fail<TResponse>(InferCall call, string version, string? servedVersion, long started, int status,
+        InferenceFault fault, string message)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (servedVersion is not null)
         {
-            fleet.Record(name, servedVersion, status, elapsed);
+            fleet.Record(call.Model, servedVersion, fault, call.Route == InferRoute.Routed, elapsed);
         }
         var outcome = status switch
         {
@@ -135,9 +150,9 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             StatusCodes.Status413PayloadTooLarge => "too_large",
             _ => "bad_request",
         };
-        metrics.Request(name, version, outcome, elapsed);
+        metrics.Request(call.Model, version, outcome, fault, elapsed);
         return InferOutcome<TResponse>.Failure(status, message,
-            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null);
+            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, fault);
     }
 
     private async ValueTask<TensorBuffer[]> RunAsync(LoadedVersion loaded, IReadOnlyList<TensorBuffer> inputs, IReadOnlyList<string> outputNames,

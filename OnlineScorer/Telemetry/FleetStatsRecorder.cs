@@ -13,28 +13,60 @@ namespace MlPlatform.OnlineScorer.Telemetry;
 public sealed partial class FleetStatsRecorder(IConnectionMultiplexer redis, IOptions<FleetStatsOptions> options, TimeProvider time,
     ILogger<FleetStatsRecorder> logger) : BackgroundService
 {
+    // One block of slots for all traffic and one for its alias-routed part, each: requests, server errors, client errors, rejected, buckets.
     private const int RequestsSlot = 0;
     private const int ErrorsSlot = 1;
-    private const int FirstBucketSlot = 2;
+    private const int ClientErrorsSlot = 2;
+    private const int RejectedSlot = 3;
+    private const int FirstBucketSlot = 4;
+    private static readonly int BlockSize = FirstBucketSlot + FleetStatsLayout.BucketCount;
+    private static readonly string[] CountFields =
+        [FleetStatsLayout.RequestsField, FleetStatsLayout.ErrorsField, FleetStatsLayout.ClientErrorsField, FleetStatsLayout.RejectedField];
+    private static readonly string[][] BlockFields =
+    [
+        [.. CountFields, .. FleetStatsLayout.BucketFields],
+        [.. CountFields.Concat(FleetStatsLayout.BucketFields).Select(f => FleetStatsLayout.RoutedPrefix + f)],
+    ];
 
     // Keys are model versions that served at least one request, so the map is bounded by the registry's versions.
     private readonly ConcurrentDictionary<(string Model, string Version), long[]> _counters = new();
     private readonly bool _enabled = options.Value.Enabled;
 
-    /// <summary>Counts one answered request of <paramref name="model"/> <paramref name="version"/>.</summary>
-    public void Record(string model, string version, int statusCode, TimeSpan elapsed)
+    /// <summary>
+    /// Counts one answered request of <paramref name="model"/> <paramref name="version"/> with its <paramref name="fault"/>; its server latency
+    /// counts only for the requests the version handled (successes and server errors). <paramref name="routed"/>: the request named the
+    /// model, not a version, and so is also counted in the routed fields that rollouts and the guard judge.
+    /// </summary>
+    public void Record(string model, string version, InferenceFault fault, bool routed, TimeSpan elapsed)
     {
         if (!_enabled)
         {
             return;
         }
-        var slots = _counters.GetOrAdd((model, version), static _ => new long[FirstBucketSlot + FleetStatsLayout.BucketCount]);
-        Interlocked.Increment(ref slots[RequestsSlot]);
-        if (FleetStatsLayout.IsError(statusCode))
+        var slots = _counters.GetOrAdd((model, version), static _ => new long[2 * BlockSize]);
+        Count(slots, 0, fault, elapsed);
+        if (routed)
         {
-            Interlocked.Increment(ref slots[ErrorsSlot]);
+            Count(slots, BlockSize, fault, elapsed);
         }
-        Interlocked.Increment(ref slots[FirstBucketSlot + FleetStatsLayout.BucketIndex(elapsed.TotalMilliseconds)]);
+    }
+
+    private static void Count(long[] slots, int block, InferenceFault fault, TimeSpan elapsed)
+    {
+        Interlocked.Increment(ref slots[block + RequestsSlot]);
+        switch (fault)
+        {
+            case InferenceFault.Client:
+                Interlocked.Increment(ref slots[block + ClientErrorsSlot]);
+                return;
+            case InferenceFault.Rejected:
+                Interlocked.Increment(ref slots[block + RejectedSlot]);
+                return;
+            case InferenceFault.Server:
+                Interlocked.Increment(ref slots[block + ErrorsSlot]);
+                break;
+        }
+        Interlocked.Increment(ref slots[block + FirstBucketSlot + FleetStatsLayout.BucketIndex(elapsed.TotalMilliseconds)]);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -67,25 +99,22 @@ public sealed partial class FleetStatsRecorder(IConnectionMultiplexer redis, IOp
         {
             foreach (var (id, slots) in _counters)
             {
-                var requests = Interlocked.Exchange(ref slots[RequestsSlot], 0);
-                if (requests == 0)
+                if (Volatile.Read(ref slots[RequestsSlot]) == 0)
                 {
                     continue;
                 }
                 batch ??= redis.GetDatabase().CreateBatch();
                 var key = (RedisKey)FleetStatsLayout.KeyFor(id.Model, id.Version, second);
-                _ = batch.HashIncrementAsync(key, FleetStatsLayout.RequestsField, requests, CommandFlags.FireAndForget);
-                var errors = Interlocked.Exchange(ref slots[ErrorsSlot], 0);
-                if (errors != 0)
+                for (var block = 0; block < BlockFields.Length; block++)
                 {
-                    _ = batch.HashIncrementAsync(key, FleetStatsLayout.ErrorsField, errors, CommandFlags.FireAndForget);
-                }
-                for (var i = 0; i < FleetStatsLayout.BucketCount; i++)
-                {
-                    var count = Interlocked.Exchange(ref slots[FirstBucketSlot + i], 0);
-                    if (count != 0)
+                    var fields = BlockFields[block];
+                    for (var i = 0; i < fields.Length; i++)
                     {
-                        _ = batch.HashIncrementAsync(key, FleetStatsLayout.BucketFields[i], count, CommandFlags.FireAndForget);
+                        var count = Interlocked.Exchange(ref slots[block * BlockSize + i], 0);
+                        if (count != 0)
+                        {
+                            _ = batch.HashIncrementAsync(key, fields[i], count, CommandFlags.FireAndForget);
+                        }
                     }
                 }
                 _ = batch.KeyExpireAsync(key, ttl, CommandFlags.FireAndForget);

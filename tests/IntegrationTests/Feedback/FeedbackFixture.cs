@@ -17,6 +17,9 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
     /// <summary>The model the fixture's error-rate alert rule watches.</summary>
     public const string AlertedModel = "alerted";
 
+    /// <summary>The model the fixture's client-errors alert rule watches.</summary>
+    public const string MisusedModel = "misused";
+
     protected override IEnumerable<string> ExtraArguments =>
     [
         "Registry:Rollouts:ControllerIntervalMilliseconds=250",
@@ -44,6 +47,15 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         "Registry:Alerts:Rules:1:Threshold=0",
         "Registry:Alerts:Rules:1:WindowSeconds=5",
         "Registry:Alerts:Rules:1:Severity=critical",
+        "Registry:Alerts:Rules:2:Name=misused-client-errors",
+        "Registry:Alerts:Rules:2:Kind=client-errors",
+        $"Registry:Alerts:Rules:2:Model={MisusedModel}",
+        "Registry:Alerts:Rules:2:Threshold=0.5",
+        "Registry:Alerts:Rules:2:WindowSeconds=30",
+        "Registry:Alerts:Rules:2:MinRequests=20",
+        // Canary p99 is judged against production's in the same windows; on a loaded 2-core machine two samples of a few hundred
+        // requests can differ by 2x by chance, so the tests ask for a clear margin (a slow version is 10x slower and more).
+        "Registry:Rollouts:P99Factor=4",
         "OnlineScorer:Reconciliation:IntervalSeconds=2",
     ];
 

@@ -46,8 +46,6 @@ public class PlatformFixture : IAsyncLifetime
             $"Parameters:operator-api-key={OperatorApiKey}",
             $"Parameters:reader-api-key={ReaderApiKey}",
             $"Parameters:internal-api-key={InternalApiKey}",
-            // Tests of bad inputs would trip the guard that watches plain promotions; the feedback tests turn it back on.
-            "Registry:Guard:Enabled=false",
             .. ExtraArguments,
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args)
