@@ -103,10 +103,18 @@ public sealed class RolloutTests(FeedbackFixture platform)
         Assert.Equal(0, last.GetProperty("errors").GetInt64());
         var p99 = last.GetProperty("p99Ms").GetDouble();
         Assert.True(p99 > 25, $"measured p99 {p99} ms");
-        // Production measured in the same windows is the baseline: the breach needs the threshold and the factor over its p99.
+        // Production measured in the same windows is the baseline: the breach needs the threshold and the factor over its p99. On a
+        // loaded machine production can be slow enough at 50% to excuse the canary; at 100% production gets (almost) no routed
+        // requests, so the absolute threshold decides there. Either way the reason names the step the analysis was taken at.
+        var step = last.GetProperty("step").GetInt32();
+        var reason = rollout.GetProperty("reason").GetString()!;
         Assert.StartsWith(FormattableString.Invariant(
-                $"rolled back at step 1 (50%): p99 {p99:0.###} ms over {last.GetProperty("requests").GetInt64()} requests exceeds 25 ms; production "),
-            rollout.GetProperty("reason").GetString());
+                $"rolled back at step {step} ({last.GetProperty("weight").GetInt32()}%): p99 {p99:0.###} ms over {last.GetProperty("requests").GetInt64()} requests exceeds 25 ms"),
+            reason);
+        if (last.GetProperty("productionRequests").GetInt64() > 0)
+        {
+            Assert.Contains("exceeds 25 ms; production ", reason);
+        }
         var (_, production) = await GetJsonAsync(client, $"/v1/models/{name}/aliases/production");
         Assert.Equal(v1, production.RootElement.GetProperty("version").GetInt32());
         var (canaryStatus, _) = await GetJsonAsync(client, $"/v1/models/{name}/aliases/canary");
