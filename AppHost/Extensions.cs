@@ -161,9 +161,7 @@ internal static class Extensions
         }
         if (port <= 0)
         {
-            using var probe = new TcpListener(System.Net.IPAddress.Loopback, 0);
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            port = FreeLoopbackPort();
         }
         return builder.WithEndpoint("http", e =>
         {
@@ -173,22 +171,40 @@ internal static class Extensions
         });
     }
 
+    /// <summary>A free loopback port, picked now (the resource then binds it directly).</summary>
+    internal static int FreeLoopbackPort()
+    {
+        using var probe = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     /// <summary>
     /// Redis under the connection name <paramref name="name"/>: the container where a container runtime answers (always in publish mode),
-    /// else the machine's <c>redis-server</c> with append-only persistence in the data folder. <c>Redis:Mode</c> (auto|container|local) forces the choice.
+    /// else the machine's <c>redis-server</c>. <c>Redis:Mode</c> (auto|container|local) forces the choice. The <see cref="RedisRole.State"/>
+    /// Redis (queues, job state, leader lock) keeps an append-only file and refuses writes at <c>Redis:MaxMemory</c> (noeviction);
+    /// the <see cref="RedisRole.Cache"/> Redis (the response cache) keeps nothing on disk and evicts at <c>Redis:CacheMaxMemory</c> (allkeys-lru),
+    /// so filling the cache can never evict or block a queue or job key.
     /// </summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddPlatformRedis(
-        this IDistributedApplicationBuilder builder, string name, string dataDir)
+        this IDistributedApplicationBuilder builder, string name, string dataDir, RedisRole role = RedisRole.State)
     {
         var mode = builder.Configuration["Redis:Mode"]?.Trim().ToLowerInvariant() ?? "auto";
         if (mode is not ("auto" or "container" or "local"))
         {
             throw new DistributedApplicationException($"Redis:Mode must be 'auto', 'container' or 'local', not '{mode}'.");
         }
+        string[] serverArgs = role == RedisRole.State
+            ? ["--maxmemory", builder.Configuration["Redis:MaxMemory"] ?? "1gb", "--maxmemory-policy", "noeviction"]
+            : ["--maxmemory", builder.Configuration["Redis:CacheMaxMemory"] ?? "256mb", "--maxmemory-policy", "allkeys-lru", "--save", "", "--appendonly", "no"];
+
+        IResourceBuilder<IResourceWithConnectionString> Container() => role == RedisRole.State
+            ? builder.AddRedis(name).WithDataVolume().WithPersistence().WithAppendOnlyFile().WithServerArgs(serverArgs)
+            : builder.AddRedis(name).WithServerArgs(serverArgs);
 
         if (builder.ExecutionContext.IsPublishMode || mode == "container")
         {
-            return builder.AddRedis(name).WithDataVolume().WithPersistence().WithAppendOnlyFile();
+            return Container();
         }
 
         var serverCommand = builder.Configuration["Redis:ServerPath"] ?? "redis-server";
@@ -196,7 +212,7 @@ internal static class Extensions
         var runtime = builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] ?? "docker";
         if (mode == "auto" && ContainerRuntimeAnswers(runtime))
         {
-            return builder.AddRedis(name).WithDataVolume().WithPersistence().WithAppendOnlyFile();
+            return Container();
         }
 
         if (redisServer is null)
@@ -212,7 +228,8 @@ internal static class Extensions
                 "('sudo apt-get install -y redis-server'). Set Redis:Mode=container|local to force a choice.");
         }
 
-        return builder.AddLocalRedis(name, redisServer, Path.Combine(dataDir, "redis"));
+        string[] persistence = role == RedisRole.State ? ["--appendonly", "yes", "--appendfsync", "everysec"] : [];
+        return builder.AddLocalRedis(name, redisServer, Path.Combine(dataDir, name), [.. persistence, .. serverArgs]);
     }
 
     /// <summary>
@@ -220,23 +237,27 @@ internal static class Extensions
     /// their chunks live in Redis, and a snapshot alone would lose up to a minute of accepted work.
     /// </summary>
     private static IResourceBuilder<RedisResource> WithAppendOnlyFile(this IResourceBuilder<RedisResource> builder) =>
+        builder.WithServerArgs(["--appendonly", "yes", "--appendfsync", "everysec"]);
+
+    /// <summary>Adds redis-server options to the container's command line (one shell string in publish mode, separate arguments otherwise).</summary>
+    private static IResourceBuilder<RedisResource> WithServerArgs(this IResourceBuilder<RedisResource> builder, string[] serverArgs) =>
         builder.WithArgs(context =>
         {
             // Publish mode passes the whole server command line as one "sh -c" argument (so the password comes from the environment).
             var shellCommand = context.Args.IndexOf("-c");
             if (shellCommand >= 0 && shellCommand + 1 < context.Args.Count && context.Args[shellCommand + 1] is string command)
             {
-                context.Args[shellCommand + 1] = $"{command} --appendonly yes --appendfsync everysec";
+                context.Args[shellCommand + 1] = $"{command} {string.Join(' ', serverArgs.Select(a => a.Length == 0 ? "''" : a))}";
                 return;
             }
-            context.Args.Add("--appendonly");
-            context.Args.Add("yes");
-            context.Args.Add("--appendfsync");
-            context.Args.Add("everysec");
+            foreach (var arg in serverArgs)
+            {
+                context.Args.Add(arg);
+            }
         });
 
     private static IResourceBuilder<IResourceWithConnectionString> AddLocalRedis(
-        this IDistributedApplicationBuilder builder, string name, string redisServer, string redisDir)
+        this IDistributedApplicationBuilder builder, string name, string redisServer, string redisDir, string[] serverArgs)
     {
         Directory.CreateDirectory(redisDir);
         var resource = new LocalRedisResource(name, redisServer, redisDir);
@@ -255,10 +276,10 @@ internal static class Extensions
                 ctx.Args.Add("127.0.0.1");
                 ctx.Args.Add("--dir");
                 ctx.Args.Add(redisDir);
-                ctx.Args.Add("--appendonly");
-                ctx.Args.Add("yes");
-                ctx.Args.Add("--appendfsync");
-                ctx.Args.Add("everysec");
+                foreach (var arg in serverArgs)
+                {
+                    ctx.Args.Add(arg);
+                }
                 ctx.Args.Add("--daemonize");
                 ctx.Args.Add("no");
             })
@@ -307,6 +328,16 @@ internal static class Extensions
             return false;
         }
     }
+}
+
+/// <summary>What a Redis of the platform holds, which decides its persistence and what it does when its memory is full.</summary>
+internal enum RedisRole
+{
+    /// <summary>Queues, job state, events, the leader lock: persisted, never evicted.</summary>
+    State,
+
+    /// <summary>The online scorer's response cache: not persisted, least recently used entries evicted.</summary>
+    Cache,
 }
 
 /// <summary>The machine's <c>redis-server</c> run as an executable, exposing the same connection string as the container resource.</summary>

@@ -7,9 +7,12 @@ var dataDir = builder.GetDataDirectory();
 
 // Infrastructure
 var redis = builder.AddPlatformRedis("redis", dataDir);
+// The response cache has a Redis of its own, bounded and evicting, so it can never fill the one that holds queues and job state.
+var responseCache = builder.AddPlatformRedis("redis-cache", dataDir, RedisRole.Cache);
 
 // Secrets: the gateway's API keys and the credential that marks a request as having come through the gateway.
 var gatewayPort = builder.Configuration.GetValue("Platform:GatewayPort", 8000);
+var gatewayGrpcPort = builder.Configuration.GetValue("Platform:GatewayGrpcPort", 8001);
 var adminApiKey = builder.AddAdminApiKey(dataDir, gatewayPort);
 var operatorApiKey = builder.AddOptionalApiKey(ApiKeys.OperatorKeyParameter);
 var readerApiKey = builder.AddOptionalApiKey(ApiKeys.ReaderKeyParameter);
@@ -26,14 +29,16 @@ var registry = builder.AddProject<Projects.ModelRegistry>("modelregistry")
     .WithHttpHealthCheck("/health");
 
 // Scorers wait for the registry because they reconcile their models with it on start.
-var onlineScorer = builder.AddProject<Projects.OnlineScorer>("onlinescorer")
-    .WithDataDirectory(dataDir, "onlinescorer")
+var onlineScorers = builder.AddOnlineScorers(name => builder.AddProject<Projects.OnlineScorer>(name)
+    .WithDataDirectory(dataDir, name)
     .WithInternalCredential(internalApiKey)
     .WithReference(redis).WaitFor(redis)
+    .WithReference(responseCache).WaitFor(responseCache)
     .WithReference(registry).WaitFor(registry)
     .WithSettingsFrom(builder.Configuration.GetSection("OnlineScorer"))
     .WithUnproxiedHttpEndpoint()
-    .WithHttpHealthCheck("/health");
+    .WithGrpcEndpoint()
+    .WithHttpHealthCheck("/health"));
 
 var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")
     .WithDataDirectory(dataDir, "batch")
@@ -47,7 +52,7 @@ var batchScorer = builder.AddProject<Projects.BatchScorer>("batchscorer")
 // Gateway: the only external endpoint.
 builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(registry).WaitFor(registry)
-    .WithReference(onlineScorer).WaitFor(onlineScorer)
+    .WithOnlineScorers(onlineScorers)
     .WithReference(batchScorer).WaitFor(batchScorer)
     .WithInternalCredential(internalApiKey)
     .WithApiKey("admin", adminApiKey)
@@ -55,6 +60,7 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithApiKey("reader", readerApiKey)
     .WithSettingsFrom(builder.Configuration.GetSection("Gateway"))
     .WithGatewayPort(gatewayPort)
+    .WithGrpcEndpoint(gatewayGrpcPort)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 

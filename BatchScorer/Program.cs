@@ -10,6 +10,7 @@ builder.Services.AddProblemDetails();
 
 var app = builder.Build();
 
+app.UseExceptionHandler();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapBatchJobsApi();

@@ -1,8 +1,10 @@
 using MlPlatform.Gateway.Auth;
+using MlPlatform.Gateway.Console;
 using MlPlatform.Gateway.Docs;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Extensions;
 using MlPlatform.Gateway.Limits;
+using MlPlatform.Gateway.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -13,7 +15,9 @@ var app = builder.Build();
 
 app.UseTraceIdHeader();
 app.UseGatewayErrors();
+app.UseConsole();
 app.UseAuthentication();
+app.UseSessionCsrfProtection();
 app.UseAuthorization();
 app.UseRequestTimeouts();
 app.UseRateLimiter();
@@ -21,6 +25,7 @@ app.UseRateLimiter();
 // The gateway's port is public: its own metrics need a key (a reader key is enough for a scraper).
 app.MapDefaultEndpoints(metricsPolicy: GatewayRoles.Reader);
 app.MapApiDocsApi();
+app.MapSessionApi();
 app.MapReverseProxy(proxy =>
 {
     proxy.UseGatewayTimeoutStatus();

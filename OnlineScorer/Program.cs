@@ -1,11 +1,13 @@
 using MlPlatform.OnlineScorer.Apis;
 using MlPlatform.OnlineScorer.Extensions;
+using MlPlatform.OnlineScorer.Grpc;
 using MlPlatform.OnlineScorer.Serving;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddGrpcFrontEnd();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -17,5 +19,8 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapHealthApi();
 app.MapInferenceApi();
+app.MapStatisticsApi();
+app.MapRepositoryApi();
+app.MapInferenceGrpc();
 
 app.Run();

@@ -30,7 +30,7 @@ public static class BatchJobsApi
         api.MapGet("/", ListJobs)
             .WithName("ListBatchJobs")
             .WithSummary("List batch jobs, newest first")
-            .WithDescription("Paged; optionally only jobs in one status (queued, running, succeeded, failed, cancelled).");
+            .WithDescription("Paged; optionally only jobs in one status (queued, running, succeeded, failed, cancelled). Operators see the jobs their key submitted, admins every job.");
 
         api.MapGet("/{id}", GetJob)
             .WithName("GetBatchJob")
@@ -43,8 +43,9 @@ public static class BatchJobsApi
 
         api.MapDelete("/{id}", CancelJob)
             .WithName("CancelBatchJob")
-            .WithSummary("Cancel a queued or running job")
-            .WithDescription("No new chunk starts; results of finished chunks stay readable.");
+            .WithSummary("Cancel a queued or running job, or remove a finished one")
+            .WithDescription("A queued or running job is cancelled (200 with the job): no new chunk starts, results of finished chunks stay readable. " +
+                "A finished job (succeeded, failed, cancelled) is removed with its input and results (204). Finished jobs expire on their own after BatchJobOptions:RetentionDays.");
 
         return app;
     }
@@ -78,7 +79,7 @@ public static class BatchJobsApi
                 return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
                     "Send a JSON job spec (application/json) or multipart/form-data with 'spec' and 'input' parts.");
             }
-            var accepted = await submitter.AcceptAsync(id, spec, cancellationToken);
+            var accepted = await submitter.AcceptAsync(id, spec, JobCaller.From(request).Actor, cancellationToken);
             return TypedResults.Accepted(accepted.Links.Self, accepted);
         }
         catch (InputRejectedException ex)
@@ -97,10 +98,16 @@ public static class BatchJobsApi
             loggers.CreateLogger(typeof(BatchJobsApi)).LogWarning(ex, "The registry could not resolve the job's model");
             return Problem(StatusCodes.Status503ServiceUnavailable, "Registry unavailable", $"The model could not be resolved: {ex.Message}");
         }
+        catch
+        {
+            // An upload cut off by the client (or any other failure) leaves no folder behind.
+            submitter.Abandon(id);
+            throw;
+        }
     }
 
     public static async Task<Results<Ok<JobPage>, ProblemHttpResult>> ListJobs(
-        JobStore store,
+        JobStore store, HttpRequest request,
         [Description("Page number, from 0")] int pageIndex = 0,
         [Description("Jobs per page, 1-500")] int pageSize = 50,
         [Description("Only jobs in this status")] string? status = null)
@@ -113,12 +120,13 @@ public static class BatchJobsApi
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid status", $"status must be one of {string.Join(", ", JobStatus.All)}.");
         }
-        return TypedResults.Ok(await store.ListAsync(pageIndex, pageSize, status));
+        return TypedResults.Ok(await store.ListAsync(pageIndex, pageSize, status, JobCaller.From(request).OwnerFilter));
     }
 
-    public static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetJob(string id, JobStore store, JobFiles files, Queue.JobRestorer restorer, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetJob(
+        string id, HttpRequest request, JobStore store, JobFiles files, Queue.JobRestorer restorer, CancellationToken cancellationToken)
     {
-        var job = await FindAsync(id, store, files, restorer, cancellationToken);
+        var job = await FindAsync(id, JobCaller.From(request), store, files, restorer, cancellationToken);
         return job is null ? NotFound(id) : TypedResults.Ok(job);
     }
 
@@ -126,7 +134,7 @@ public static class BatchJobsApi
         string id, HttpRequest request, JobStore store, JobFiles files, Queue.JobRestorer restorer, ResultReader reader,
         [Description("jsonl (default) or csv")] string? format, CancellationToken cancellationToken)
     {
-        var job = await FindAsync(id, store, files, restorer, cancellationToken);
+        var job = await FindAsync(id, JobCaller.From(request), store, files, restorer, cancellationToken);
         if (job is null)
         {
             return NotFound(id);
@@ -150,22 +158,36 @@ public static class BatchJobsApi
             : TypedResults.Stream(stream => reader.WriteJsonlAsync(manifest, stream, cancellationToken), "application/jsonl; charset=utf-8");
     }
 
-    public static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelJob(string id, JobStore store, JobFiles files, Queue.JobRestorer restorer, JobLifecycle lifecycle, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<JobView>, NoContent, ProblemHttpResult>> CancelJob(
+        string id, HttpRequest request, JobStore store, JobFiles files, Queue.JobRestorer restorer, JobLifecycle lifecycle, CancellationToken cancellationToken)
     {
-        if (await FindAsync(id, store, files, restorer, cancellationToken) is null)
+        if (await FindAsync(id, JobCaller.From(request), store, files, restorer, cancellationToken) is null)
         {
             return NotFound(id);
         }
         var (cancelled, status) = await lifecycle.CancelAsync(id);
-        if (!cancelled)
+        if (cancelled)
         {
-            return Problem(StatusCodes.Status409Conflict, "Job already finished", $"Job {id} is {status}; only queued or running jobs can be cancelled.");
+            return TypedResults.Ok((await store.GetAsync(id))!);
         }
-        return TypedResults.Ok((await store.GetAsync(id))!);
+        if (status is not null && JobStatus.IsTerminal(status))
+        {
+            var (removed, _) = await lifecycle.RemoveFinishedAsync(id, "deleted by its owner or an admin");
+            if (removed)
+            {
+                return TypedResults.NoContent();
+            }
+        }
+        // Removed by a concurrent DELETE or the retention in between.
+        return NotFound(id);
     }
 
-    /// <summary>The job from Redis, restoring it from the data folder first when Redis lost it.</summary>
-    private static async Task<JobView?> FindAsync(string id, JobStore store, JobFiles files, Queue.JobRestorer restorer, CancellationToken cancellationToken)
+    /// <summary>
+    /// The job from Redis, restoring it from the data folder first when Redis lost it; null when it does not exist or is not the
+    /// caller's (another key's job is answered like a missing one, so its existence is not disclosed).
+    /// </summary>
+    private static async Task<JobView?> FindAsync(
+        string id, JobCaller caller, JobStore store, JobFiles files, Queue.JobRestorer restorer, CancellationToken cancellationToken)
     {
         if (!JobFiles.IsValidJobId(id))
         {
@@ -177,7 +199,7 @@ public static class BatchJobsApi
             await restorer.RestoreAsync(id, cancellationToken);
             job = await store.GetAsync(id);
         }
-        return job;
+        return job is not null && caller.MaySee(job) ? job : null;
     }
 
     private static async Task<JobSpec> ReadSpecAsync(Stream body, CancellationToken cancellationToken)
@@ -214,7 +236,7 @@ public static class BatchJobsApi
             var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
             if (name == "spec")
             {
-                spec = await ReadSpecAsync(section.Body, cancellationToken);
+                spec = await ReadSpecAsync(await ReadSpecPartAsync(section.Body, limits.MaxSpecBytes, cancellationToken), cancellationToken);
                 submitter.ValidateSpec(spec);
             }
             else if (name == "input")
@@ -239,6 +261,26 @@ public static class BatchJobsApi
             }
         }
         return spec;
+    }
+
+    /// <summary>Buffers the <c>spec</c> part, refusing more than <paramref name="maxBytes"/> before it reaches the JSON reader.</summary>
+    private static async Task<Stream> ReadSpecPartAsync(Stream part, int maxBytes, CancellationToken cancellationToken)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await part.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                throw new InputRejectedException(
+                    $"The 'spec' part is larger than {maxBytes} bytes (BatchJobOptions:MaxSpecBytes); send the input as the 'input' part.",
+                    StatusCodes.Status413PayloadTooLarge);
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        buffer.Position = 0;
+        return buffer;
     }
 
     private static void SetBodyLimit(HttpRequest request, long limit)

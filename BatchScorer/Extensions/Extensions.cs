@@ -19,12 +19,14 @@ internal static class Extensions
         builder.Services.AddOptions<BatchJobOptions>().BindConfiguration(BatchJobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<BatchWorkerOptions>().BindConfiguration(BatchWorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
+        builder.Services.AddExceptionHandler<Errors.RedisUnavailableHandler>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<BatchMetrics>();
         builder.Services.AddSingleton<JobFiles>();
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<JobLifecycle>();
         builder.Services.AddSingleton<JobRestorer>();
+        builder.Services.AddSingleton<JobRetention>();
         builder.Services.AddSingleton<ChunkQueue>();
         builder.Services.AddSingleton<ModelResolver>();
         builder.Services.AddSingleton<ModelSessions>();

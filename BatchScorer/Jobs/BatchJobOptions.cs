@@ -15,6 +15,18 @@ public sealed class BatchJobOptions : IValidatableObject
     [Range(1024L, 256L * 1024 * 1024)]
     public long MaxInlineBytes { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>Largest <c>spec</c> part of a multipart submission, in bytes (it is read into memory); larger gets 413. Default 64 KiB.</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxSpecBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Days a finished job (succeeded, failed or cancelled) and its files are kept after it finished; then both are removed. Default 7.</summary>
+    [Range(1, 3650)]
+    public int RetentionDays { get; set; } = 7;
+
+    /// <summary>Minutes a job folder without a manifest (an upload that was cut off) may go unwritten before it is removed. Default 60.</summary>
+    [Range(5, 7 * 24 * 60)]
+    public int AbandonedUploadMinutes { get; set; } = 60;
+
     /// <summary>Most rows a job may hold. Default 10,000,000.</summary>
     [Range(1L, 1_000_000_000L)]
     public long MaxRows { get; set; } = 10_000_000;

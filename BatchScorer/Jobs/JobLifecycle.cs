@@ -32,6 +32,24 @@ public sealed class JobLifecycle(JobStore store, JobFiles files, TimeProvider cl
         return moved;
     }
 
+    /// <summary>Removes a finished job: its files first (the durable record), then its Redis state.</summary>
+    /// <returns>Whether it was removed, and its status (null for an unknown job; queued or running ones are left alone).</returns>
+    public async Task<(bool Removed, string? Status)> RemoveFinishedAsync(string id, string why)
+    {
+        var status = await store.GetStatusAsync(id);
+        if (status is null || !JobStatus.IsTerminal(status))
+        {
+            return (false, status);
+        }
+        files.DeleteJob(id);
+        var (removed, _) = await store.DeleteFinishedAsync(id);
+        if (removed)
+        {
+            logger.LogInformation("Job {JobId} ({Status}) removed: {Why}", id, status, why);
+        }
+        return (removed, status);
+    }
+
     /// <summary>Records a success already made in Redis (by the chunk-done script).</summary>
     public Task SucceededAsync(string id)
     {

@@ -98,6 +98,8 @@ public sealed record JobManifest
     public required IReadOnlyList<ChunkRange> Chunks { get; init; }
     public bool FailFast { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
+    /// <summary>The id of the API key that submitted the job (as the gateway forwards it); null for a platform-internal caller.</summary>
+    public string? SubmittedBy { get; init; }
 }
 
 /// <summary>The answer to a submission (202).</summary>
@@ -126,6 +128,8 @@ public sealed record JobView
     public double? EtaSeconds { get; init; }
     public string? Error { get; init; }
     public bool FailFast { get; init; }
+    /// <summary>The id of the API key that submitted the job; operators see only their own jobs, admins every job.</summary>
+    public string? SubmittedBy { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }

@@ -10,10 +10,10 @@ namespace MlPlatform.BatchScorer.Jobs;
 /// </summary>
 public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
 {
-    // The status sets' key is a prefix plus a status read inside the script, so the prefix comes in as an argument (BatchKeys
-    // stays the only place keys are spelled).
+    // The status sets' key is a prefix plus a status read inside the script, and an owner's sets are a prefix, the owner read from the
+    // job hash, an infix and a status, so prefixes and infix come in as arguments (BatchKeys stays the only place keys are spelled).
     // Moves a job between status sets. ARGV: new status, allowed current statuses (space separated), now (ISO), error or '', job id,
-    // status-set key prefix.
+    // status-set key prefix, owner key prefix, owner status-set infix.
     private const string TransitionScript = """
         local status = redis.call('HGET', KEYS[1], 'status')
         if not status then return false end
@@ -23,6 +23,11 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         local score = redis.call('HGET', KEYS[1], 'createdAtMs')
         redis.call('ZREM', ARGV[6] .. status, ARGV[5])
         redis.call('ZADD', ARGV[6] .. ARGV[1], score, ARGV[5])
+        local owner = redis.call('HGET', KEYS[1], 'submittedBy')
+        if owner and owner ~= '' then
+          redis.call('ZREM', ARGV[7] .. owner .. ARGV[8] .. status, ARGV[5])
+          redis.call('ZADD', ARGV[7] .. owner .. ARGV[8] .. ARGV[1], score, ARGV[5])
+        end
         redis.call('HSET', KEYS[1], 'status', ARGV[1])
         if ARGV[1] == 'running' then
           redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[3])
@@ -33,7 +38,8 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         return 'ok'
         """;
 
-    // Counts a published chunk once. ARGV: chunk, rows, failed rows, now (ISO), job id, status-set key prefix. Returns {added, status after}.
+    // Counts a published chunk once. ARGV: chunk, rows, failed rows, now (ISO), job id, status-set key prefix, owner key prefix, owner
+    // status-set infix. Returns {added, status after}.
     private const string ChunkDoneScript = """
         local status = redis.call('HGET', KEYS[1], 'status')
         if not status then return {0, ''} end
@@ -42,9 +48,14 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         redis.call('HINCRBY', KEYS[1], 'rowsFailed', ARGV[3])
         local done = redis.call('HINCRBY', KEYS[1], 'chunksDone', 1)
         local score = redis.call('HGET', KEYS[1], 'createdAtMs')
+        local owner = redis.call('HGET', KEYS[1], 'submittedBy')
         local function move(to)
           redis.call('ZREM', ARGV[6] .. status, ARGV[5])
           redis.call('ZADD', ARGV[6] .. to, score, ARGV[5])
+          if owner and owner ~= '' then
+            redis.call('ZREM', ARGV[7] .. owner .. ARGV[8] .. status, ARGV[5])
+            redis.call('ZADD', ARGV[7] .. owner .. ARGV[8] .. to, score, ARGV[5])
+          end
           redis.call('HSET', KEYS[1], 'status', to)
           status = to
         end
@@ -61,15 +72,39 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
 
     // Creates a job unless it exists, with the chunks already done (a restore) in the same step, so a chunk completing
     // concurrently is counted either by the restore or by its worker, never by both.
-    // KEYS: job hash, job index, done chunks, the status set of the initial status. ARGV: id, createdAtMs, status, done chunks (space separated), then field/value pairs.
+    // KEYS: job hash, job index, done chunks, the status set of the initial status, the owner's job index, the owner's set of the
+    // initial status (both unused without an owner). ARGV: id, createdAtMs, status, done chunks (space separated), owner ('' for none),
+    // then field/value pairs.
     private const string CreateScript = """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-        for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-        redis.call('HSET', KEYS[1], 'status', ARGV[3], 'createdAtMs', ARGV[2])
+        for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        redis.call('HSET', KEYS[1], 'status', ARGV[3], 'createdAtMs', ARGV[2], 'submittedBy', ARGV[5])
         for chunk in string.gmatch(ARGV[4], '%d+') do redis.call('SADD', KEYS[3], chunk) end
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
         redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+        if ARGV[5] ~= '' then
+          redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+          redis.call('ZADD', KEYS[6], ARGV[2], ARGV[1])
+        end
         return 1
+        """;
+
+    // Removes a finished job's state and its entries in every index. KEYS: job hash, done chunks, attempts, errors, enqueued, job index.
+    // ARGV: id, status-set key prefix, owner key prefix, owner status-set infix, owner job index suffix. Returns the status it had,
+    // false for an unknown job, or 'unfinished' (nothing removed) when it is still queued or running.
+    private const string DeleteScript = """
+        local status = redis.call('HGET', KEYS[1], 'status')
+        if not status then return false end
+        if status == 'queued' or status == 'running' then return 'unfinished' end
+        local owner = redis.call('HGET', KEYS[1], 'submittedBy')
+        redis.call('ZREM', KEYS[6], ARGV[1])
+        redis.call('ZREM', ARGV[2] .. status, ARGV[1])
+        if owner and owner ~= '' then
+          redis.call('ZREM', ARGV[3] .. owner .. ARGV[5], ARGV[1])
+          redis.call('ZREM', ARGV[3] .. owner .. ARGV[4] .. status, ARGV[1])
+        end
+        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+        return status
         """;
 
     private IDatabase Db => redis.GetDatabase();
@@ -80,7 +115,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         var status = restored?.Status ?? JobStatus.Queued;
         var fields = new List<RedisValue>
         {
-            manifest.Id, manifest.CreatedAt.ToUnixTimeMilliseconds(), status, string.Join(' ', restored?.ChunksDone ?? []),
+            manifest.Id, manifest.CreatedAt.ToUnixTimeMilliseconds(), status, string.Join(' ', restored?.ChunksDone ?? []), manifest.SubmittedBy ?? "",
             "model", manifest.Model, "version", manifest.Version, "sha256", manifest.Sha256, "alias", manifest.Alias ?? "",
             "format", manifest.Format, "rowsTotal", manifest.RowsTotal, "chunksTotal", manifest.Chunks.Count,
             "chunkSize", manifest.ChunkSize, "failFast", manifest.FailFast ? 1 : 0, "createdAt", Iso(manifest.CreatedAt),
@@ -99,7 +134,8 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
             fields.AddRange(["startedAt", Iso(manifest.CreatedAt)]);
         }
         return (long)await Db.ScriptEvaluateAsync(CreateScript,
-            [BatchKeys.Job(manifest.Id), BatchKeys.Jobs, BatchKeys.DoneChunks(manifest.Id), BatchKeys.JobsByStatus(status)], [.. fields]) == 1;
+            [BatchKeys.Job(manifest.Id), BatchKeys.Jobs, BatchKeys.DoneChunks(manifest.Id), BatchKeys.JobsByStatus(status),
+                BatchKeys.JobsOfOwner(manifest.SubmittedBy ?? ""), BatchKeys.JobsOfOwner(manifest.SubmittedBy ?? "", status)], [.. fields]) == 1;
     }
 
     public async Task<bool> ExistsAsync(string id) => await Db.KeyExistsAsync(BatchKeys.Job(id));
@@ -117,9 +153,12 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
         return status.IsNull ? null : status.ToString();
     }
 
-    public async Task<JobPage> ListAsync(int pageIndex, int pageSize, string? status)
+    /// <summary>A page of jobs, newest first: every job, or only those <paramref name="owner"/> submitted.</summary>
+    public async Task<JobPage> ListAsync(int pageIndex, int pageSize, string? status, string? owner = null)
     {
-        var index = status is null ? BatchKeys.Jobs : BatchKeys.JobsByStatus(status);
+        var index = owner is null
+            ? status is null ? BatchKeys.Jobs : BatchKeys.JobsByStatus(status)
+            : BatchKeys.JobsOfOwner(owner, status);
         var db = Db;
         var total = await db.SortedSetLengthAsync(index);
         var ids = await db.SortedSetRangeByRankAsync(index, (long)pageIndex * pageSize, (long)(pageIndex + 1) * pageSize - 1, Order.Descending);
@@ -136,6 +175,39 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
             }
         }
         return new JobPage(pageIndex, pageSize, total, items);
+    }
+
+    /// <summary>Removes a finished job's Redis state.</summary>
+    /// <returns>Whether it was removed, and its status (null for an unknown job).</returns>
+    public async Task<(bool Deleted, string? Status)> DeleteFinishedAsync(string id)
+    {
+        var result = await Db.ScriptEvaluateAsync(DeleteScript,
+            [BatchKeys.Job(id), BatchKeys.DoneChunks(id), BatchKeys.Attempts(id), BatchKeys.Errors(id), BatchKeys.Enqueued(id), BatchKeys.Jobs],
+            [id, BatchKeys.JobsByStatusPrefix, BatchKeys.OwnerPrefix, BatchKeys.OwnerJobsByStatusInfix, BatchKeys.OwnerJobsSuffix]);
+        if (result.IsNull)
+        {
+            return (false, null);
+        }
+        var status = result.ToString();
+        return status == "unfinished" ? (false, status) : (true, status);
+    }
+
+    /// <summary>Finished jobs (succeeded, failed, cancelled) created before <paramref name="createdBefore"/>, with their finish time.</summary>
+    public async Task<IReadOnlyList<(string Id, DateTimeOffset? FinishedAt)>> ListFinishedCreatedBeforeAsync(DateTimeOffset createdBefore, int max)
+    {
+        var db = Db;
+        var found = new List<(string, DateTimeOffset?)>();
+        foreach (var status in new[] { JobStatus.Succeeded, JobStatus.Failed, JobStatus.Cancelled })
+        {
+            var ids = await db.SortedSetRangeByScoreAsync(BatchKeys.JobsByStatus(status), double.NegativeInfinity,
+                createdBefore.ToUnixTimeMilliseconds(), take: max);
+            foreach (var id in ids)
+            {
+                var finished = await db.HashGetAsync(BatchKeys.Job(id.ToString()), "finishedAt");
+                found.Add((id.ToString(), finished.IsNullOrEmpty ? null : DateTimeOffset.Parse(finished.ToString(), CultureInfo.InvariantCulture)));
+            }
+        }
+        return found;
     }
 
     /// <summary>Ids of jobs still queued or running: the reconciler's work list.</summary>
@@ -163,7 +235,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
     public async Task<(bool Moved, string? Status)> TransitionAsync(string id, string to, string[] from, string? error = null)
     {
         var result = await Db.ScriptEvaluateAsync(TransitionScript, [BatchKeys.Job(id)],
-            [to, string.Join(' ', from), Iso(clock.GetUtcNow()), error ?? "", id, BatchKeys.JobsByStatusPrefix]);
+            [to, string.Join(' ', from), Iso(clock.GetUtcNow()), error ?? "", id, BatchKeys.JobsByStatusPrefix, BatchKeys.OwnerPrefix, BatchKeys.OwnerJobsByStatusInfix]);
         if (result.IsNull)
         {
             return (false, null);
@@ -177,7 +249,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
     public async Task<(bool Counted, string Status)> MarkChunkDoneAsync(string id, int chunk, int rows, int failedRows)
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(ChunkDoneScript, [BatchKeys.Job(id), BatchKeys.DoneChunks(id)],
-            [chunk, rows, failedRows, Iso(clock.GetUtcNow()), id, BatchKeys.JobsByStatusPrefix]))!;
+            [chunk, rows, failedRows, Iso(clock.GetUtcNow()), id, BatchKeys.JobsByStatusPrefix, BatchKeys.OwnerPrefix, BatchKeys.OwnerJobsByStatusInfix]))!;
         return ((long)result[0] == 1, result[1].ToString());
     }
 
@@ -246,6 +318,7 @@ public sealed class JobStore(IConnectionMultiplexer redis, TimeProvider clock)
             EtaSeconds = eta,
             Error = Get("error"),
             FailFast = Long("failFast") == 1,
+            SubmittedBy = Get("submittedBy"),
             CreatedAt = Time("createdAt") ?? DateTimeOffset.UnixEpoch,
             StartedAt = started,
             FinishedAt = finished,

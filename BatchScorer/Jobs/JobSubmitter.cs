@@ -105,7 +105,7 @@ public sealed class JobSubmitter(
     /// <summary>Turns a stored input into an accepted job. On any failure the job's folder is removed.</summary>
     /// <exception cref="InputRejectedException">The input or the model reference cannot become a job.</exception>
     /// <exception cref="HttpRequestException">The registry is unreachable.</exception>
-    public async Task<JobAccepted> AcceptAsync(string id, JobSpec spec, CancellationToken cancellationToken)
+    public async Task<JobAccepted> AcceptAsync(string id, JobSpec spec, string? submittedBy, CancellationToken cancellationToken)
     {
         using var activity = BatchMetrics.ActivitySource.StartActivity("batch.submit");
         activity?.SetTag("batch.job.id", id);
@@ -146,6 +146,7 @@ public sealed class JobSubmitter(
                 Chunks = scan.Chunks,
                 FailFast = spec.FailFast,
                 CreatedAt = clock.GetUtcNow(),
+                SubmittedBy = submittedBy,
             };
             await files.WriteManifestAsync(manifest, cancellationToken);
 

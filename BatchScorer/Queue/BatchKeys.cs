@@ -30,6 +30,27 @@ public static class BatchKeys
     /// <summary>Sorted set of the job ids in one status (same scores as <see cref="Jobs"/>).</summary>
     public static RedisKey JobsByStatus(string status) => JobsByStatusPrefix + status;
 
+    /// <summary>
+    /// Prefix of the per-owner job indexes (<see cref="JobsOfOwner"/>): prefix + key id + <see cref="OwnerJobsSuffix"/> for all of an
+    /// owner's jobs, prefix + key id + <see cref="OwnerJobsByStatusInfix"/> + status for those in one status. The job store's Lua scripts
+    /// put the owner read from the job hash between them.
+    /// </summary>
+    public const string OwnerPrefix = Prefix + "owner:";
+
+    public const string OwnerJobsSuffix = ":jobs";
+
+    public const string OwnerJobsByStatusInfix = OwnerJobsSuffix + ":";
+
+    /// <summary>Sorted set of the jobs one API key submitted (all of them, or those in <paramref name="status"/>), scored like <see cref="Jobs"/>.</summary>
+    public static RedisKey JobsOfOwner(string owner, string? status = null) =>
+        status is null ? OwnerPrefix + owner + OwnerJobsSuffix : OwnerPrefix + owner + OwnerJobsByStatusInfix + status;
+
+    /// <summary>
+    /// Set (with a TTL) after the reconciler has walked the data folder. Missing means the walk is due: at start, once per TTL, and
+    /// right after Redis lost its data (the marker went with it), when jobs must be restored from the folder.
+    /// </summary>
+    public static readonly RedisKey FolderScanned = Prefix + "folder-scanned";
+
     /// <summary>Hash of one job's state and counters.</summary>
     public static RedisKey Job(string id) => $"{Prefix}job:{id}";
 

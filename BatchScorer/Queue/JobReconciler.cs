@@ -8,13 +8,18 @@ namespace MlPlatform.BatchScorer.Queue;
 
 /// <summary>
 /// Repairs what Redis may have lost, one replica at a time (a Redis lock), every <see cref="BatchWorkerOptions.ReconcileInterval"/> and on reconnect:
-/// recreates jobs the data folder has and Redis does not, counts chunks whose result file is published but not counted, and
-/// re-enqueues chunks of unfinished jobs that are neither done nor in the stream (waiting or pending).
+/// counts chunks whose result file is published but not counted, re-enqueues chunks of unfinished jobs that are neither done nor in
+/// the stream (waiting or pending), and expires finished jobs past their retention. Only unfinished jobs are looked at each pass; the
+/// data folder is walked (recreating jobs Redis lost, removing cut-off uploads) only when Redis lost its data, and once per
+/// <see cref="FolderScanInterval"/>.
 /// </summary>
 public sealed class JobReconciler(
-    JobFiles files, JobStore store, ChunkQueue queue, JobRestorer restorer, JobLifecycle lifecycle, IConnectionMultiplexer redis,
+    JobFiles files, JobStore store, ChunkQueue queue, JobRestorer restorer, JobLifecycle lifecycle, JobRetention retention, IConnectionMultiplexer redis,
     IOptions<BatchWorkerOptions> options, BatchMetrics metrics, TimeProvider clock, ILogger<JobReconciler> logger) : BackgroundService
 {
+    /// <summary>How often the data folder is walked when Redis lost nothing.</summary>
+    public static readonly TimeSpan FolderScanInterval = TimeSpan.FromHours(1);
+
     // Submissions create the Redis state and then enqueue; a job younger than this may be between the two.
     private static readonly TimeSpan SubmissionGrace = TimeSpan.FromSeconds(5);
 
@@ -68,13 +73,12 @@ public sealed class JobReconciler(
     {
         await queue.EnsureGroupAsync();
         await queue.PruneConsumersAsync(ConsumerRetention);
-        foreach (var id in files.EnumerateJobIds())
+        if (!await redis.GetDatabase().KeyExistsAsync(BatchKeys.FolderScanned))
         {
-            if (files.Exists(id) && !await store.ExistsAsync(id))
-            {
-                await restorer.RestoreAsync(id, cancellationToken);
-            }
+            await ScanFolderAsync(cancellationToken);
+            await redis.GetDatabase().StringSetAsync(BatchKeys.FolderScanned, clock.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture), FolderScanInterval);
         }
+        await retention.ExpireFinishedJobsAsync();
         foreach (var id in await store.ListUnfinishedAsync())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -85,6 +89,26 @@ public sealed class JobReconciler(
             catch (Exception ex) when (ex is not OperationCanceledException and not RedisException)
             {
                 logger.LogWarning(ex, "Could not reconcile job {JobId}", id);
+            }
+        }
+    }
+
+    /// <summary>Recreates the jobs the data folder has and Redis does not, and removes folders of uploads that were cut off.</summary>
+    private async Task ScanFolderAsync(CancellationToken cancellationToken)
+    {
+        foreach (var id in files.EnumerateJobIds().ToList())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (files.Exists(id))
+            {
+                if (!await store.ExistsAsync(id))
+                {
+                    await restorer.RestoreAsync(id, cancellationToken);
+                }
+            }
+            else
+            {
+                retention.RemoveIfAbandonedUpload(id);
             }
         }
     }

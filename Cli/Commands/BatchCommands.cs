@@ -254,7 +254,8 @@ public sealed class BatchCancelCommand : GatewayCommand<BatchJobSettings>
         }
         else
         {
-            Printer.Line($"Job [bold]{Printer.E(settings.Id)}[/] {Printer.E(job?["status"])}");
+            // A finished job is removed (204, no body) rather than cancelled.
+            Printer.Line($"Job [bold]{Printer.E(settings.Id)}[/] {Printer.E(job is null ? "removed" : (object?)job["status"])}");
         }
         return ExitCodes.Ok;
     }

@@ -20,8 +20,13 @@ public sealed class InferSettings : ModelNameSettings
     [Description("V2 inference request JSON ({\"inputs\": [...]}); '-' reads stdin")]
     public string? Input { get; init; }
 
+    [CommandOption("--grpc <URL>")]
+    [Description("Call over gRPC: the gateway's gRPC address (e.g. http://localhost:8001); the same request and output as REST")]
+    public string? Grpc { get; init; }
+
     public override ValidationResult Validate() => Input switch
     {
+        _ when Grpc is not null && !Uri.TryCreate(Grpc, UriKind.Absolute, out _) => ValidationResult.Error($"--grpc must be a URL such as http://localhost:8001, not '{Grpc}'."),
         null => ValidationResult.Error("--input is required: a V2 request JSON file, or '-' for stdin."),
         CliApp.StdinArgument => ValidationResult.Success(),
         _ when !File.Exists(Input) => ValidationResult.Error($"File '{Input}' does not exist."),
@@ -44,11 +49,15 @@ public sealed class InferCommand : GatewayCommand<InferSettings>
         {
             throw new CliException(ExitCodes.Usage, $"The input is not valid JSON: {ex.Message}");
         }
-        var path = settings.Version is { } v
-            ? $"v2/models/{Escape(settings.Name)}/versions/{v}/infer"
-            : $"v2/models/{Escape(settings.Name)}/infer";
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(text, Encoding.UTF8, "application/json") };
-        var response = await client.SendJsonAsync(request, ct);
+        JsonNode? response;
+        if (settings.Grpc is { } grpc)
+        {
+            response = await GrpcInferClient.InferAsync(new Uri(grpc), settings.Resolve().ApiKey, settings.Name, settings.Version, JsonNode.Parse(text)!, ct);
+        }
+        else
+        {
+            response = await InferRestAsync(settings, client, text, ct);
+        }
         if (settings.Json)
         {
             Printer.Json(response);
@@ -68,5 +77,14 @@ public sealed class InferCommand : GatewayCommand<InferSettings>
         }
         Printer.Write(table);
         return ExitCodes.Ok;
+    }
+
+    private static async Task<JsonNode?> InferRestAsync(InferSettings settings, GatewayClient client, string text, CancellationToken ct)
+    {
+        var path = settings.Version is { } v
+            ? $"v2/models/{Escape(settings.Name)}/versions/{v}/infer"
+            : $"v2/models/{Escape(settings.Name)}/infer";
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(text, Encoding.UTF8, "application/json") };
+        return await client.SendJsonAsync(request, ct);
     }
 }

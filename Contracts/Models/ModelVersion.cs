@@ -1,6 +1,9 @@
 namespace MlPlatform.Contracts;
 
-/// <summary>One immutable version of a model: its artifact's hash and size, and the signature ONNX Runtime read from it.</summary>
+/// <summary>
+/// One immutable version of a model: its artifact's hash and size, and the signature ONNX Runtime read from it.
+/// <see cref="CreatedBy"/> is the key id that registered it (null for versions registered before it was recorded, and for the demo seed).
+/// </summary>
 public sealed record ModelVersion(
     string Name,
     int Version,
@@ -8,6 +11,7 @@ public sealed record ModelVersion(
     long SizeBytes,
     ModelSignature Signature,
     DateTimeOffset CreatedAt,
+    string? CreatedBy,
     string? Description,
     IReadOnlyDictionary<string, string> Tags,
     bool Archived);

@@ -17,6 +17,12 @@ public static class FleetStatsLayout
     /// <summary>Prefix of every statistics key.</summary>
     public const string KeyPrefix = "mlplatform:stats:";
 
+    /// <summary>
+    /// Prefix of the per-minute keys, <c>mlplatform:stats-1m:{model}:{version}:{unix minute}</c>: the same fields as a second's hash,
+    /// written alongside it by every replica and kept longer (<see cref="FleetStatsOptions.MinuteRetentionSeconds"/>), for series over hours.
+    /// </summary>
+    public const string MinuteKeyPrefix = "mlplatform:stats-1m:";
+
     /// <summary>Prefix of the scorers' readiness heartbeats: <c>mlplatform:scorers:{instance}</c> = <see cref="Ready"/> or <see cref="NotReady"/>, with a short TTL.</summary>
     public const string ScorerHeartbeatPrefix = "mlplatform:scorers:";
 
@@ -44,6 +50,12 @@ public static class FleetStatsLayout
     /// <summary>Prefix of the fields that count only alias-routed requests (<c>r:n</c>, <c>r:e</c>, <c>r:0</c>…).</summary>
     public const string RoutedPrefix = "r:";
 
+    /// <summary>
+    /// The counters of a statistics hash by the name the APIs show them under (series points' <c>counts</c>). A new counter (an outcome
+    /// class, say) is one more entry here and one more field the recorder writes; readers of series pick it up without other changes.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, string Field)> Counters = [("requests", RequestsField), ("errors", ErrorsField)];
+
     /// <summary>Upper bounds (inclusive, milliseconds) of the latency buckets; one more bucket takes everything slower.</summary>
     public static readonly double[] LatencyBucketBoundsMs = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
@@ -60,6 +72,14 @@ public static class FleetStatsLayout
         ArgumentException.ThrowIfNullOrEmpty(model);
         ArgumentException.ThrowIfNullOrEmpty(version);
         return string.Create(CultureInfo.InvariantCulture, $"{KeyPrefix}{model}:{version}:{unixSecond}");
+    }
+
+    /// <summary>The key of one model version's statistics for one UTC minute (<paramref name="unixMinute"/> = Unix seconds / 60).</summary>
+    public static string MinuteKeyFor(string model, string version, long unixMinute)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        ArgumentException.ThrowIfNullOrEmpty(version);
+        return string.Create(CultureInfo.InvariantCulture, $"{MinuteKeyPrefix}{model}:{version}:{unixMinute}");
     }
 
     /// <summary>The bucket a request that took <paramref name="milliseconds"/> falls into.</summary>

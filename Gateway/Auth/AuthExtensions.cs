@@ -16,7 +16,8 @@ internal static class AuthExtensions
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddHostedService<ApiKeyStartupReport>();
 
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        // The default scheme picks the key or the console's session cookie (Sessions/), so every route accepts either.
+        builder.Services.AddAuthentication(Sessions.SessionExtensions.SelectorScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
         var authorization = builder.Services.AddAuthorizationBuilder();
@@ -27,7 +28,7 @@ internal static class AuthExtensions
         authorization.SetFallbackPolicy(RequireRole(GatewayRoles.Admin));
     }
 
-    private static AuthorizationPolicy RequireRole(string role) => new AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
+    private static AuthorizationPolicy RequireRole(string role) => new AuthorizationPolicyBuilder(Sessions.SessionExtensions.SelectorScheme)
         .RequireAuthenticatedUser()
         .RequireRole(GatewayRoles.Satisfying(role))
         .Build();

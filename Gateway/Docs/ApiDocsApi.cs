@@ -36,6 +36,13 @@ public static class ApiDocsApi
                 options.AddDocument(service, service);
             }
             options.AddPreferredSecuritySchemes(ApiKeyScheme);
+            // The machines have no internet and the platform's docs lead nowhere else: no hosted-service toolbar
+            // (Configure, Share, Generate SDK, Deploy), no AI chat, no MCP. Schemas get their own name, apart from the registry's models.
+            options.HideDeveloperTools().DisableAgent().DisableMcp();
+            options.Localization = new ScalarLocalizationOptions
+            {
+                Translations = new JsonObject { ["models"] = new JsonObject { ["label"] = "Schemas" } },
+            };
         }).AllowAnonymous();
         return app;
     }
@@ -140,7 +147,8 @@ public static class ApiDocsApi
             ["description"] = "An API key (reader, operator or admin; docs/gateway.md), as `Authorization: Bearer <key>` or `X-API-Key`.",
         };
 
-        var description = "Every route as the gateway serves it. Errors are RFC 7807 problem details, `{\"error\": ...}` under `/v2`.";
+        var description = "Every route as the gateway serves it. Errors are RFC 7807 problem details, `{\"error\": ...}` under `/v2`. "
+            + "The same operations with a browser: the [web console](/ui/) (sign in with an API key; `POST /v1/session`, `GET /v1/me` and `DELETE /v1/session` are the gateway's own, in docs/console.md).";
         if (missing.Count > 0)
         {
             description += $" Not included (unreachable when this document was built): {string.Join(", ", missing)}.";

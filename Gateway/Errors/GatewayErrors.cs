@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using Grpc.Core;
+using MlPlatform.GrpcContracts;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Mvc;
 
@@ -19,6 +22,11 @@ public static class GatewayErrors
         {
             return;
         }
+        if (GrpcStatusCodes.IsGrpcContentType(context.Request.ContentType))
+        {
+            WriteGrpcError(context, GrpcStatusCodes.FromHttpStatus(status), detail);
+            return;
+        }
         context.Response.StatusCode = status;
         if (context.Request.Path.StartsWithSegments(V2Prefix))
         {
@@ -32,6 +40,19 @@ public static class GatewayErrors
             HttpContext = context,
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
+    }
+
+    /// <summary>
+    /// Answers a gRPC call with a trailers-only error: HTTP 200 and the status in the headers, no body. A gRPC client reads any other
+    /// HTTP status as a transport failure (UNAVAILABLE, UNKNOWN), not as the refusal it is.
+    /// </summary>
+    public static void WriteGrpcError(HttpContext context, StatusCode code, string message)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = GrpcStatusCodes.ContentType;
+        response.Headers["grpc-status"] = ((int)code).ToString(CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = Uri.EscapeDataString(message);
     }
 
     /// <summary>The trace id the dashboard shows for this request (32 hex digits), or the request id when nothing is traced.</summary>

@@ -2,6 +2,7 @@ using MlPlatform.Gateway.Auth;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Forwarding;
 using MlPlatform.Gateway.Limits;
+using MlPlatform.Gateway.Sessions;
 
 namespace MlPlatform.Gateway.Extensions;
 
@@ -14,6 +15,7 @@ internal static class Extensions
 
         builder.AddGatewayErrors();
         builder.AddApiKeyAuth();
+        builder.AddConsoleSessions();
         builder.AddGatewayLimits();
 
         builder.Services.AddReverseProxy()

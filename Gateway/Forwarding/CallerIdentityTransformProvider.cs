@@ -17,7 +17,9 @@ public sealed class CallerIdentityTransformProvider(IOptions<InternalCredentialO
     public const string RoleHeader = PlatformHeaders.Role;
 
     // RFC 7239's header is not rewritten by YARP's X-Forwarded-* transforms, so a client could use it to pose as someone else.
-    private static readonly string[] ClientOnlyHeaders = ["Authorization", ApiKeyAuthenticationHandler.ApiKeyHeader, "Forwarded"];
+    // The console's session cookie and CSRF token are credentials too: backends never see them.
+    private static readonly string[] ClientOnlyHeaders =
+        ["Authorization", ApiKeyAuthenticationHandler.ApiKeyHeader, "Forwarded", "Cookie", Sessions.SessionAuthenticationHandler.CsrfHeader];
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {

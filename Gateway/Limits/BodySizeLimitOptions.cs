@@ -32,6 +32,13 @@ public sealed class BodySizeLimitOptions
     [Range(0, long.MaxValue)]
     public long Batch { get; set; } = 4096 * MiB;
 
+    /// <summary>
+    /// A gRPC <c>ModelStreamInfer</c> stream, all its messages together (each message is also held to the scorer's per-message limit,
+    /// <c>InferenceLimits:MaxRequestBodyBytes</c>). Default 1 GiB.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long Stream { get; set; } = 1024 * MiB;
+
     /// <summary>The limit named <paramref name="name"/> (case-insensitive); null names <see cref="Default"/>; an unknown name returns null.</summary>
     public long? For(string? name) => name?.ToLowerInvariant() switch
     {
@@ -39,6 +46,7 @@ public sealed class BodySizeLimitOptions
         "inference" => Inference,
         "upload" => Upload,
         "batch" => Batch,
+        "stream" => Stream,
         _ => null,
     };
 }
@@ -51,7 +59,7 @@ internal sealed class BodySizeLimitRoutesValidator(IConfiguration configuration)
         var unknown = configuration.GetSection("ReverseProxy:Routes").GetChildren()
             .Select(route => (Route: route.Key, Limit: route[$"Metadata:{BodySizeLimitOptions.MetadataKey}"]))
             .Where(r => r.Limit is not null && options.For(r.Limit) is null)
-            .Select(r => $"Route '{r.Route}' names the body size limit '{r.Limit}', which is not one of default, inference, upload, batch.")
+            .Select(r => $"Route '{r.Route}' names the body size limit '{r.Limit}', which is not one of default, inference, upload, batch, stream.")
             .ToList();
         return unknown.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(unknown);
     }

@@ -11,7 +11,8 @@ namespace MlPlatform.Gateway.Limits;
 
 internal static class LimitsExtensions
 {
-    private static readonly PathString[] Unlimited = ["/health", "/alive", "/v2/health"];
+    private static readonly PathString[] Unlimited =
+        ["/health", "/alive", "/v2/health", "/inference.GRPCInferenceService/ServerLive", "/inference.GRPCInferenceService/ServerReady"];
 
     public static void AddGatewayLimits(this IHostApplicationBuilder builder)
     {

@@ -14,6 +14,7 @@ public sealed class TimeoutOptions
     public const string DefaultPolicy = "default";
     public const string UploadPolicy = "upload";
     public const string DownloadPolicy = "download";
+    public const string StreamPolicy = "stream";
 
     /// <summary>V2 inference and metadata. Default 30 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
@@ -31,6 +32,10 @@ public sealed class TimeoutOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan Download { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>A gRPC <c>ModelStreamInfer</c> stream, from open to close. Default 10 min.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan Stream { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Every policy by name.</summary>
     public IReadOnlyDictionary<string, TimeSpan> Policies => new Dictionary<string, TimeSpan>(StringComparer.OrdinalIgnoreCase)
     {
@@ -38,6 +43,7 @@ public sealed class TimeoutOptions
         [DefaultPolicy] = Default,
         [UploadPolicy] = Upload,
         [DownloadPolicy] = Download,
+        [StreamPolicy] = Stream,
     };
 
     public TimeSpan? For(string policy) => Policies.TryGetValue(policy, out var timeout) ? timeout : null;

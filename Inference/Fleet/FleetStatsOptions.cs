@@ -14,6 +14,13 @@ public sealed class FleetStatsOptions
     [Range(60, 86_400)]
     public int RetentionSeconds { get; set; } = 1800;
 
+    /// <summary>
+    /// How long a minute's statistics live in Redis, and so the longest window a series can show (<c>/stats/series</c>).
+    /// Default 25200 (7 hours: a 6-hour chart stays full).
+    /// </summary>
+    [Range(3600, 7 * 86_400)]
+    public int MinuteRetentionSeconds { get; set; } = 25_200;
+
     /// <summary>How often a scorer adds what it counted to Redis, in milliseconds. Default 1000.</summary>
     [Range(100, 10_000)]
     public int FlushIntervalMilliseconds { get; set; } = 1000;

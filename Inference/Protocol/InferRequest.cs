@@ -5,6 +5,12 @@ namespace MlPlatform.Inference.Protocol;
 /// <summary>An output the client asked for; <see cref="Binary"/> null means "as the request-level binary_data_output says".</summary>
 public readonly record struct RequestedOutput(string Name, bool? Binary);
 
+/// <summary>An input's header as a front end other than the JSON body decoded it (gRPC); its data is read once the header passed the checks.</summary>
+public readonly record struct InputHeader(string Name, string? Datatype, long[] Shape);
+
+/// <summary>Reads input <paramref name="index"/>'s data into a pooled buffer, checking it against its (already checked) datatype and shape.</summary>
+public delegate TensorBuffer InputDataReader(int index, string name, TensorDataType type, long[] shape);
+
 /// <summary>A decoded V2 infer request: inputs in pooled buffers (dispose the request to return them), requested outputs and flags.</summary>
 public sealed class InferRequest : IDisposable
 {

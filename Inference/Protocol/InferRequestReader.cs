@@ -114,10 +114,7 @@ public static class InferRequestReader
             foreach (var header in headers)
             {
                 var name = header.Name!;
-                if (header.DatatypeText is null || !TensorDataTypes.TryParse(header.DatatypeText, out var type))
-                {
-                    throw Bad($"{Describe(kind, name)}: 'datatype' must be one of BOOL, UINT8/16/32/64, INT8/16/32/64, FP16, FP32, FP64, BYTES, not '{header.DatatypeText}'.");
-                }
+                var type = ParseDatatype(header.DatatypeText, name, kind);
                 var shape = header.Shape ?? throw Bad($"{Describe(kind, name)} has no 'shape'.");
                 if (header.BinaryDataSize is { } size)
                 {
@@ -161,6 +158,72 @@ public static class InferRequestReader
             throw;
         }
     }
+
+    /// <summary>
+    /// Builds a request whose envelope another front end decoded (gRPC), with exactly the checks a V2 body gets: names, datatypes,
+    /// shapes and element limits against the signature, requested outputs, then each input's data through <paramref name="readData"/>.
+    /// </summary>
+    /// <exception cref="InferenceProtocolException">The request does not fit the signature; the same message as for a V2 body.</exception>
+    public static InferRequest Assemble(string? id, IReadOnlyList<InputHeader> inputs, InputDataReader readData,
+        IReadOnlyList<RequestedOutput> outputs, bool binaryDataOutput, ModelSignature? signature, InferRequestLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(readData);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (inputs.Count == 0)
+        {
+            throw Bad("The request has no 'inputs'.");
+        }
+        var headers = new List<TensorHeader>(inputs.Count);
+        foreach (var input in inputs)
+        {
+            if (string.IsNullOrEmpty(input.Name))
+            {
+                throw Bad("An input has no 'name'.");
+            }
+            if (input.Shape.Length > MaxRank)
+            {
+                throw Bad($"{Describe("input", input.Name)}: 'shape' has more than {MaxRank} dimensions.");
+            }
+            foreach (var dim in input.Shape)
+            {
+                if (dim < 0)
+                {
+                    throw Bad($"{Describe("input", input.Name)}: 'shape' must hold non-negative integers.");
+                }
+            }
+            headers.Add(new TensorHeader { Name = input.Name, DatatypeText = input.Datatype, Shape = input.Shape, DataStart = -1 });
+        }
+        Check(headers, [.. outputs], signature, limits);
+
+        var tensors = new TensorBuffer[inputs.Count];
+        var created = 0;
+        try
+        {
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                var type = ParseDatatype(inputs[i].Datatype, inputs[i].Name, "input");
+                tensors[created] = readData(i, inputs[i].Name, type, inputs[i].Shape);
+                created++;
+            }
+        }
+        catch
+        {
+            Release(tensors, created);
+            throw;
+        }
+        return new InferRequest(id, tensors, outputs, binaryDataOutput);
+    }
+
+    /// <summary>Takes one input's raw bytes (gRPC <c>raw_input_contents</c>), checking that they fit its datatype and shape.</summary>
+    /// <exception cref="InferenceProtocolException">The byte count (or the BYTES layout) does not fit the shape.</exception>
+    public static TensorBuffer ReadRaw(ReadOnlySpan<byte> bytes, string name, TensorDataType type, long[] shape, string sizeName) =>
+        ReadBinary(bytes, name, type, shape, "input", sizeName);
+
+    private static TensorDataType ParseDatatype(string? text, string name, string kind) =>
+        text is not null && TensorDataTypes.TryParse(text, out var type)
+            ? type
+            : throw Bad($"{Describe(kind, name)}: 'datatype' must be one of BOOL, UINT8/16/32/64, INT8/16/32/64, FP16, FP32, FP64, BYTES, not '{text}'.");
 
     private static void Release(TensorBuffer[] tensors, int created)
     {

@@ -507,7 +507,9 @@ internal static class TensorJsonParser
     }
 
     /// <summary>Takes a tensor's bytes from the binary section, checking that they fit its datatype and shape.</summary>
-    public static TensorBuffer ReadBinary(ReadOnlySpan<byte> bytes, string name, TensorDataType type, long[] shape, string kind)
+    /// <param name="sizeName">What the client calls the size in messages: <c>binary_data_size</c> (REST) or the gRPC raw contents.</param>
+    public static TensorBuffer ReadBinary(ReadOnlySpan<byte> bytes, string name, TensorDataType type, long[] shape, string kind,
+        string sizeName = "binary_data_size")
     {
         var expected = TensorBuffer.CountElements(shape);
         if (type != TensorDataType.Bytes)
@@ -515,7 +517,7 @@ internal static class TensorJsonParser
             var needed = expected * type.ElementSize();
             if (bytes.Length != needed)
             {
-                throw Bad($"{Describe(kind, name)}: binary_data_size is {bytes.Length} but shape {TensorSpec.FormatShape(shape)} of {type.ToV2Name()} needs {needed} bytes.");
+                throw Bad($"{Describe(kind, name)}: {sizeName} is {bytes.Length} but shape {TensorSpec.FormatShape(shape)} of {type.ToV2Name()} needs {needed} bytes.");
             }
             var buffer = TensorBuffer.Rent(name, type, shape);
             bytes.CopyTo(buffer.Span);
@@ -533,7 +535,7 @@ internal static class TensorJsonParser
             var length = BinaryPrimitives.ReadInt32LittleEndian(bytes[offset..]);
             if (length < 0 || length > bytes.Length - offset - 4)
             {
-                throw Bad($"{Describe(kind, name)}: BYTES element {count} claims {length} bytes, beyond binary_data_size.");
+                throw Bad($"{Describe(kind, name)}: BYTES element {count} claims {length} bytes, beyond {sizeName}.");
             }
             offset += 4 + length;
             count++;

@@ -7,12 +7,12 @@ namespace MlPlatform.ModelRegistry.Alerts;
 
 /// <summary>
 /// Where alerts go when they fire or resolve: stored, logged, published as an <c>alert</c> event on Redis, and queued for the webhooks,
-/// which a background loop POSTs with retries and exponential backoff (a slow or dead webhook never holds up the caller).
+/// which a background loop POSTs with retries and exponential backoff (a slow or dead webhook never holds up the caller). A webhook gets
+/// at most <see cref="WebhookOptions.MaxAttempts"/> POSTs per notification; logs name it by scheme, host and port only.
 /// </summary>
-public sealed partial class AlertCenter(AlertStore store, EventPublisher events, IHttpClientFactory httpClients, IOptions<AlertOptions> options,
+public sealed partial class AlertCenter(AlertStore store, EventPublisher events, WebhookSender sender, IOptions<AlertOptions> options,
     TimeProvider time, ILogger<AlertCenter> logger) : BackgroundService
 {
-    public const string WebhookClient = "alert-webhooks";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Channel<AlertNotification> _outbox = Channel.CreateBounded<AlertNotification>(
         new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
@@ -63,32 +63,21 @@ public sealed partial class AlertCenter(AlertStore store, EventPublisher events,
 
     private async Task DeliverAsync(WebhookOptions hook, AlertNotification notification, CancellationToken cancellationToken)
     {
-        var client = httpClients.CreateClient(WebhookClient);
         var body = JsonSerializer.Serialize(notification, Json);
+        var url = WebhookTargets.Redact(hook.Url);
         var backoff = TimeSpan.FromMilliseconds(hook.InitialBackoffMilliseconds);
         for (var attempt = 1; attempt <= hook.MaxAttempts; attempt++)
         {
-            string failure;
-            try
+            if (await sender.PostAsync(hook.Url, body, cancellationToken) is not { } failure)
             {
-                using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
-                using var response = await client.PostAsync(hook.Url, content, cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-                failure = $"HTTP {(int)response.StatusCode}";
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                failure = ex.Message;
+                return;
             }
             if (attempt == hook.MaxAttempts)
             {
-                LogGaveUp(logger, notification.Alert, hook.Url, attempt, failure);
+                LogGaveUp(logger, notification.Alert, url, attempt, failure);
                 return;
             }
-            LogRetry(logger, notification.Alert, hook.Url, attempt, failure, backoff.TotalMilliseconds);
+            LogRetry(logger, notification.Alert, url, attempt, failure, backoff.TotalMilliseconds);
             await Task.Delay(backoff, time, cancellationToken);
             backoff *= 2;
         }

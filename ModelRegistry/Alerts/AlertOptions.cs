@@ -15,6 +15,20 @@ public sealed class AlertOptions : IValidatableObject
 
     public List<WebhookOptions> Webhooks { get; set; } = [];
 
+    /// <summary>
+    /// Allow webhook URLs that name a loopback, link-local, private or cluster-internal target (or one of the platform's services).
+    /// Default false: such URLs stop the registry at start, and an address that resolves to one is refused at send time.
+    /// </summary>
+    public bool AllowPrivateWebhookTargets { get; set; }
+
+    /// <summary>Time one webhook POST may take, in seconds, connection included. Default 10.</summary>
+    [Range(1, 300)]
+    public int WebhookTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Largest webhook response body read, in bytes; a larger one fails the attempt. Default 64 KiB.</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int WebhookMaxResponseBytes { get; set; } = 64 * 1024;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MlPlatform.ModelRegistry.Model;
@@ -9,7 +10,7 @@ namespace MlPlatform.ModelRegistry.Apis;
 /// The contract check run when production is moved or a rollout starts: a version whose signature would break production's clients is
 /// refused with 409 and the differences, unless the request forces it. Rollbacks never pass through here.
 /// </summary>
-internal static class ContractCheck
+public static class ContractCheck
 {
     /// <summary>
     /// Null when <paramref name="version"/> may take production's traffic as asked, with the differences it is forced over (null when none);
@@ -33,15 +34,22 @@ internal static class ContractCheck
         {
             return (null, differences);
         }
-        var problem = new ProblemDetails
-        {
-            Status = StatusCodes.Status409Conflict,
-            Title = "Incompatible signature",
-            Detail = $"Version {version} of '{name}' would break requests that production (version {production.Version}) accepts: "
+        var refusal = new IncompatibleSignatureProblem(IncompatibleSignatureProblem.TitleText, StatusCodes.Status409Conflict,
+            $"Version {version} of '{name}' would break requests that production (version {production.Version}) accepts: "
                 + string.Join("; ", differences) + ". Send \"force\": true to move it anyway (recorded in the alias history).",
-        };
-        problem.Extensions["differences"] = differences;
-        problem.Extensions["productionVersion"] = production.Version;
-        return (TypedResults.Conflict(problem), null);
+            production.Version, differences);
+        return (TypedResults.Conflict(ToProblem(refusal)), null);
+    }
+
+    /// <summary>
+    /// The refusal as the registry's other problems are written (problem+json through <see cref="ProblemJsonFilter"/>), its extra members
+    /// named as <see cref="IncompatibleSignatureProblem"/> serialises them.
+    /// </summary>
+    public static ProblemDetails ToProblem(IncompatibleSignatureProblem refusal)
+    {
+        var problem = new ProblemDetails { Status = refusal.Status, Title = refusal.Title, Detail = refusal.Detail };
+        problem.Extensions[JsonNamingPolicy.CamelCase.ConvertName(nameof(refusal.ProductionVersion))] = refusal.ProductionVersion;
+        problem.Extensions[JsonNamingPolicy.CamelCase.ConvertName(nameof(refusal.Differences))] = refusal.Differences;
+        return problem;
     }
 }

@@ -23,7 +23,8 @@ public static class ModelsApi
 
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/models").WithTags("Models")
+        // "Model registry", not "Models": the API reference lists schemas and V2 inference beside it.
+        var api = app.MapGroup("/v1/models").WithTags("Model registry")
             .AddEndpointFilter<ProblemJsonFilter>();
 
         api.MapGet("/", ListModels)
@@ -161,7 +162,9 @@ public static class ModelsApi
                 return Problems.BadRequest("Invalid tags", tagError!);
             }
 
-            var outcome = await registration.RegisterAsync(name, staged, description, parsedTags, idempotencyKey, cancellationToken);
+            var caller = Problems.CallerOf(request);
+            var outcome = await registration.RegisterAsync(name, staged, description, parsedTags, idempotencyKey,
+                caller.Actor == Problems.Anonymous ? null : caller.Actor, cancellationToken);
             switch (outcome)
             {
                 case RegistrationOutcome.Registered { Created: var created }:

@@ -29,7 +29,10 @@ internal static class Problems
 
     /// <summary>A 400 naming the rule when <paramref name="name"/> is not a valid model or alias name, else null.</summary>
     public static BadRequest<ProblemDetails>? CheckName(string name, string what = "model") =>
-        NameRules.IsValidName(name) ? null : BadRequest($"Invalid {what} name", $"'{name}' is not a valid {what} name. {NameRules.NameRule}");
+        !NameRules.IsValidName(name) ? BadRequest($"Invalid {what} name", $"'{name}' is not a valid {what} name. {NameRules.NameRule}")
+        : what == "model" && NameRules.IsReservedModelName(name)
+            ? BadRequest("Reserved model name", $"'{name}' is reserved: /v2/models/{name} serves the platform's statistics extension.")
+            : null;
 
     public static BadRequest<ProblemDetails> InvalidVersion(string version) =>
         BadRequest("Invalid version", $"'{version}' is not a version: versions are integers from 1.");

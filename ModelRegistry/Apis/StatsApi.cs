@@ -25,7 +25,57 @@ public static class StatsApi
                 + "errors/errorRate count server errors only (the version failed a valid request); clientErrors (the request was wrong) and "
                 + "rejected (back-pressure) are beside them. routed* fields are the alias-routed traffic, the only one rollouts and the guard judge.");
 
+        api.MapGet("/stats/series", GetVersionStatsSeries)
+            .WithName("GetVersionStatsSeries")
+            .WithSummary("A version's requests/s, error rate and p50/p99 latency over a window, one point per step, across every scorer replica")
+            .WithDescription("window and step are durations (defaults 1h and 1m). Whole-minute steps read per-minute statistics, kept FleetStats:MinuteRetentionSeconds "
+                + "(default 7h); shorter steps read per-second ones, kept FleetStats:RetentionSeconds (default 30m). At most 1440 points. "
+                + "Every point has counts by counter name (listed in 'counters': requests, errors), the seconds it covers, and null rates where there was no request.");
+
         return app;
+    }
+
+    public const string DefaultSeriesWindow = "1h";
+    public const string DefaultSeriesStep = "1m";
+
+    public static async Task<Results<Ok<VersionStatsSeries>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> GetVersionStatsSeries(
+        string name, string version,
+        [Description("Duration such as 15m, 1h, 6h; default 1h")] string? window,
+        [Description("Duration such as 15s, 1m, 5m; default 1m")] string? step,
+        ModelStore store, FleetStatsSeriesReader reader, CancellationToken cancellationToken)
+    {
+        if (Problems.CheckName(name) is { } invalid)
+        {
+            return invalid;
+        }
+        if (!NameRules.TryParseVersion(version, out var number))
+        {
+            return Problems.InvalidVersion(version);
+        }
+        if (!DurationText.TryParse(window ?? DefaultSeriesWindow, out var span))
+        {
+            return Problems.BadRequest("Invalid window", "'window' is a duration such as 15m, 1h or 6h.");
+        }
+        if (!DurationText.TryParse(step ?? DefaultSeriesStep, out var stepSpan))
+        {
+            return Problems.BadRequest("Invalid step", "'step' is a duration such as 15s, 1m or 5m.");
+        }
+        if (reader.Check(span, stepSpan) is { } problem)
+        {
+            return Problems.BadRequest("Invalid series", problem);
+        }
+        if (await store.GetVersionAsync(name, number, cancellationToken) is null)
+        {
+            return Problems.NotFound($"Model '{name}' has no version {number}.");
+        }
+        try
+        {
+            return TypedResults.Ok(await reader.ReadAsync(name, number, span, stepSpan, cancellationToken));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Statistics unavailable", $"Redis, where the statistics are kept, cannot be read: {ex.Message}");
+        }
     }
 
     public static async Task<Results<Ok<VersionStatsReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> GetVersionStats(

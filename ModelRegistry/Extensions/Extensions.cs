@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using MlPlatform.Inference.Fleet;
 using MlPlatform.ModelRegistry.Alerts;
 using MlPlatform.ModelRegistry.Events;
@@ -37,12 +38,15 @@ internal static class Extensions
         builder.Services.AddSingleton<ModelRegistration>();
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddSingleton<FleetStatsReader>();
+        builder.Services.AddSingleton<FleetStatsSeriesReader>();
 
         // Feedback loops: rollouts and the guard, alerts and their webhooks, run by the replica holding the leader lock.
         builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<GuardOptions>().BindConfiguration(GuardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHttpClient(AlertCenter.WebhookClient);
+        builder.Services.AddSingleton<IValidateOptions<AlertOptions>, WebhookTargetValidator>();
+        // Not an IHttpClientFactory client: those get the platform's service discovery, internal credential and retries.
+        builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddSingleton<LeaderLock>();
         builder.Services.AddSingleton<AlertStore>();
         builder.Services.AddSingleton<AlertCenter>();

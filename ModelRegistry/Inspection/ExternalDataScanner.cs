@@ -9,7 +9,7 @@ public enum ExternalDataScan
     /// <summary>At least one tensor's data lives in another file.</summary>
     Present,
 
-    /// <summary>The bytes are not a well-formed protobuf message; ONNX Runtime gives the reason.</summary>
+    /// <summary>The bytes are not a well-formed protobuf message the scan can follow; such a file is refused like <see cref="Present"/>.</summary>
     Unreadable,
 }
 
@@ -36,8 +36,12 @@ public static class ExternalDataScanner
     }
 
     /// <summary>Scans a seekable stream from its current position to its end.</summary>
-    public static ExternalDataScan Scan(Stream model)
+    public static ExternalDataScan Scan(Stream model) => Scan(model, out _);
+
+    /// <summary>Scans a seekable stream from its current position to its end; <paramref name="problem"/> says why it is unreadable.</summary>
+    public static ExternalDataScan Scan(Stream model, out string? problem)
     {
+        problem = null;
         ArgumentNullException.ThrowIfNull(model);
         if (!model.CanSeek)
         {
@@ -47,8 +51,9 @@ public static class ExternalDataScanner
         {
             return ScanMessage(model, Message.Model, model.Length, 0) ? ExternalDataScan.Present : ExternalDataScan.None;
         }
-        catch (InvalidDataException)
+        catch (InvalidDataException ex)
         {
+            problem = ex.Message;
             return ExternalDataScan.Unreadable;
         }
     }
@@ -76,7 +81,7 @@ public static class ExternalDataScanner
     {
         if (depth > MaxDepth)
         {
-            throw new InvalidDataException("Messages nested too deeply.");
+            throw new InvalidDataException("its messages are nested too deeply.");
         }
         while (stream.Position < end)
         {
@@ -99,7 +104,7 @@ public static class ExternalDataScanner
                     var length = (long)ReadVarint(stream, end);
                     if (length < 0 || length > end - stream.Position)
                     {
-                        throw new InvalidDataException("A length runs past the end of its message.");
+                        throw new InvalidDataException("a length runs past the end of its message.");
                     }
                     // TensorProto.external_data
                     if (message == Message.Tensor && field == 13)
@@ -119,13 +124,16 @@ public static class ExternalDataScanner
                 case 5:
                     Skip(stream, 4, end);
                     break;
+                case 3 or 4:
+                    // ONNX never writes groups; ONNX Runtime's parser skips them, so they could hide what follows from this scan.
+                    throw new InvalidDataException($"it contains a protobuf group field (field {field}), an encoding ONNX never writes.");
                 default:
-                    throw new InvalidDataException($"Unsupported wire type in tag {tag}.");
+                    throw new InvalidDataException($"it contains an invalid protobuf wire type in tag {tag}.");
             }
         }
         if (stream.Position != end)
         {
-            throw new InvalidDataException("A field runs past the end of its message.");
+            throw new InvalidDataException("a field runs past the end of its message.");
         }
         return false;
     }
@@ -137,12 +145,12 @@ public static class ExternalDataScanner
         {
             if (stream.Position >= end)
             {
-                throw new InvalidDataException("Truncated varint.");
+                throw new InvalidDataException("a number is truncated.");
             }
             var b = stream.ReadByte();
             if (b < 0)
             {
-                throw new InvalidDataException("Truncated varint.");
+                throw new InvalidDataException("a number is truncated.");
             }
             result |= (ulong)(b & 0x7F) << shift;
             if ((b & 0x80) == 0)
@@ -150,14 +158,14 @@ public static class ExternalDataScanner
                 return result;
             }
         }
-        throw new InvalidDataException("Varint too long.");
+        throw new InvalidDataException("a number is longer than 10 bytes.");
     }
 
     private static void Skip(Stream stream, long count, long end)
     {
         if (count > end - stream.Position)
         {
-            throw new InvalidDataException("A field runs past the end of its message.");
+            throw new InvalidDataException("a field runs past the end of its message.");
         }
         stream.Seek(count, SeekOrigin.Current);
     }

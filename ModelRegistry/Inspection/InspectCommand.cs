@@ -18,8 +18,16 @@ public static class InspectCommand
 
     public static bool IsInvocation(string[] args) => args is [Name, _];
 
+    /// <summary>The environment variable through which the registry passes the CPU-time limit (seconds) to the child.</summary>
+    public const string CpuSecondsVariable = "MLPLATFORM_INSPECT_CPU_SECONDS";
+
     public static int Run(string[] args)
     {
+        // Set before the file is touched: from here on the kernel ends this process (SIGXCPU) when ORT spins past the limit.
+        if (int.TryParse(Environment.GetEnvironmentVariable(CpuSecondsVariable), out var cpuSeconds) && cpuSeconds > 0)
+        {
+            ProcessLimits.LimitCpuSeconds(cpuSeconds);
+        }
         var report = Inspect(args[1]);
         Console.Out.Write(JsonSerializer.Serialize(report, Json));
         Console.Out.Flush();
@@ -30,10 +38,15 @@ public static class InspectCommand
     {
         using (var file = File.OpenRead(path))
         {
-            if (ExternalDataScanner.Scan(file) == ExternalDataScan.Present)
+            switch (ExternalDataScanner.Scan(file, out var problem))
             {
-                return InspectionReport.Refused(
-                    "The model stores tensor data in external files; only self-contained ONNX files (under 2 GB) are accepted.");
+                case ExternalDataScan.Present:
+                    return InspectionReport.Refused(
+                        "The model stores tensor data in external files; only self-contained ONNX files (under 2 GB) are accepted.");
+                case ExternalDataScan.Unreadable:
+                    // Never handed to ORT: whatever the scan cannot follow could name external files ORT would read.
+                    return InspectionReport.Refused(
+                        $"The file is not a well-formed ONNX model: {problem} Only self-contained ONNX files (under 2 GB) are accepted.");
             }
         }
 
@@ -54,7 +67,7 @@ public static class InspectCommand
         catch (OnnxRuntimeException ex)
         {
             // The blob path is the registry's business, not the caller's.
-            return InspectionReport.Refused($"ONNX Runtime cannot load the model: {ex.Message.Replace(path, "<model>", StringComparison.Ordinal)}");
+            return InspectionReport.Refused($"ONNX Runtime cannot load the model: {PathRedaction.Redact(ex.Message, path)}");
         }
         catch (UnsupportedSignatureException ex)
         {

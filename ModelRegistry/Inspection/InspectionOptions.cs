@@ -17,4 +17,15 @@ public sealed class InspectionOptions
     /// <summary>Inspections that may run at once (each is a process). Default 2.</summary>
     [Range(1, 64)]
     public int MaxConcurrent { get; set; } = 2;
+
+    /// <summary>CPU time the inspection process may use, in seconds (the kernel's <c>RLIMIT_CPU</c>, counted over all its threads). Default 60.</summary>
+    [Range(1, 3600)]
+    public int MaxCpuSeconds { get; set; } = 60;
+
+    /// <summary>Largest report the inspection process may write (its JSON signature), in bytes; it is killed and the file refused above it. Default 1 MiB.</summary>
+    [Range(4096, 64 * 1024 * 1024)]
+    public int MaxReportBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Run the inspection process without network (<c>unshare --net</c>) where the machine allows it (root, or user namespaces). Default true.</summary>
+    public bool IsolateNetwork { get; set; } = true;
 }

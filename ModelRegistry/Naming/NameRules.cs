@@ -21,6 +21,15 @@ public static partial class NameRules
     public static bool IsValidName(string? name) =>
         name is not null && NameRegex().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal);
 
+    /// <summary>
+    /// Model names the platform keeps for itself: <c>stats</c>, so that <c>/v2/models/stats</c> (Triton's statistics extension)
+    /// can never be read as the metadata of a model.
+    /// </summary>
+    public static IReadOnlyList<string> ReservedModelNames { get; } = ["stats"];
+
+    /// <summary>True when <paramref name="name"/> is reserved and no model may take it.</summary>
+    public static bool IsReservedModelName(string? name) => name is not null && ReservedModelNames.Contains(name, StringComparer.Ordinal);
+
     /// <summary>True when <paramref name="value"/> is 64 lowercase hex digits.</summary>
     public static bool IsValidSha256(string? value) => value is not null && Sha256Regex().IsMatch(value);
 

@@ -38,7 +38,7 @@ public sealed class DemoModelSeeder(
         using (var staged = await registration.StageAsync(file, cancellationToken))
         {
             outcome = await registration.RegisterAsync(seed.ModelName, staged, "Demo model registered at first start", new Dictionary<string, string> { ["source"] = "seed" },
-                idempotencyKey: null, cancellationToken);
+                idempotencyKey: null, createdBy: null, cancellationToken);
         }
         if (outcome is not RegistrationOutcome.Registered registered)
         {

@@ -30,9 +30,10 @@ public sealed class ModelRegistration(
     public Task<StagedBlob> StageAsync(Stream content, CancellationToken cancellationToken) =>
         blobs.StageAsync(content, options.Value.MaxArtifactBytes, cancellationToken);
 
+    /// <summary>Registers <paramref name="staged"/> as the next version; <paramref name="createdBy"/> is the registering key's id.</summary>
     public async Task<RegistrationOutcome> RegisterAsync(
         string name, StagedBlob staged, string? description, IReadOnlyDictionary<string, string> tags, string? idempotencyKey,
-        CancellationToken cancellationToken)
+        string? createdBy, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfZero(staged.Length);
         using (await blobs.LockAsync(staged.Sha256, cancellationToken))
@@ -62,7 +63,7 @@ public sealed class ModelRegistration(
         }
 
         var created = await store.CreateVersionAsync(name, staged.Sha256, description, tags, idempotencyKey,
-            TimeSpan.FromHours(options.Value.IdempotencyKeyHours), cancellationToken);
+            TimeSpan.FromHours(options.Value.IdempotencyKeyHours), createdBy, cancellationToken);
         if (created.Status == StoreStatus.Conflict)
         {
             return new RegistrationOutcome.KeyConflict(created.Error!);

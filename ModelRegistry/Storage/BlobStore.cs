@@ -18,6 +18,9 @@ public sealed class BlobStore(IOptions<StorageOptions> options, RegistryDatabase
 
     private string TempDir => Path.Combine(_root, "tmp");
 
+    /// <summary>Where blobs no database row names are moved at start, out of the served <c>sha256/</c> tree, until their retention ends.</summary>
+    public string QuarantineDir => Path.Combine(_root, "quarantine");
+
     /// <summary>The path of the blob with this hash (which need not exist).</summary>
     public string PathFor(string sha256)
     {
@@ -32,7 +35,7 @@ public sealed class BlobStore(IOptions<StorageOptions> options, RegistryDatabase
     /// <exception cref="ArtifactTooLargeException">More than <paramref name="maxBytes"/> bytes arrived; nothing is kept.</exception>
     public async Task<StagedBlob> StageAsync(Stream source, long maxBytes, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(TempDir);
+        DurableFiles.CreateDirectory(TempDir);
         var tempPath = Path.Combine(TempDir, $"{Guid.NewGuid():N}.part");
         try
         {
@@ -75,7 +78,7 @@ public sealed class BlobStore(IOptions<StorageOptions> options, RegistryDatabase
     public string Commit(StagedBlob staged)
     {
         var path = PathFor(staged.Sha256);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        DurableFiles.CreateDirectory(Path.GetDirectoryName(path)!);
         if (File.Exists(path))
         {
             File.Delete(staged.TempPath);
@@ -108,10 +111,14 @@ public sealed class BlobStore(IOptions<StorageOptions> options, RegistryDatabase
         return new Releaser(gate);
     }
 
-    /// <summary>Removes what a crash can leave behind: temp files, and blobs whose inspection never completed (no row in <c>blobs</c>).</summary>
+    /// <summary>
+    /// Cleans up what a crash can leave behind: temp files are removed; blobs with no row in <c>blobs</c> (an inspection that never
+    /// finished, or blobs of a database that was replaced) are moved to quarantine, never deleted at start; quarantined blobs older
+    /// than <see cref="StorageOptions.QuarantineRetentionDays"/> are deleted.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(TempDir);
+        DurableFiles.CreateDirectory(TempDir);
         foreach (var temp in Directory.EnumerateFiles(TempDir))
         {
             File.Delete(temp);
@@ -119,18 +126,52 @@ public sealed class BlobStore(IOptions<StorageOptions> options, RegistryDatabase
         }
 
         var hashRoot = Path.Combine(_root, "sha256");
-        if (!Directory.Exists(hashRoot))
+        if (Directory.Exists(hashRoot))
+        {
+            var known = await database.ReadKnownBlobsAsync(cancellationToken);
+            foreach (var file in Directory.EnumerateFiles(hashRoot, "*", SearchOption.AllDirectories).ToList())
+            {
+                var name = Path.GetFileName(file);
+                if (!known.Contains(name))
+                {
+                    Quarantine(file);
+                }
+            }
+        }
+        PurgeQuarantine();
+    }
+
+    private void Quarantine(string file)
+    {
+        DurableFiles.CreateDirectory(QuarantineDir);
+        var name = Path.GetFileName(file);
+        var target = Path.Combine(QuarantineDir, name);
+        if (File.Exists(target))
+        {
+            target = Path.Combine(QuarantineDir, $"{name}.{Guid.NewGuid():N}");
+        }
+        File.Move(file, target);
+        // The retention counts from the move, not from the upload.
+        File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
+        DurableFiles.FsyncDirectory(QuarantineDir);
+        DurableFiles.FsyncDirectory(Path.GetDirectoryName(file)!);
+        logger.LogWarning("Moved unregistered blob {Sha256} to quarantine (kept {Days} days)", name, options.Value.QuarantineRetentionDays);
+    }
+
+    private void PurgeQuarantine()
+    {
+        if (!Directory.Exists(QuarantineDir))
         {
             return;
         }
-        var known = await database.ReadKnownBlobsAsync(cancellationToken);
-        foreach (var file in Directory.EnumerateFiles(hashRoot, "*", SearchOption.AllDirectories))
+        var cutoff = DateTime.UtcNow.AddDays(-options.Value.QuarantineRetentionDays);
+        foreach (var file in Directory.EnumerateFiles(QuarantineDir).ToList())
         {
-            var name = Path.GetFileName(file);
-            if (!known.Contains(name))
+            if (File.GetLastWriteTimeUtc(file) < cutoff)
             {
                 File.Delete(file);
-                logger.LogWarning("Removed unregistered blob {Sha256}", name);
+                logger.LogInformation("Deleted quarantined blob {File}: older than {Days} days (Storage:QuarantineRetentionDays)",
+                    Path.GetFileName(file), options.Value.QuarantineRetentionDays);
             }
         }
     }

@@ -60,7 +60,7 @@ public sealed class ModelStore(RegistryUnitOfWork work)
     /// </summary>
     public async Task<StoreResult<CreatedVersion>> CreateVersionAsync(
         string name, string sha256, string? description, IReadOnlyDictionary<string, string> tags,
-        string? idempotencyKey, TimeSpan keyLifetime, CancellationToken cancellationToken)
+        string? idempotencyKey, TimeSpan keyLifetime, string? createdBy, CancellationToken cancellationToken)
     {
         await using var write = await work.BeginAsync(cancellationToken);
         var now = write.Clock.GetUtcNow();
@@ -78,7 +78,7 @@ public sealed class ModelStore(RegistryUnitOfWork work)
 
         await write.Models.EnsureAsync(name, now, cancellationToken);
         var version = await write.Models.NextVersionAsync(name, cancellationToken);
-        await write.Models.InsertVersionAsync(name, version, sha256, description, tags, now, cancellationToken);
+        await write.Models.InsertVersionAsync(name, version, sha256, description, tags, now, createdBy, cancellationToken);
         if (idempotencyKey is not null)
         {
             await write.IdempotencyKeys.RememberAsync(name, idempotencyKey, version, sha256, now, cancellationToken);

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using MlPlatform.ServiceDefaults.Storage;
 
 namespace MlPlatform.ModelRegistry.Storage;
 
@@ -98,6 +99,11 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
         CREATE INDEX alerts_by_status ON alerts (status, id);
         CREATE INDEX alerts_by_rule ON alerts (rule, subject, status);
         """,
+        // Who registered a version (the gateway's key id); older rows keep NULL.
+        """
+        ALTER TABLE versions ADD COLUMN created_by TEXT NULL;
+        """,
+        // A forced promotion's signature differences (JSON array of strings); other rows keep NULL.
         """
         ALTER TABLE alias_history ADD COLUMN differences_json TEXT NULL;
         """,
@@ -108,18 +114,21 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
+        // synchronous is per connection: every connection that writes must make its commits durable, not only the first one.
+        pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(options.Value.DataDir);
+        DurableFiles.CreateDirectory(options.Value.DataDir);
+        var isNew = StorageStartupCheck.EnsureDatabaseMatchesBlobs(options.Value, logger);
         await using var connection = await OpenAsync(cancellationToken);
         using (var wal = connection.CreateCommand())
         {
-            wal.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
+            // The journal mode is stored in the file; setting it on every start is harmless and covers a new file.
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
             await wal.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -135,6 +144,11 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
             await migrate.ExecuteNonQueryAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             logger.LogInformation("Registry schema migrated to version {Version}", i + 1);
+        }
+        if (isNew)
+        {
+            // The new database file's directory entry (and its WAL's) must survive a crash like the rows in it.
+            DurableFiles.FsyncDirectory(options.Value.DataDir);
         }
     }
 

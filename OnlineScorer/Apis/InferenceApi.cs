@@ -30,7 +30,7 @@ public static class InferenceApi
     }
 
     public static Ok<ServerMetadataResponse> ServerMetadata() =>
-        TypedResults.Ok(new ServerMetadataResponse("mlplatform-onlinescorer", ServerVersion, ["binary_tensor_data"]));
+        TypedResults.Ok(new ServerMetadataResponse("mlplatform-onlinescorer", ServerVersion, ["binary_tensor_data", "statistics"]));
 
     public static async Task<Results<Ok<ModelMetadataResponse>, V2ErrorResult>> ModelMetadata(string name, ModelRepository repository, CancellationToken cancellationToken)
     {

@@ -11,10 +11,15 @@ namespace MlPlatform.OnlineScorer.Caching;
 /// <summary>
 /// Outputs of earlier requests in Redis, keyed by the artifact's SHA-256 and a canonical hash of the inputs (names, datatypes,
 /// shapes, element bytes; the same whether they arrived as JSON or binary) and of the requested outputs. Stores outputs only:
-/// ids, model name and version are stamped per response. A Redis failure is a miss, never an error.
+/// ids, model name and version are stamped per response. A Redis failure is a miss, never an error. The cache has a Redis of its own
+/// (connection <see cref="ConnectionName"/>), bounded with <c>maxmemory</c> and <c>allkeys-lru</c>, so entries never crowd out job state.
 /// </summary>
-public sealed class ResponseCache(IConnectionMultiplexer redis, IOptions<ResponseCacheOptions> options, ILogger<ResponseCache> logger)
+public sealed class ResponseCache(
+    [FromKeyedServices(ResponseCache.ConnectionName)] IConnectionMultiplexer redis, IOptions<ResponseCacheOptions> options, ILogger<ResponseCache> logger)
 {
+    /// <summary>The connection string name of the cache's Redis.</summary>
+    public const string ConnectionName = "redis-cache";
+
     private const string KeyPrefix = "mlplatform:infer-cache:";
 
     /// <summary>The cache key of a request to the artifact <paramref name="sha256"/>.</summary>

@@ -16,6 +16,8 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        // The response cache's own Redis: bounded and evicting, apart from the one that holds fleet state and events.
+        builder.AddKeyedRedisClient(ResponseCache.ConnectionName);
         builder.AddInferenceCore();
 
         builder.Services.AddOptions<InferenceLimitsOptions>().BindConfiguration(InferenceLimitsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -44,6 +46,9 @@ internal static class Extensions
         builder.Services.AddSingleton<VersionCache>();
         builder.Services.AddSingleton<RouteTable>();
         builder.Services.AddSingleton<ModelReconciler>();
+        builder.Services.AddSingleton<ModelStatisticsRecorder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelStatisticsRecorder>());
+        builder.Services.AddSingleton<ModelStatisticsReader>();
         builder.Services.AddSingleton<ModelRepository>();
         builder.Services.AddSingleton<ResponseCache>();
         builder.Services.AddSingleton<InferenceService>();

@@ -31,6 +31,9 @@ public sealed record V2ErrorResponse([property: JsonPropertyName("error")] strin
 [JsonSerializable(typeof(ModelMetadataResponse))]
 [JsonSerializable(typeof(ModelReadyResponse))]
 [JsonSerializable(typeof(V2ErrorResponse))]
+[JsonSerializable(typeof(ModelStatisticsResponse))]
+[JsonSerializable(typeof(List<MlPlatform.OnlineScorer.Apis.RepositoryIndexEntry>))]
+[JsonSerializable(typeof(MlPlatform.OnlineScorer.Apis.RepositoryApi.IndexRequest))]
 internal sealed partial class V2JsonContext : JsonSerializerContext
 {
     /// <summary>The relaxed JSON encoder of every V2 body (see <see cref="Relaxed"/>).</summary>

@@ -47,8 +47,9 @@ public readonly record struct InferReply(string Model, string Version, InferRequ
 /// <summary>How an infer call ended: a response, or an error with the status the V2 protocol gives it (499 when the client went away).</summary>
 public sealed class InferOutcome<TResponse>
 {
-    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, InferenceFault fault)
+    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, InferenceFault fault, bool exhausted)
     {
+        Exhausted = exhausted;
         Response = response;
         StatusCode = statusCode;
         Error = error;
@@ -69,12 +70,21 @@ public sealed class InferOutcome<TResponse>
     /// <summary>When the client should come back (on 503).</summary>
     public int? RetryAfterSeconds { get; }
 
-    /// <summary>Whose fault the outcome was, as counted in metrics and fleet statistics.</summary>
+    /// <summary>Whose fault the outcome was, as counted in metrics, fleet statistics and the gRPC status (<see cref="InferenceFault"/>).</summary>
     public InferenceFault Fault { get; }
 
-    public static InferOutcome<TResponse> Success(TResponse response) => new(response, StatusCodes.Status200OK, null, null, InferenceFault.None);
+    /// <summary>
+    /// A <see cref="InferenceFault.Rejected"/> outcome that ran out of a resource (a full batch queue, an exhausted byte budget): gRPC answers
+    /// RESOURCE_EXHAUSTED for it, UNAVAILABLE for the other rejections (a version being swapped or not loaded yet, the registry unreachable).
+    /// </summary>
+    public bool Exhausted { get; }
+
+    public static InferOutcome<TResponse> Success(TResponse response) =>
+        new(response, StatusCodes.Status200OK, null, null, InferenceFault.None, exhausted: false);
 
     /// <param name="fault">Whose fault it was; by default what <paramref name="statusCode"/> implies (<see cref="InferenceFaults.ForStatus"/>).</param>
-    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, InferenceFault? fault = null) =>
-        new(default, statusCode, error, retryAfterSeconds, fault ?? InferenceFaults.ForStatus(statusCode));
+    /// <param name="exhausted">See <see cref="Exhausted"/>.</param>
+    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, InferenceFault? fault = null,
+        bool exhausted = false) =>
+        new(default, statusCode, error, retryAfterSeconds, fault ?? InferenceFaults.ForStatus(statusCode), exhausted);
 }

@@ -18,7 +18,7 @@ namespace MlPlatform.OnlineScorer.Serving;
 /// counted so in metrics and fleet statistics, with its server latency timed from the end of the body read (a slow upload never counts).
 /// </summary>
 public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics, FleetStatsRecorder fleet,
-    IOptions<BatchingOptions> batching, ILogger<InferenceService> logger)
+    ModelStatisticsRecorder statistics, IOptions<BatchingOptions> batching, ILogger<InferenceService> logger)
 {
     /// <summary>Runs one infer call through <paramref name="transport"/>; never throws for a failed call (the outcome says why).</summary>
     public async Task<InferOutcome<TResponse>> InferAsync<TResponse>(InferCall call, IInferTransport<TResponse> transport)
@@ -56,7 +56,9 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             activity?.SetTag("mlplatform.model", name);
             activity?.SetTag("mlplatform.model.version", loaded.VersionText);
 
+            var decodeStarted = Stopwatch.GetTimestamp();
             using var request = transport.Decode(loaded.Signature);
+            var computeInput = Stopwatch.GetElapsedTime(decodeStarted);
 
             var inputs = InSignatureOrder(request.Inputs, loaded.Signature);
             var outputNames = request.Outputs.Count > 0 ? request.Outputs.Select(o => o.Name).ToArray() : loaded.Session.OutputNames;
@@ -78,17 +80,25 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                     metrics.CacheHit(name);
                 }
             }
-            outputs ??= await RunAsync(loaded, inputs, outputNames, cancellationToken);
+            var run = default(RunTimings);
+            if (outputs is null)
+            {
+                (outputs, run) = await RunAsync(loaded, inputs, outputNames, cancellationToken);
+            }
             try
             {
                 if (cacheKey is not null && cacheStatus == "miss")
                 {
                     await cache.SetAsync(cacheKey, outputs);
                 }
+                var encodeStarted = Stopwatch.GetTimestamp();
                 var response = transport.Encode(new InferReply(name, loaded.VersionText, request, outputs, cacheStatus));
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 metrics.Request(name, versionTag, "success", InferenceFault.None, elapsed);
                 fleet.Record(name, loaded.VersionText, InferenceFault.None, routed, elapsed);
+                statistics.Success(name, loaded.VersionText, elapsed, new InferenceTimings(
+                    Rows(inputs, loaded), run.Queue, computeInput, run.Compute, Stopwatch.GetElapsedTime(encodeStarted), run.Executions,
+                    cacheStatus is null ? null : cacheStatus == "hit"));
                 return InferOutcome<TResponse>.Success(response);
             }
             finally
@@ -105,7 +115,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         }
         catch (BatchQueueFullException ex)
         {
-            return Fail<TResponse>(call, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, InferenceFault.Rejected, ex.Message);
+            return Fail<TResponse>(call, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, InferenceFault.Rejected, ex.Message,
+                exhausted: true);
         }
         catch (VersionLoadException ex)
         {
@@ -135,12 +146,13 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
     }
 
     private InferOutcome<TResponse> Fail<TResponse>(InferCall call, string version, string? servedVersion, long started, int status,
-        InferenceFault fault, string message)
+        InferenceFault fault, string message, bool exhausted = false)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (servedVersion is not null)
         {
             fleet.Record(call.Model, servedVersion, fault, call.Route == InferRoute.Routed, elapsed);
+            statistics.Failure(call.Model, servedVersion, elapsed);
         }
         var outcome = status switch
         {
@@ -152,27 +164,35 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         };
         metrics.Request(call.Model, version, outcome, fault, elapsed);
         return InferOutcome<TResponse>.Failure(status, message,
-            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, fault);
+            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, fault, exhausted);
     }
 
-    private async ValueTask<TensorBuffer[]> RunAsync(LoadedVersion loaded, IReadOnlyList<TensorBuffer> inputs, IReadOnlyList<string> outputNames,
-        CancellationToken cancellationToken)
+    /// <summary>Where a run's time went, and this request's share of the model executions (a dynamic batch is one execution).</summary>
+    private readonly record struct RunTimings(TimeSpan Queue, TimeSpan Compute, double Executions);
+
+    private static long Rows(IReadOnlyList<TensorBuffer> inputs, LoadedVersion loaded) =>
+        loaded.Signature.IsBatchable && inputs.Count > 0 && inputs[0].Shape.Length > 0 ? inputs[0].Shape[0] : 1;
+
+    private async ValueTask<(TensorBuffer[] Outputs, RunTimings Timings)> RunAsync(LoadedVersion loaded, IReadOnlyList<TensorBuffer> inputs,
+        IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
     {
         if (!loaded.BatchingEnabled || loaded.Batcher is not { } batcher)
         {
             var computeStarted = Stopwatch.GetTimestamp();
             var direct = loaded.Session.Run(inputs, outputNames);
-            metrics.Batch(loaded.Model, loaded.VersionText, TimeSpan.Zero, Stopwatch.GetElapsedTime(computeStarted),
+            var compute = Stopwatch.GetElapsedTime(computeStarted);
+            metrics.Batch(loaded.Model, loaded.VersionText, TimeSpan.Zero, compute,
                 inputs.Count > 0 && inputs[0].Shape.Length > 0 ? inputs[0].Shape[0] : 1);
-            return direct;
+            return (direct, new RunTimings(TimeSpan.Zero, compute, 1));
         }
 
         var result = await batcher.RunAsync(inputs, cancellationToken);
         metrics.Batch(loaded.Model, loaded.VersionText, result.QueueTime, result.ComputeTime, result.BatchRows);
+        var timings = new RunTimings(result.QueueTime, result.ComputeTime, result.BatchRows > 0 ? (double)Rows(inputs, loaded) / result.BatchRows : 1);
         var all = result.Outputs;
         if (ReferenceEquals(outputNames, loaded.Session.OutputNames))
         {
-            return all;
+            return (all, timings);
         }
         // The batcher computes every output so that requests asking for different outputs share runs; keep the requested ones.
         var selected = new TensorBuffer[outputNames.Count];
@@ -187,7 +207,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 output.Dispose();
             }
         }
-        return selected;
+        return (selected, timings);
     }
 
     private static IReadOnlyList<TensorBuffer> InSignatureOrder(IReadOnlyList<TensorBuffer> inputs, ModelSignature signature)

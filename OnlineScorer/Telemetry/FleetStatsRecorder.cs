@@ -94,6 +94,7 @@ public sealed partial class FleetStatsRecorder(IConnectionMultiplexer redis, IOp
     {
         var second = time.GetUtcNow().ToUnixTimeSeconds();
         var ttl = TimeSpan.FromSeconds(options.Value.RetentionSeconds);
+        var minuteTtl = TimeSpan.FromSeconds(options.Value.MinuteRetentionSeconds);
         IBatch? batch = null;
         try
         {
@@ -104,26 +105,41 @@ public sealed partial class FleetStatsRecorder(IConnectionMultiplexer redis, IOp
                     continue;
                 }
                 batch ??= redis.GetDatabase().CreateBatch();
+                // The second's hash feeds rollouts, the guard and alerts; the minute's, series over hours. Same fields, same counts.
                 var key = (RedisKey)FleetStatsLayout.KeyFor(id.Model, id.Version, second);
-                for (var block = 0; block < BlockFields.Length; block++)
+                var minuteKey = (RedisKey)FleetStatsLayout.MinuteKeyFor(id.Model, id.Version, second / 60);
+                // All traffic goes to both hashes; the routed subset only to the second's, as only rollouts and the guard judge it.
+                var all = BlockFields[0];
+                for (var i = 0; i < all.Length; i++)
                 {
-                    var fields = BlockFields[block];
-                    for (var i = 0; i < fields.Length; i++)
+                    Add(batch, key, minuteKey, all[i], Interlocked.Exchange(ref slots[i], 0));
+                }
+                var routed = BlockFields[1];
+                for (var i = 0; i < routed.Length; i++)
+                {
+                    var count = Interlocked.Exchange(ref slots[BlockSize + i], 0);
+                    if (count != 0)
                     {
-                        var count = Interlocked.Exchange(ref slots[block * BlockSize + i], 0);
-                        if (count != 0)
-                        {
-                            _ = batch.HashIncrementAsync(key, fields[i], count, CommandFlags.FireAndForget);
-                        }
+                        _ = batch.HashIncrementAsync(key, routed[i], count, CommandFlags.FireAndForget);
                     }
                 }
                 _ = batch.KeyExpireAsync(key, ttl, CommandFlags.FireAndForget);
+                _ = batch.KeyExpireAsync(minuteKey, minuteTtl, CommandFlags.FireAndForget);
             }
             batch?.Execute();
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
             LogFlushFailed(logger, ex);
+        }
+    }
+
+    private static void Add(IBatch batch, RedisKey second, RedisKey minute, string field, long count)
+    {
+        if (count != 0)
+        {
+            _ = batch.HashIncrementAsync(second, field, count, CommandFlags.FireAndForget);
+            _ = batch.HashIncrementAsync(minute, field, count, CommandFlags.FireAndForget);
         }
     }
 

@@ -25,14 +25,25 @@ if (Arg("--bare-proxy") is { } bareProxyTarget)
     await BareProxy.RunAsync(bareProxyTarget);
     return;
 }
+if (args.Contains("--parse"))
+{
+    // Decoding cost alone, no platform: CPU time per call of the scorer's request reader on the large-input bodies.
+    Console.WriteLine(ParseBench.Run(int.Parse(Arg("--rounds") ?? "15", CultureInfo.InvariantCulture)));
+    return;
+}
 var seconds = double.Parse(Arg("--seconds") ?? "4", CultureInfo.InvariantCulture);
 var output = Arg("--out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "online.md");
 var duration = TimeSpan.FromSeconds(seconds);
 var warmup = TimeSpan.FromSeconds(1);
-var modelPath = Path.Combine(AppContext.BaseDirectory, "models", "conv.onnx");
+// --large: the large-input model instead (FP32 [N,3,48,192], generated; JSON bodies with four decimals, as clients write them).
+var large = args.Contains("--large");
+var (imageHeight, imageWidth) = large ? (48, 192) : (32, 32);
+var modelPath = large
+    ? LargeInputModel.Write(Directory.CreateTempSubdirectory("mlplatform-bench-model").FullName, imageHeight, imageWidth)
+    : Path.Combine(AppContext.BaseDirectory, "models", "conv.onnx");
 const string AdminKey = "bench-admin-key-0123456789abcdef";
 const string InternalKey = "bench-internal-key-0123456789abcdef0123456789";
-int[] concurrencies = [1, 8, 16, 64];
+int[] concurrencies = large ? [1, 8, 16] : [1, 8, 16, 64];
 
 var hopOnly = args.Contains("--hop-only");
 // The batched model's max queue delay (the scorer's default, 0, unless given): how long a run may wait for more requests.
@@ -55,7 +66,7 @@ Console.WriteLine(machine);
 var random = new Random(5);
 float[] Image(int rows)
 {
-    var values = new float[rows * 3 * 32 * 32];
+    var values = new float[rows * 3 * imageHeight * imageWidth];
     for (var i = 0; i < values.Length; i++)
     {
         values[i] = (float)random.NextDouble();
@@ -67,7 +78,7 @@ void MeasureInProcess(string suffix)
     using var model = OnnxModel.Load(modelPath, new OnnxSessionOptions());
     foreach (var rows in new[] { 1, 8, 32 })
     {
-        using var input = TensorBuffer.FromValues<float>("image", TensorDataType.FP32, [rows, 3, 32, 32], Image(rows));
+        using var input = TensorBuffer.FromValues<float>("image", TensorDataType.FP32, [rows, 3, imageHeight, imageWidth], Image(rows));
         Record(LoadRunner.RunSync($"in-process Run, batch {rows}{suffix}", warmup, duration, () =>
         {
             foreach (var o in model.Run([input], model.OutputNames))
@@ -83,10 +94,11 @@ if (!hopOnly)
 }
 
 // Request bodies: the same image as V2 JSON and as the binary tensor extension.
-using var image = TensorBuffer.FromValues<float>("image", TensorDataType.FP32, [1, 3, 32, 32], Image(1));
+var imageValues = Image(1);
+using var image = TensorBuffer.FromValues<float>("image", TensorDataType.FP32, [1, 3, imageHeight, imageWidth], imageValues);
 var jsonWriter = new ArrayBufferWriter<byte>();
 InferClientCodec.WriteRequest(jsonWriter, null, [image], binaryInputs: false);
-var jsonBody = jsonWriter.WrittenSpan.ToArray();
+var jsonBody = large ? LargeInputModel.JsonBody(imageValues, imageHeight, imageWidth, "4") : jsonWriter.WrittenSpan.ToArray();
 var binaryWriter = new ArrayBufferWriter<byte>();
 var binaryHeader = InferClientCodec.WriteRequest(binaryWriter, null, [image], binaryInputs: true, binaryOutputs: true);
 var binaryBody = binaryWriter.WrittenSpan.ToArray();
@@ -194,6 +206,13 @@ foreach (var binary in new[] { false, true })
         warmup, duration, Sender(direct, "/v2/models/bench-conv-unbatched/infer", binary), Sender(gateway, "/v2/models/bench-conv-unbatched/infer", binary));
     Record(alone);
     Record(proxied);
+}
+// What reading the body as JSON costs the scorer: one client alternating JSON and binary requests to it, as for the hop.
+{
+    var (json, binary) = await LoadRunner.RunPairedAsync("scorer alone pair: JSON, batching off", "scorer alone pair: binary, batching off",
+        warmup, duration, Sender(direct, "/v2/models/bench-conv-unbatched/infer", binary: false), Sender(direct, "/v2/models/bench-conv-unbatched/infer", binary: true));
+    Record(json);
+    Record(binary);
 }
 // The floor: the same pairing through YARP's bare direct forwarder in its own process (what proxying alone costs on this machine).
 var (bareProxy, bareProxyUrl) = await BareProxy.StartAsync(scorerUrl);
@@ -320,7 +339,10 @@ MeasureInProcess(" (repeat)");
 await MeasureHandWrittenAsync(" (repeat)");
 var loadAtEnd = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
 machine += $"- Load average at end: {loadAtEnd}{Environment.NewLine}";
-await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost, batchRows, maxQueueDelayMs));
+var modelDescription = large
+    ? $"a generated large-input model (bench/OnlineBench/LargeInputModel.cs: FP32 [N,3,48,192] -> 4x4 stride-4 conv to 4 channels -> ReduceMean -> [N,4], cheap so that reading the tensor dominates); JSON bodies {jsonBody.Length} bytes (four decimals per value), binary {binaryBody.Length} bytes"
+    : null;
+await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost, batchRows, maxQueueDelayMs, modelDescription, concurrencies));
 Console.WriteLine($"Wrote {output}");
 try
 {

@@ -61,14 +61,29 @@ public sealed class AspireManifestTests(AspireManifestFixture manifest) : IClass
     }
 
     [Fact]
-    public void EveryServiceServesPlainHttpOnTheImagePort()
+    public void EveryServiceServesPlainHttpOnTheImagePortAndTheScorerAndGatewayGrpcOnTheNext()
     {
         foreach (var project in Projects)
         {
-            var binding = Assert.Single(manifest.Resource(project).GetProperty("bindings").EnumerateObject());
-            Assert.Equal("http", binding.Name);
-            Assert.Equal("http", binding.Value.GetProperty("scheme").GetString());
-            Assert.Equal(8080, binding.Value.GetProperty("targetPort").GetInt32());
+            var bindings = manifest.Resource(project).GetProperty("bindings");
+            var http = bindings.GetProperty("http");
+            Assert.Equal("http", http.GetProperty("scheme").GetString());
+            Assert.Equal(8080, http.GetProperty("targetPort").GetInt32());
+            if (project is "onlinescorer" or "gateway")
+            {
+                Assert.Equal(["grpc", "http"], bindings.EnumerateObject().Select(b => b.Name).Order());
+                var grpc = bindings.GetProperty("grpc");
+                Assert.Equal(("http", "http2", 8081), (grpc.GetProperty("scheme").GetString(), grpc.GetProperty("transport").GetString(), grpc.GetProperty("targetPort").GetInt32()));
+                // Kestrel serves each port with its protocols from configuration (cleartext HTTP/2 needs an endpoint of its own).
+                var env = manifest.Resource(project).GetProperty("env");
+                Assert.Equal("Http2", env.GetProperty("Kestrel__Endpoints__grpc__Protocols").GetString());
+                Assert.Equal("http://*:{" + project + ".bindings.grpc.targetPort}", env.GetProperty("Kestrel__Endpoints__grpc__Url").GetString());
+                Assert.Equal("http://*:{" + project + ".bindings.http.targetPort}", env.GetProperty("Kestrel__Endpoints__http__Url").GetString());
+            }
+            else
+            {
+                Assert.Equal("http", Assert.Single(bindings.EnumerateObject()).Name);
+            }
         }
     }
 
@@ -182,5 +197,6 @@ public sealed class AspireManifestTests(AspireManifestFixture manifest) : IClass
         {
             Assert.Equal($"{{{project}.bindings.http.url}}", env.GetProperty($"services__{project}__http__0").GetString());
         }
+        Assert.Equal("{onlinescorer.bindings.grpc.url}", env.GetProperty("services__onlinescorer__grpc__0").GetString());
     }
 }

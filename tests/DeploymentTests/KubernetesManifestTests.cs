@@ -41,7 +41,7 @@ public sealed class KubernetesManifestTests
         var files = Directory.EnumerateFiles(KubernetesDir, "*.yaml", SearchOption.AllDirectories).ToList();
 
         Assert.NotEmpty(files);
-        foreach (var file in files.Where(f => Path.GetFileName(f) is not ("kustomization.yaml" or "ingress-host.yaml")))
+        foreach (var file in files.Where(f => Path.GetFileName(f) is not ("kustomization.yaml" or "ingress-host.yaml" or "ingress-grpc-host.yaml")))
         {
             var documents = Yaml.LoadFile(file);
             Assert.NotEmpty(documents);
@@ -93,9 +93,17 @@ public sealed class KubernetesManifestTests
             Assert.Equal("/alive", container.Text("livenessProbe.httpGet.path"));
             Assert.Equal("/health", container.Text("readinessProbe.httpGet.path"));
             Assert.Equal("http", container.Text("readinessProbe.httpGet.port"));
-            var port = Assert.Single(container.Items("ports"));
-            Assert.Equal("http", port.Text("name"));
-            Assert.Equal("8080", port.Text("containerPort"));
+            var ports = container.Items("ports").ToDictionary(p => p.Text("name")!, p => p.Text("containerPort"));
+            Assert.Equal("8080", ports["http"]);
+            // The online scorer and the gateway also serve gRPC (h2c) on 8081, configured as Kestrel endpoints.
+            Assert.Equal(service is "OnlineScorer" or "Gateway" ? ["grpc", "http"] : ["http"], ports.Keys.Order());
+            if (ports.ContainsKey("grpc"))
+            {
+                Assert.Equal("8081", ports["grpc"]);
+                Assert.Equal("http://*:8081", Env(container, "Kestrel__Endpoints__grpc__Url"));
+                Assert.Equal("Http2", Env(container, "Kestrel__Endpoints__grpc__Protocols"));
+                Assert.Equal("http://*:8080", Env(container, "Kestrel__Endpoints__http__Url"));
+            }
         }
     }
 
@@ -137,11 +145,19 @@ public sealed class KubernetesManifestTests
         var services = Objects.Where(o => o.Kind() == "Service").ToList();
         Assert.All(services, s => Assert.True(s.Text("spec.type") is null or "ClusterIP", $"Service {s.Name()} is {s.Text("spec.type")}."));
 
-        var ingress = Assert.Single(Objects, o => o.Kind() == "Ingress");
-        var backends = ingress.Items("spec.rules").SelectMany(r => r.Items("http.paths")).Select(p => p.Text("backend.service.name")).ToList();
-        Assert.NotEmpty(backends);
-        Assert.All(backends, b => Assert.Equal("gateway", b));
-        Assert.Null(ingress.At("spec.defaultBackend"));
+        // One Ingress for REST, one (backend protocol GRPC, its own host) for the gateway's gRPC port.
+        var ingresses = Objects.Where(o => o.Kind() == "Ingress").ToList();
+        Assert.Equal(["gateway", "gateway-grpc"], ingresses.Select(i => i.Name()).Order());
+        foreach (var ingress in ingresses)
+        {
+            var backends = ingress.Items("spec.rules").SelectMany(r => r.Items("http.paths")).Select(p => p.Text("backend.service.name")).ToList();
+            Assert.NotEmpty(backends);
+            Assert.All(backends, b => Assert.Equal("gateway", b));
+            Assert.Null(ingress.At("spec.defaultBackend"));
+        }
+        var grpc = ingresses.Single(i => i.Name() == "gateway-grpc");
+        Assert.Equal("GRPC", (grpc.At("metadata.annotations")?.Get("nginx.ingress.kubernetes.io/backend-protocol") as YamlScalarNode)?.Value);
+        Assert.Equal("grpc", grpc.Items("spec.rules").SelectMany(r => r.Items("http.paths")).Single().Text("backend.service.port.name"));
     }
 
     [Fact]
@@ -222,8 +238,47 @@ public sealed class KubernetesManifestTests
         var withPassword = Containers.Where(c => c.Container.Items("env").Any(e => e.Text("valueFrom.secretKeyRef.key") == "redis-password"))
             .Select(c => c.Workload.Name()).Order();
 
-        Assert.Equal(["batchscorer", "modelregistry", "onlinescorer", "redis"], withPassword);
+        Assert.Equal(["batchscorer", "modelregistry", "onlinescorer", "redis", "redis-cache"], withPassword);
     }
+
+    [Theory]
+    [InlineData("redis", "noeviction")]
+    [InlineData("redis-cache", "allkeys-lru")]
+    public async Task RenderedRedisBoundsItsMemoryBelowItsContainerLimitWithItsEvictionPolicy(string workload, string policy)
+    {
+        var rendered = Yaml.LoadDocuments(await Repository.RunAsync("kubectl", ["kustomize", BaseDir]));
+        var container = rendered.Single(o => o.Kind() is "Deployment" or "StatefulSet" && o.Name() == workload)
+            .Items("spec.template.spec.containers").Single();
+        var args = container.Items("args").Select(a => ((YamlScalarNode)a).Value!).ToList();
+
+        var maxMemory = RedisBytes(args[args.IndexOf("--maxmemory") + 1]);
+        var limit = KubernetesBytes(container.Text("resources.limits.memory")!);
+        Assert.Equal(policy, args[args.IndexOf("--maxmemory-policy") + 1]);
+        Assert.InRange(maxMemory, 1, limit * 4 / 5);
+    }
+
+    [Fact]
+    public void OnlyTheOnlineScorerReachesTheResponseCache()
+    {
+        var users = Containers.Where(c => c.Container.Items("env").Any(e => e.Text("name") == "ConnectionStrings__redis-cache")).Select(c => c.Workload.Name());
+
+        Assert.Equal(["onlinescorer"], users);
+        Assert.StartsWith("redis-cache:6379,", Env(Container("onlinescorer"), "ConnectionStrings__redis-cache"));
+    }
+
+    private static long RedisBytes(string value) => value.ToLowerInvariant() switch
+    {
+        var v when v.EndsWith("gb", StringComparison.Ordinal) => long.Parse(v[..^2], System.Globalization.CultureInfo.InvariantCulture) << 30,
+        var v when v.EndsWith("mb", StringComparison.Ordinal) => long.Parse(v[..^2], System.Globalization.CultureInfo.InvariantCulture) << 20,
+        var v => long.Parse(v, System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static long KubernetesBytes(string value) => value switch
+    {
+        var v when v.EndsWith("Gi", StringComparison.Ordinal) => long.Parse(v[..^2], System.Globalization.CultureInfo.InvariantCulture) << 30,
+        var v when v.EndsWith("Mi", StringComparison.Ordinal) => long.Parse(v[..^2], System.Globalization.CultureInfo.InvariantCulture) << 20,
+        var v => long.Parse(v, System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     [Fact]
     public void TerminationGracePeriodCoversEachServicesShutdownTimeoutTelemetryFlushAndPreStopPause()

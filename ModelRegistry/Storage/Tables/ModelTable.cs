@@ -75,12 +75,13 @@ public sealed class ModelTable(RegistryTransaction work)
     }
 
     public async Task InsertVersionAsync(string name, int version, string sha256, string? description,
-        IReadOnlyDictionary<string, string> tags, DateTimeOffset at, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> tags, DateTimeOffset at, string? createdBy, CancellationToken cancellationToken)
     {
         using var insert = work.Command("""
-            INSERT INTO versions (model, version, sha256, description, tags_json, created_at)
-            VALUES ($name, $version, $sha, $description, $tags, $at)
+            INSERT INTO versions (model, version, sha256, description, tags_json, created_at, created_by)
+            VALUES ($name, $version, $sha, $description, $tags, $at, $createdBy)
             """);
+        insert.Parameters.AddWithValue("$createdBy", OrNull(createdBy));
         insert.Parameters.AddWithValue("$name", name);
         insert.Parameters.AddWithValue("$version", version);
         insert.Parameters.AddWithValue("$sha", sha256);
@@ -118,7 +119,7 @@ public sealed class ModelTable(RegistryTransaction work)
     public async Task<List<ModelVersion>> ReadVersionsAsync(string name, int? version, CancellationToken cancellationToken)
     {
         using var command = work.Command("""
-            SELECT v.version, v.sha256, b.size_bytes, b.signature_json, v.created_at, v.description, v.tags_json, v.archived_at
+            SELECT v.version, v.sha256, b.size_bytes, b.signature_json, v.created_at, v.description, v.tags_json, v.archived_at, v.created_by
             FROM versions v JOIN blobs b ON b.sha256 = v.sha256
             WHERE v.model = $name AND ($version IS NULL OR v.version = $version)
             ORDER BY v.version
@@ -136,6 +137,7 @@ public sealed class ModelTable(RegistryTransaction work)
                 reader.GetInt64(2),
                 JsonSerializer.Deserialize<ModelSignature>(reader.GetString(3), Json)!,
                 ParseTime(reader.GetString(4)),
+                reader.IsDBNull(8) ? null : reader.GetString(8),
                 reader.IsDBNull(5) ? null : reader.GetString(5),
                 JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6), Json) ?? [],
                 !reader.IsDBNull(7)));

@@ -9,7 +9,11 @@ public sealed class BatchFaultFixture : PlatformFixture
         "BatchScorer:BatchWorkerOptions:ClaimRenewInterval=00:00:01",
         "BatchScorer:BatchWorkerOptions:MaxDeliveries=2",
         "BatchScorer:BatchWorkerOptions:ReconcileInterval=00:00:02",
+        // Small enough for a test to fill it.
+        $"Redis:CacheMaxMemory={CacheMaxMemoryMegabytes}mb",
     ];
+
+    public const int CacheMaxMemoryMegabytes = 16;
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]

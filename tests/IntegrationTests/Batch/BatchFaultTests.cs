@@ -256,6 +256,99 @@ public sealed class BatchFaultTests(BatchFaultFixture platform)
         await AssertEveryRowOnceAsync(batch, id, rows);
     }
 
+    [Fact]
+    public async Task FinishedJobsAndTheirFilesAreRemovedOnceTheirRetentionHasPassed()
+    {
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-retention");
+        await batch.RegisterAsync(name, LinearModel);
+        var expired = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 10 }, 20);
+        var kept = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 10 }, 20);
+        await batch.WaitForStatusAsync(expired, "succeeded");
+        await batch.WaitForStatusAsync(kept, "succeeded");
+
+        // Eight days ago, past the default seven days of BatchJobOptions:RetentionDays: created then (the index score) and finished then.
+        var longAgo = DateTimeOffset.UtcNow.AddDays(-8);
+        await using (var redis = await ConnectRedisAsync())
+        {
+            var db = redis.GetDatabase();
+            await db.SortedSetAddAsync("mlplatform:batch:jobs:succeeded", expired, longAgo.ToUnixTimeMilliseconds());
+            await db.HashSetAsync($"mlplatform:batch:job:{expired}", "finishedAt", longAgo.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        await Online.OnlineScorerClient.EventuallyAsync(async () =>
+        {
+            using var response = await batch.Http.GetAsync($"/v1/batch/jobs/{expired}").WaitAsync(PlatformFixture.RequestTimeout);
+            return response.StatusCode == HttpStatusCode.NotFound;
+        }, "the reconciler removes the expired job");
+        Assert.False(Directory.Exists(Path.Combine(platform.DataDir, "batch", "jobs", expired)), "The expired job's folder is still there.");
+        Assert.Equal("succeeded", (await batch.GetJobAsync(kept)).GetProperty("status").GetString());
+        Assert.True(Directory.Exists(Path.Combine(platform.DataDir, "batch", "jobs", kept)));
+    }
+
+    [Fact]
+    public async Task WhileRedisIsDownAJobReadAnswers503WithRetryAfterAndNoInternalTypeName()
+    {
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var commands = platform.App.Services.GetRequiredService<ResourceCommandService>();
+        var stopped = await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand).WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.True(stopped.Success, stopped.Message);
+        try
+        {
+            using var response = await batch.Http.GetAsync("/v1/batch/jobs/0123456789abcdef").WaitAsync(PlatformFixture.RequestTimeout);
+            var body = await response.Content.ReadAsStringAsync();
+
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {body}");
+            Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
+            Assert.Equal("Job state unavailable", BatchTestClient.Problem(body).GetProperty("title").GetString());
+            Assert.DoesNotContain("StackExchange", body);
+        }
+        finally
+        {
+            var started = await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.RequestTimeout);
+            Assert.True(started.Success, started.Message);
+            await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("redis").WaitAsync(PlatformFixture.StartTimeout);
+        }
+    }
+
+    [Fact]
+    public async Task FillingTheResponseCachePastItsBoundEvictsCacheEntriesAndNeverAQueueOrJobKey()
+    {
+        var batch = new BatchTestClient(platform.CreateGatewayClient());
+        var name = BatchTestClient.UniqueName("batch-cachefill");
+        await batch.RegisterAsync(name, LinearModel);
+        var id = await batch.SubmitRowsAsync(new { model = name, input = new { format = "jsonl" }, chunkSize = 10 }, 20);
+        await batch.WaitForStatusAsync(id, "succeeded");
+
+        await using var state = await ConnectRedisAsync(admin: true);
+        var cacheConnection = await platform.App.GetConnectionStringAsync("redis-cache").AsTask().WaitAsync(PlatformFixture.RequestTimeout);
+        await using var cache = await ConnectionMultiplexer.ConnectAsync(cacheConnection + ",allowAdmin=true").WaitAsync(PlatformFixture.RequestTimeout);
+        var stateServer = state.GetServers().Single();
+        var cacheServer = cache.GetServers().Single();
+        Assert.Equal("noeviction", (await stateServer.ConfigGetAsync("maxmemory-policy")).Single().Value);
+        Assert.NotEqual("0", (await stateServer.ConfigGetAsync("maxmemory")).Single().Value);
+        Assert.Equal("allkeys-lru", (await cacheServer.ConfigGetAsync("maxmemory-policy")).Single().Value);
+        Assert.Equal($"{BatchFaultFixture.CacheMaxMemoryMegabytes * 1024 * 1024}", (await cacheServer.ConfigGetAsync("maxmemory")).Single().Value);
+        var stateKeys = new RedisKey[] { "mlplatform:batch:jobs", $"mlplatform:batch:job:{id}", $"mlplatform:batch:job:{id}:done", "mlplatform:batch:chunks" };
+        Assert.All(stateKeys, key => Assert.True(state.GetDatabase().KeyExists(key), $"{key} is missing before the fill."));
+
+        // Twice the cache's bound in response-cache entries (the scorer's key prefix), written as fast as the cache takes them.
+        var value = new byte[64 * 1024];
+        var db = cache.GetDatabase();
+        var entries = 2 * BatchFaultFixture.CacheMaxMemoryMegabytes * 1024 * 1024 / value.Length;
+        for (var i = 0; i < entries; i += 64)
+        {
+            await Task.WhenAll(Enumerable.Range(i, 64).Select(j => db.StringSetAsync($"mlplatform:infer-cache:fill:{j}", value)));
+        }
+
+        var cacheInfo = (await cacheServer.InfoAsync("stats")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
+        Assert.True(long.Parse(cacheInfo["evicted_keys"], System.Globalization.CultureInfo.InvariantCulture) > 0, "The cache evicted nothing.");
+        var stateInfo = (await stateServer.InfoAsync("stats")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
+        Assert.Equal("0", stateInfo["evicted_keys"]);
+        Assert.All(stateKeys, key => Assert.True(state.GetDatabase().KeyExists(key), $"{key} was lost."));
+        Assert.Equal("succeeded", (await batch.GetJobAsync(id)).GetProperty("status").GetString());
+    }
+
     private static async Task AssertEveryRowOnceAsync(BatchTestClient batch, string id, int rows)
     {
         var (response, body) = await batch.GetResultsAsync(id);

@@ -165,9 +165,140 @@ public sealed class BatchJobsTests(PlatformFixture platform)
         Assert.Equal(later.GetProperty("rowsDone").GetInt64(), rows.Count);
         Assert.Equal(rows.Order(), rows);
 
+        // A DELETE of the finished job removes it, input and results included.
         using var again = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
-        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-        Assert.Equal($"Job {id} is cancelled; only queued or running jobs can be cancelled.", BatchTestClient.Problem(await again.Content.ReadAsStringAsync()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
+        using var gone = await batch.Http.GetAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.False(Directory.Exists(Path.Combine(platform.DataDir, "batch", "jobs", id)), "The removed job's folder is still there.");
+        using var third = await batch.Http.DeleteAsync($"/v1/batch/jobs/{id}").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.NotFound, third.StatusCode);
+    }
+
+    [Fact]
+    public async Task OperatorsWorkOnlyWithTheJobsTheirKeySubmittedAdminsWithAllAndReadersWithNone()
+    {
+        var admin = Client();
+        var operatorClient = new BatchTestClient(platform.CreateGatewayClient(PlatformFixture.OperatorApiKey));
+        using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+        var name = BatchTestClient.UniqueName("batch-owner");
+        await admin.RegisterAsync(name, LinearModel);
+        var spec = new { model = name, input = new { format = "jsonl" }, chunkSize = 10 };
+        var ours = await operatorClient.SubmitRowsAsync(spec, 20);
+        var theirs = await admin.SubmitRowsAsync(spec, 20);
+        await admin.WaitForStatusAsync(ours, "succeeded");
+        await admin.WaitForStatusAsync(theirs, "succeeded");
+
+        var operatorJobs = await ListIdsAsync(operatorClient.Http);
+        var adminJobs = await ListIdsAsync(admin.Http);
+        Assert.Contains(ours, operatorJobs);
+        Assert.DoesNotContain(theirs, operatorJobs);
+        Assert.Contains(ours, adminJobs);
+        Assert.Contains(theirs, adminJobs);
+        Assert.Equal((await admin.GetJobAsync(ours)).GetProperty("submittedBy").GetString(), (await operatorClient.GetJobAsync(ours)).GetProperty("submittedBy").GetString());
+        Assert.NotEqual((await admin.GetJobAsync(ours)).GetProperty("submittedBy").GetString(), (await admin.GetJobAsync(theirs)).GetProperty("submittedBy").GetString());
+
+        // Another key's job is answered like a job that does not exist, for reads, results and deletes.
+        foreach (var (method, path) in new[] { ("GET", $"/v1/batch/jobs/{theirs}"), ("GET", $"/v1/batch/jobs/{theirs}/results"), ("DELETE", $"/v1/batch/jobs/{theirs}") })
+        {
+            using var response = await operatorClient.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)).WaitAsync(PlatformFixture.RequestTimeout);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+        using (var readerList = await reader.GetAsync("/v1/batch/jobs").WaitAsync(PlatformFixture.RequestTimeout))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, readerList.StatusCode);
+        }
+        Assert.Equal("succeeded", (await admin.GetJobAsync(theirs)).GetProperty("status").GetString());
+
+        // An admin may remove any finished job; the owner its own.
+        using var removedByOwner = await operatorClient.Http.DeleteAsync($"/v1/batch/jobs/{ours}").WaitAsync(PlatformFixture.RequestTimeout);
+        using var removedByAdmin = await admin.Http.DeleteAsync($"/v1/batch/jobs/{theirs}").WaitAsync(PlatformFixture.RequestTimeout);
+        Assert.Equal(HttpStatusCode.NoContent, removedByOwner.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, removedByAdmin.StatusCode);
+        Assert.DoesNotContain(ours, await ListIdsAsync(operatorClient.Http));
+    }
+
+    [Fact]
+    public async Task AMultipartSpecPartOverItsCapIsRefusedWith413AndLeavesNoFolder()
+    {
+        var batch = Client();
+        var foldersBefore = JobFolders();
+        var spec = $$"""{"model":"x","input":{"format":"jsonl"},"padding":"{{new string('a', 10 * 1024 * 1024)}}"}""";
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(spec, System.Text.Encoding.UTF8, "application/json"), "spec" },
+            { new StringContent("{\"features\":[1,2,3,4,5,6,7,8]}\n"), "input", "rows.jsonl" },
+        };
+
+        using var response = await batch.Http.PostAsync("/v1/batch/jobs", form).WaitAsync(PlatformFixture.RequestTimeout);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("The 'spec' part is larger than 65536 bytes (BatchJobOptions:MaxSpecBytes); send the input as the 'input' part.",
+            BatchTestClient.Problem(body).GetProperty("detail").GetString());
+        Assert.Equal(foldersBefore, JobFolders());
+    }
+
+    [Fact]
+    public async Task AnUploadTheClientCutsOffLeavesNoJobFolder()
+    {
+        var batch = Client();
+        var foldersBefore = JobFolders();
+        using var cut = new CancellationTokenSource();
+        var sent = new TaskCompletionSource();
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("""{"model":"x","input":{"format":"jsonl"}}""", System.Text.Encoding.UTF8, "application/json"), "spec" },
+            { new StalledContent(sent), "input", "rows.jsonl" },
+        };
+
+        var upload = batch.Http.PostAsync("/v1/batch/jobs", form, cut.Token);
+        await sent.Task.WaitAsync(PlatformFixture.RequestTimeout);
+        await Online.OnlineScorerClient.EventuallyAsync(() => Task.FromResult(JobFolders().Count > foldersBefore.Count), "the upload reaches the batch scorer's data folder");
+        await cut.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => upload);
+
+        await Online.OnlineScorerClient.EventuallyAsync(() => Task.FromResult(JobFolders().SetEquals(foldersBefore)), "the cut-off upload's folder is removed");
+    }
+
+    private HashSet<string> JobFolders()
+    {
+        var jobs = Path.Combine(platform.DataDir, "batch", "jobs");
+        return Directory.Exists(jobs) ? Directory.EnumerateDirectories(jobs).Select(Path.GetFileName).OfType<string>().ToHashSet() : [];
+    }
+
+    private static async Task<List<string>> ListIdsAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/v1/batch/jobs?pageSize=500").WaitAsync(PlatformFixture.RequestTimeout);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
+        using var page = JsonDocument.Parse(text);
+        return page.RootElement.GetProperty("items").EnumerateArray().Select(j => j.GetProperty("id").GetString()!).ToList();
+    }
+
+    /// <summary>1 MiB of rows, then nothing until the request is cancelled: an upload the client gives up on.</summary>
+    private sealed class StalledContent(TaskCompletionSource sent) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            var row = "{\"features\":[1,2,3,4,5,6,7,8]}\n"u8.ToArray();
+            for (var written = 0; written < 1 << 20; written += row.Length)
+            {
+                await stream.WriteAsync(row, cancellationToken);
+            }
+            await stream.FlushAsync(cancellationToken);
+            sent.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     [Fact]

@@ -104,7 +104,8 @@ public sealed class MlpCliTests(PlatformFixture platform)
         var result = await mlp.RunAsync("models", "register", RegistryTestSupport.UniqueName("cli-bad"), bad);
 
         Assert.Equal(2, result.ExitCode);
-        Assert.StartsWith("error: 422 Unprocessable Entity: ONNX Runtime cannot load the model", result.Stderr);
+        // Not protobuf: refused by the registry's own scan, before ONNX Runtime ever sees it.
+        Assert.StartsWith("error: 422 Unprocessable Entity: The file is not a well-formed ONNX model", result.Stderr);
         Assert.Single(result.Stderr.Trim().Split('\n'));
         Assert.Equal("", result.Stdout);
     }

@@ -27,6 +27,8 @@ public sealed class AlertRuleFaultFixture : PlatformFixture, IAsyncLifetime
     protected override IEnumerable<string> ExtraArguments =>
     [
         "Registry:Alerts:EvaluationIntervalMilliseconds=500",
+        // The listener is on loopback, which webhooks may only reach with this switch.
+        "Registry:Alerts:AllowPrivateWebhookTargets=true",
         $"Registry:Alerts:Webhooks:0:Url={_webhooks.Url}",
         "Registry:Alerts:Webhooks:0:InitialBackoffMilliseconds=100",
         $"Registry:Alerts:Rules:0:Name={QueueDepthRule}",

@@ -14,6 +14,20 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
     /// <summary>Every webhook body received, in order.</summary>
     public ConcurrentQueue<JsonDocument> Webhooks => _webhooks.Received;
 
+    /// <summary>The header names of each request <see cref="Webhooks"/> received.</summary>
+    public ConcurrentQueue<string[]> WebhookHeaders => _webhooks.Headers;
+
+    /// <summary>A second webhook that always answers 500; its URL carries a token in its query, which logs must never show.</summary>
+    public WebhookListener FailingWebhook { get; } = new(status: 500, pathAndQuery: $"/hooks/failing?token={FailingWebhookToken}");
+
+    public const string FailingWebhookToken = "webhook-secret-token-0123";
+
+    /// <summary>The failing webhook's <c>MaxAttempts</c>.</summary>
+    public const int FailingWebhookMaxAttempts = 2;
+
+    /// <summary>The registry's console log, collected from the start.</summary>
+    public ResourceLogs RegistryLogs { get; private set; } = null!;
+
     /// <summary>The model the fixture's error-rate alert rule watches.</summary>
     public const string AlertedModel = "alerted";
 
@@ -32,9 +46,14 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         // which must not roll a good production version back on p99 behind another test's back.
         "Registry:Guard:MaxP99Ms=60000",
         "Registry:Alerts:EvaluationIntervalMilliseconds=500",
+        // The listeners are on loopback, which webhooks may only reach with this switch.
+        "Registry:Alerts:AllowPrivateWebhookTargets=true",
         $"Registry:Alerts:Webhooks:0:Url={_webhooks.Url}",
         "Registry:Alerts:Webhooks:0:MaxAttempts=5",
         "Registry:Alerts:Webhooks:0:InitialBackoffMilliseconds=100",
+        $"Registry:Alerts:Webhooks:1:Url={FailingWebhook.Url}",
+        $"Registry:Alerts:Webhooks:1:MaxAttempts={FailingWebhookMaxAttempts}",
+        "Registry:Alerts:Webhooks:1:InitialBackoffMilliseconds=100",
         "Registry:Alerts:Rules:0:Name=alerted-error-rate",
         "Registry:Alerts:Rules:0:Kind=error-rate",
         $"Registry:Alerts:Rules:0:Model={AlertedModel}",
@@ -59,11 +78,19 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         "OnlineScorer:Reconciliation:IntervalSeconds=2",
     ];
 
+    async Task IAsyncLifetime.InitializeAsync()
+    {
+        await InitializeAsync();
+        RegistryLogs = await ResourceLogs.StartAsync(App, "modelregistry");
+    }
+
     // Re-implemented so the listener stops after the platform (whose registry may still be retrying a webhook).
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
+        await RegistryLogs.DisposeAsync();
         await _webhooks.DisposeAsync();
+        await FailingWebhook.DisposeAsync();
     }
 }
 

@@ -100,6 +100,28 @@ public sealed class GuardAndAlertTests(FeedbackFixture platform)
         var statuses = platform.Webhooks.Where(w => RolloutTests.IsAbout(w, name, "alerted-error-rate"))
             .Select(w => w.RootElement.GetProperty("status").GetString()).ToList();
         Assert.Equal(["firing", "resolved"], statuses);
+
+        await AssertWebhookDeliveryIsBoundedAndCleanAsync(name, "alerted-error-rate");
+    }
+
+    /// <summary>
+    /// The webhooks of one alert's two notifications: the working one saw no platform credential; the failing one got exactly
+    /// MaxAttempts POSTs per notification (no retry handler multiplying them); the registry's log named it without path or query.
+    /// </summary>
+    private async Task AssertWebhookDeliveryIsBoundedAndCleanAsync(string model, string alert)
+    {
+        var headers = platform.Webhooks.Zip(platform.WebhookHeaders).Where(p => RolloutTests.IsAbout(p.First, model, alert)).Select(p => p.Second).ToList();
+        Assert.Equal(2, headers.Count);
+        Assert.All(headers, h => Assert.DoesNotContain(h, n => n.StartsWith("X-MlPlatform-", StringComparison.OrdinalIgnoreCase) || n == "Authorization"));
+
+        var failingUrl = $"http://127.0.0.1:{platform.FailingWebhook.Port}/…";
+        List<string> GaveUp() => platform.RegistryLogs.Lines
+            .Where(l => l.Contains($"Webhook {failingUrl} for alert {alert} gave up after {FeedbackFixture.FailingWebhookMaxAttempts} attempts", StringComparison.Ordinal))
+            .ToList();
+        await EventuallyAsync(() => Task.FromResult(GaveUp().Count >= 2), "the registry gives up on the failing webhook for both notifications");
+        var posts = platform.FailingWebhook.Received.Count(w => RolloutTests.IsAbout(w, model, alert));
+        Assert.Equal(2 * FeedbackFixture.FailingWebhookMaxAttempts, posts);
+        Assert.DoesNotContain(platform.RegistryLogs.Lines, l => l.Contains(FeedbackFixture.FailingWebhookToken, StringComparison.Ordinal) || l.Contains("/hooks/", StringComparison.Ordinal));
     }
 
     [Fact]

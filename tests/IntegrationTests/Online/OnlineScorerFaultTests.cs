@@ -114,8 +114,9 @@ public sealed class OnlineScorerFaultTests(OnlineScorerFaultFixture platform)
         using var input = LinearInput(5f);
         // A value no other test sends, so the entry found below is this request's.
         input.Span[0] = 0x5A;
+        // The response cache's own Redis.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(
-            (await platform.App.GetConnectionStringAsync("redis").AsTask().WaitAsync(PlatformFixture.RequestTimeout))!);
+            (await platform.App.GetConnectionStringAsync("redis-cache").AsTask().WaitAsync(PlatformFixture.RequestTimeout))!);
         var server = redis.GetServers().Single();
 
         async Task<(float[] Scores, string Cache)> InferCachedAsync()

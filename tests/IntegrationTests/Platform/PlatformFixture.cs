@@ -40,6 +40,7 @@ public class PlatformFixture : IAsyncLifetime
         [
             $"Platform:DataDir={DataDir}",
             "Platform:GatewayPort=0",
+            "Platform:GatewayGrpcPort=0",
             "Platform:DemoModel=false",
             "Redis:Mode=local",
             $"Parameters:admin-api-key={AdminApiKey}",
@@ -70,6 +71,14 @@ public class PlatformFixture : IAsyncLifetime
         }
         return client;
     }
+
+    /// <summary>A gRPC channel to the gateway's gRPC port (h2c); calls present keys as <c>authorization</c> metadata (<see cref="GrpcKey"/>).</summary>
+    public global::Grpc.Net.Client.GrpcChannel CreateGatewayGrpcChannel() =>
+        global::Grpc.Net.Client.GrpcChannel.ForAddress(App.GetEndpoint("gateway", "grpc"));
+
+    /// <summary>The call metadata that presents <paramref name="apiKey"/> (none for null).</summary>
+    public static global::Grpc.Core.Metadata GrpcKey(string? apiKey = AdminApiKey) =>
+        apiKey is null ? [] : new global::Grpc.Core.Metadata { { "authorization", $"Bearer {apiKey}" } };
 
     public async Task DisposeAsync()
     {

@@ -410,14 +410,14 @@ public sealed class RegistryApiTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task AFileOnnxRuntimeCannotOpenIsUnprocessableWithItsReason()
+    public async Task AFileThatIsNotAnOnnxModelIsUnprocessableWithItsReason()
     {
         using var client = platform.CreateGatewayClient();
         var name = UniqueName("junk");
 
         using var response = await UploadAsync(client, name, Encoding.UTF8.GetBytes("this is a CSV file, not a model\n1,2,3\n"));
 
-        await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "ONNX Runtime cannot load the model");
+        await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "The file is not a well-formed ONNX model");
         using var model = await client.GetAsync($"/v1/models/{name}").WaitAsync(PlatformFixture.RequestTimeout);
         Assert.Equal(HttpStatusCode.NotFound, model.StatusCode);
     }

@@ -51,6 +51,8 @@ public sealed class RegistryRestartTests(RegistryFaultFixture platform)
 
         Assert.False(File.Exists(leftoverTemp));
         Assert.False(File.Exists(uninspected));
+        // Not deleted at start: kept in quarantine, out of the served tree.
+        Assert.True(File.Exists(Path.Combine(blobs, "quarantine", Path.GetFileName(uninspected))));
         Assert.True(File.Exists(Path.Combine(blobs, "sha256", Sha256Of(bytes)[..2], Sha256Of(bytes))));
 
         // The demo model was seeded once, at the first start, not again at the restart.

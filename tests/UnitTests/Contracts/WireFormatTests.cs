@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MlPlatform.ModelRegistry.Apis;
 using MlPlatform.ModelRegistry.Events;
 using MlPlatform.ModelRegistry.Model;
 using Xunit;
@@ -23,13 +24,13 @@ public sealed class WireFormatTests
         [new TensorSpec("label", "INT64", [-1]), new TensorSpec("probabilities", "FP32", [-1, 3])]);
 
     private static ModelVersion Version() => new(
-        "iris", 2, "ab12cd", 1234, Signature(), At, "retrained", new Dictionary<string, string> { ["team"] = "ds" }, false);
+        "iris", 2, "ab12cd", 1234, Signature(), At, "admin", "retrained", new Dictionary<string, string> { ["team"] = "ds" }, false);
 
     [Fact]
     public void A_model_version_with_signature_and_tags()
     {
         Assert.Equal(
-            """{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","description":"retrained","tags":{"team":"ds"},"archived":false}""",
+            """{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","createdBy":"admin","description":"retrained","tags":{"team":"ds"},"archived":false}""",
             JsonSerializer.Serialize(Version(), Web));
     }
 
@@ -38,7 +39,7 @@ public sealed class WireFormatTests
     {
         var version = Version() with { Description = null, Tags = new Dictionary<string, string>(), Archived = true };
         Assert.Equal(
-            """{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","description":null,"tags":{},"archived":true}""",
+            """{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","createdBy":"admin","description":null,"tags":{},"archived":true}""",
             JsonSerializer.Serialize(version, Web));
     }
 
@@ -47,7 +48,7 @@ public sealed class WireFormatTests
     {
         var model = new ModelDetails("iris", At, 2, [Version()], [new AliasInfo("production", 2, null), new AliasInfo("canary", 2, 10)]);
         Assert.Equal(
-            """{"name":"iris","createdAt":"2026-03-14T15:09:26.535+00:00","latestVersion":2,"versions":[{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","description":"retrained","tags":{"team":"ds"},"archived":false}],"aliases":[{"name":"production","version":2,"weight":null},{"name":"canary","version":2,"weight":10}]}""",
+            """{"name":"iris","createdAt":"2026-03-14T15:09:26.535+00:00","latestVersion":2,"versions":[{"name":"iris","version":2,"sha256":"ab12cd","sizeBytes":1234,"signature":{"inputs":[{"name":"input","datatype":"FP32","shape":[-1,4]}],"outputs":[{"name":"label","datatype":"INT64","shape":[-1]},{"name":"probabilities","datatype":"FP32","shape":[-1,3]}]},"createdAt":"2026-03-14T15:09:26.535+00:00","createdBy":"admin","description":"retrained","tags":{"team":"ds"},"archived":false}],"aliases":[{"name":"production","version":2,"weight":null},{"name":"canary","version":2,"weight":10}]}""",
             JsonSerializer.Serialize(model, Web));
     }
 
@@ -83,6 +84,44 @@ public sealed class WireFormatTests
         Assert.Equal(
             """{"alias":"production","fromVersion":1,"toVersion":2,"weight":null,"at":"2026-03-14T15:09:26.535+00:00","actor":"alice","role":"admin","reason":"v2 passed review","kind":"set"}""",
             JsonSerializer.Serialize(change, Web));
+    }
+
+    [Fact]
+    public void A_forced_alias_history_entry_carries_the_differences()
+    {
+        var change = new AliasChange("production", 1, 2, null, At, "alice", "admin", "new input format", AliasChange.KindSet)
+        {
+            Forced = true,
+            Differences = ["input 'input' removed"],
+        };
+        Assert.Equal(
+            """{"alias":"production","fromVersion":1,"toVersion":2,"weight":null,"at":"2026-03-14T15:09:26.535+00:00","actor":"alice","role":"admin","reason":"new input format","kind":"set","forced":true,"differences":["input \u0027input\u0027 removed"]}""",
+            JsonSerializer.Serialize(change, Web));
+    }
+
+    [Fact]
+    public void The_contract_checks_refusal_as_the_registry_writes_it_and_a_client_reads_it()
+    {
+        var refusal = new IncompatibleSignatureProblem(IncompatibleSignatureProblem.TitleText, 409, "Version 2 of 'iris' would break requests.", 1,
+            ["input 'input' removed", "output 'label' datatype changed from INT64 to FP32"]);
+        const string Golden =
+            """{"title":"Incompatible signature","status":409,"detail":"Version 2 of \u0027iris\u0027 would break requests.","productionVersion":1,"differences":["input \u0027input\u0027 removed","output \u0027label\u0027 datatype changed from INT64 to FP32"]}""";
+        Assert.Equal(Golden, JsonSerializer.Serialize(refusal, Web));
+        // The registry answers with a ProblemDetails (problem+json like its other errors): the same members in the same order.
+        // Apostrophes are escaped, as ASP.NET Core writes them.
+        Assert.Equal(Golden, JsonSerializer.Serialize(ContractCheck.ToProblem(refusal), Web));
+        var read = JsonSerializer.Deserialize<IncompatibleSignatureProblem>(Golden, Web)!;
+        Assert.Equal((1, 2), (read.ProductionVersion, read.Differences.Count));
+    }
+
+    [Fact]
+    public void Version_statistics_split_by_outcome_class()
+    {
+        var report = new VersionStatsReport("iris", 2, "5m", At, At.AddMinutes(5), 100, 3, 0.0375, 1.5, 9.25,
+            ClientErrors: 15, Rejected: 5, RoutedRequests: 60, RoutedErrors: 2, RoutedErrorRate: 0.04, RoutedP99Ms: 8);
+        Assert.Equal(
+            """{"model":"iris","version":2,"window":"5m","from":"2026-03-14T15:09:26.535+00:00","to":"2026-03-14T15:14:26.535+00:00","requests":100,"errors":3,"errorRate":0.0375,"p50Ms":1.5,"p99Ms":9.25,"clientErrors":15,"rejected":5,"routedRequests":60,"routedErrors":2,"routedErrorRate":0.04,"routedP99Ms":8}""",
+            JsonSerializer.Serialize(report, Web));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class RolloutRaceTests : IAsyncLifetime
         await _models.AddBlobAsync(sha, 10, new ModelSignature([], []), CancellationToken.None);
         for (var i = 0; i < 2; i++)
         {
-            Assert.Equal(StoreStatus.Ok, (await _models.CreateVersionAsync(Model, sha, null, new Dictionary<string, string>(), null, TimeSpan.Zero, CancellationToken.None)).Status);
+            Assert.Equal(StoreStatus.Ok, (await _models.CreateVersionAsync(Model, sha, null, new Dictionary<string, string>(), null, TimeSpan.Zero, "test", CancellationToken.None)).Status);
         }
         Assert.Equal(StoreStatus.Ok, (await _aliases.SetAliasAsync(Model, "production", 1, null, "first", Operator, CancellationToken.None)).Status);
     }

@@ -48,6 +48,21 @@ public sealed class CallerIdentityTests
         Assert.Equal(["Accept"], proxyRequest.Headers.Select(h => h.Key));
     }
 
+    [Fact]
+    public void TheConsolesSessionCookieAndCsrfTokenNeverReachTheBackend()
+    {
+        var (context, proxyRequest) = Exchange(new Dictionary<string, string>
+        {
+            ["Cookie"] = "mlp_session=session-token-0123456789abcdef",
+            ["X-CSRF-Token"] = "csrf-token-0123456789abcdef",
+            ["Accept"] = "application/json",
+        });
+
+        CallerIdentityTransformProvider.Rewrite(context, proxyRequest, internalKey: null);
+
+        Assert.Equal(["Accept"], proxyRequest.Headers.Select(h => h.Key));
+    }
+
     private static (DefaultHttpContext Context, HttpRequestMessage ProxyRequest) Exchange(Dictionary<string, string> headers)
     {
         var context = new DefaultHttpContext();

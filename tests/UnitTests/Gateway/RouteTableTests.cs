@@ -12,7 +12,16 @@ public sealed class RouteTableTests
     {
         { "inference-health", "Anonymous" },
         { "inference", "reader" },
-        { "inference-repository", "admin" },
+        { "inference-repository-index", "reader" },
+        { "inference-repository", "operator" },
+        { "grpc-server-live", "Anonymous" },
+        { "grpc-server-ready", "Anonymous" },
+        { "grpc-reflection", "Anonymous" },
+        { "grpc-reflection-v1", "Anonymous" },
+        { "grpc-repository-load", "operator" },
+        { "grpc-repository-unload", "operator" },
+        { "grpc-stream", "reader" },
+        { "grpc", "reader" },
         { "models-read", "reader" },
         { "models-upload", "admin" },
         { "models", "admin" },
@@ -20,7 +29,7 @@ public sealed class RouteTableTests
         { "artifacts", "admin" },
         { "alerts-read", "reader" },
         { "alerts", "admin" },
-        { "batch-read", "reader" },
+        { "batch-read", "operator" },
         { "batch-jobs-write", "operator" },
         { "batch", "admin" },
     };
@@ -40,12 +49,15 @@ public sealed class RouteTableTests
     }
 
     [Fact]
-    public void EveryKeyedRouteIsRateLimitedPerKeyAndOnlyHealthIsAnonymous()
+    public void EveryKeyedRouteIsRateLimitedPerKeyAndOnlyHealthAndReflectionAreAnonymous()
     {
+        string[] anonymousPaths = ["/v2/health/", "/inference.GRPCInferenceService/ServerLive", "/inference.GRPCInferenceService/ServerReady",
+            "/grpc.reflection.v1alpha.ServerReflection/", "/grpc.reflection.v1.ServerReflection/"];
         foreach (var route in Routes.EnumerateObject())
         {
             var anonymous = route.Value.GetProperty("AuthorizationPolicy").GetString() == "Anonymous";
-            Assert.Equal(anonymous, route.Value.GetProperty("Match").GetProperty("Path").GetString()!.StartsWith("/v2/health/", StringComparison.Ordinal));
+            var path = route.Value.GetProperty("Match").GetProperty("Path").GetString()!;
+            Assert.Equal(anonymous, anonymousPaths.Any(p => path.StartsWith(p, StringComparison.Ordinal)));
             if (!anonymous)
             {
                 Assert.Equal(RateLimitOptions.PerKeyPolicy, route.Value.GetProperty("RateLimiterPolicy").GetString());
@@ -75,6 +87,23 @@ public sealed class RouteTableTests
         Assert.Equal("upload", Routes.GetProperty("models-upload").GetProperty("Metadata").GetProperty("BodySizeLimit").GetString());
         Assert.Equal("batch", Routes.GetProperty("batch-jobs-write").GetProperty("Metadata").GetProperty("BodySizeLimit").GetString());
         Assert.Equal("inference", Routes.GetProperty("inference").GetProperty("TimeoutPolicy").GetString());
+        Assert.Equal("inference", Routes.GetProperty("grpc").GetProperty("Metadata").GetProperty("BodySizeLimit").GetString());
+        Assert.Equal("stream", Routes.GetProperty("grpc-stream").GetProperty("Metadata").GetProperty("BodySizeLimit").GetString());
+        Assert.Equal("stream", Routes.GetProperty("grpc-stream").GetProperty("TimeoutPolicy").GetString());
+    }
+
+    [Fact]
+    public void GrpcRoutesGoToTheScorersHttp2EndpointOverH2c()
+    {
+        foreach (var route in Routes.EnumerateObject().Where(r => r.Name.StartsWith("grpc", StringComparison.Ordinal)))
+        {
+            Assert.Equal("onlinescorer-grpc", route.Value.GetProperty("ClusterId").GetString());
+        }
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "gateway.appsettings.json")));
+        var cluster = json.RootElement.GetProperty("ReverseProxy").GetProperty("Clusters").GetProperty("onlinescorer-grpc");
+        Assert.Equal("2", cluster.GetProperty("HttpRequest").GetProperty("Version").GetString());
+        Assert.Equal("RequestVersionExact", cluster.GetProperty("HttpRequest").GetProperty("VersionPolicy").GetString());
+        Assert.Equal("http://_grpc.onlinescorer", cluster.GetProperty("Destinations").GetProperty("d1").GetProperty("Address").GetString());
     }
 
     [Fact]
@@ -84,6 +113,8 @@ public sealed class RouteTableTests
         Assert.Equal(32L << 20, bodies.Inference);
         Assert.Equal(1L << 30, bodies.Upload);
         Assert.Equal(4L << 30, bodies.Batch);
+        Assert.Equal(1L << 30, bodies.Stream);
+        Assert.Equal(TimeSpan.FromMinutes(10), new TimeoutOptions().Stream);
         Assert.Equal(1L << 20, bodies.Default);
         Assert.Null(bodies.For("huge"));
         Assert.Equal(TimeSpan.FromSeconds(30), new TimeoutOptions().Inference);

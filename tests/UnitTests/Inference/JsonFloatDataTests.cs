@@ -51,6 +51,70 @@ public sealed class JsonFloatDataTests
         }
     }
 
+    // Numbers that leave the scanner's exact path for its fallback parse (csFastFloat): 17-digit doubles (mantissa above 2^53),
+    // more than 19 significant digits, exponents beyond 10^22, subnormals, float halfway points written out in full, and -0.
+    private static readonly string[] FallbackCases =
+    [
+        "0.12345678901234568", "-0.98765432109876543", "9007199254740993", "1.0000000596046448", "1.00000005960464477539062500001",
+        "1.0000000596046447753906249999", "16777217.0000000000000000001", "16777216.99999999999999999999", "1e23", "-1e-23", "1.5e-30",
+        "1.4e-45", "7.006492321624085e-46", "7.006492321624086e-46", "1e-45", "1.17549421e-38", "1.1754942107e-38", "4.9e-324",
+        "2.4703282292062327e-324", "2.4703282292062328e-324", "2.2250738585072011e-308", "1.7976931348623157e308", "3.4028235e38",
+        "3.40282356779733661637539395458142568447e38", "-0.000000000000000000000000000000000000000000000000000000001e-300",
+        "-0e-50", "0.000000000000000000000000000000000000000000000000000000000000000000000000000000000001",
+        "1" + new string('0', 30) + "." + new string('0', 30) + "1", "0." + new string('3', 800), "123456789012345678901234567890e-20",
+    ];
+
+    [Fact]
+    public void NumbersOutsideTheExactPathEqualSystemTextJsonBitForBit()
+    {
+        var random = new Random(17);
+        var doubles = Enumerable.Range(0, 5_000).Select(_ => (random.NextDouble() * Math.Pow(10, random.Next(-30, 31))).ToString("R", CultureInfo.InvariantCulture));
+        var numbers = FallbackCases.Concat(doubles).ToArray();
+        var singles = numbers.Where(n => float.IsFinite(float.Parse(n, CultureInfo.InvariantCulture))).ToArray();
+
+        using (var request = Read(Body("FP32", singles)))
+        {
+            var actual = request.Inputs[0].AsSpan<float>().ToArray();
+            for (var i = 0; i < singles.Length; i++)
+            {
+                var expected = ReferenceSingle(singles[i]);
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual[i]),
+                    $"'{singles[i]}' read as {actual[i]:R}, System.Text.Json gives {expected:R}");
+            }
+        }
+        using (var request = Read(Body("FP64", numbers)))
+        {
+            var actual = request.Inputs[0].AsSpan<double>().ToArray();
+            for (var i = 0; i < numbers.Length; i++)
+            {
+                var expected = ReferenceDouble(numbers[i]);
+                Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(actual[i]),
+                    $"'{numbers[i]}' read as {actual[i]:R}, System.Text.Json gives {expected:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void NegativeZeroKeepsItsSignOnEveryPath()
+    {
+        using var request = Read(Body("FP32", ["-0", "-0.0", "-0e5", "-0.00000000000000000000000000000", "-1e-60"]));
+
+        Assert.All(request.Inputs[0].AsSpan<float>().ToArray(), v => Assert.True(float.IsNegative(v) && v == 0, $"{v:R} is not -0"));
+    }
+
+    [Theory]
+    [InlineData("FP32", "3.4028236e38")]
+    [InlineData("FP32", "-340282366920938463463374607431768211456")]
+    [InlineData("FP32", "1e39")]
+    [InlineData("FP64", "1.7976931348623159e308")]
+    [InlineData("FP64", "-17976931348623159000000000000000000000000000000000000000000000000000000e300")]
+    public void ANumberThatOverflowsItsTypeOnTheFallbackPathIsRejected(string datatype, string number)
+    {
+        var error = Rejects($$"""{"inputs":[{"name":"x","shape":[3],"datatype":"{{datatype}}","data":[0.5,{{number}},1]}]}""");
+
+        Assert.Contains($"element 1 is not a valid {datatype} value", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void NestedWhitespaceRichDataIsReadRowMajor()
     {

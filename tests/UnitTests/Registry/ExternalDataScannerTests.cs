@@ -49,5 +49,15 @@ public sealed class ExternalDataScannerTests
     public void ALengthPastTheEndIsUnreadable() =>
         Assert.Equal(ExternalDataScan.Unreadable, ExternalDataScanner.Scan(new MemoryStream([0x3A, 0x7F, 0x00])));
 
+    [Fact]
+    public void AGroupFieldInFrontOfAModelIsUnreadableAndSaysWhy()
+    {
+        // An empty group (field 100: start tag 0xA3 0x06, end tag 0xA4 0x06) that ONNX Runtime's parser would skip.
+        byte[] model = [0xA3, 0x06, 0xA4, 0x06, .. File.ReadAllBytes(RepositoryFiles.Path("tests", "IntegrationTests", "Assets", "mlp-external-data.onnx"))];
+
+        Assert.Equal(ExternalDataScan.Unreadable, ExternalDataScanner.Scan(new MemoryStream(model), out var problem));
+        Assert.Equal("it contains a protobuf group field (field 100), an encoding ONNX never writes.", problem);
+    }
+
     private static byte[] Message(int field, byte[] payload) => [(byte)((field << 3) | 2), (byte)payload.Length, .. payload];
 }

@@ -56,4 +56,12 @@ public sealed class NameRulesTests
         Assert.False(NameRules.IsValidSha256(new string('a', 63)));
         Assert.False(NameRules.IsValidSha256("../" + new string('a', 61)));
     }
+
+    [Fact]
+    public void StatsIsAValidNameButReservedForModels()
+    {
+        Assert.True(NameRules.IsValidName("stats"));
+        Assert.True(NameRules.IsReservedModelName("stats"));
+        Assert.False(NameRules.IsReservedModelName("stats2"));
+    }
 }

@@ -1,0 +1,173 @@
+using System.Globalization;
+using System.Text;
+
+namespace MlPlatform.Bench;
+
+/// <summary>
+/// The large-input benchmark models and their request bodies, generated here rather than committed: a third-party-CNN-sized input
+/// (FP32 <c>[N, 3, H, W]</c>) behind a deliberately cheap graph, a 4x4 stride-4 convolution to 4 channels and a ReduceMean over the
+/// spatial axes (FP32 <c>[N, 4]</c> out), so that what is measured is reading the tensor, not running the model.
+/// The ONNX file is written as protobuf by hand (a dozen fields of onnx.proto), so the bench needs neither python nor a package.
+/// </summary>
+public static class LargeInputModel
+{
+    public static string Name(int height, int width) => $"large-{height}x{width}.onnx";
+
+    /// <summary>Writes the model for FP32 <c>[batch, 3, height, width]</c> into <paramref name="folder"/> and returns its path.</summary>
+    public static string Write(string folder, int height, int width)
+    {
+        var path = Path.Combine(folder, Name(height, width));
+        // Fixed weights: the bytes are the same on every run.
+        var weights = new float[4 * 3 * 4 * 4];
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] = ((i * 37) % 17 - 8) / 64f;
+        }
+        var graph = new Proto()
+            .Message(1, Node(["image", "w", "b"], ["conv"], "Conv", new Proto().Message(5, IntsAttribute("kernel_shape", [4, 4])).Message(5, IntsAttribute("strides", [4, 4]))))
+            .Message(1, Node(["conv"], ["features"], "ReduceMean", new Proto().Message(5, IntsAttribute("axes", [2, 3])).Message(5, IntAttribute("keepdims", 0))))
+            .String(2, "large_input")
+            .Message(5, FloatTensor("w", [4, 3, 4, 4], weights))
+            .Message(5, FloatTensor("b", [4], [0.1f, -0.1f, 0.2f, -0.2f]))
+            .Message(11, ValueInfo("image", [-1, 3, height, width]))
+            .Message(12, ValueInfo("features", [-1, 4]));
+        var model = new Proto()
+            .Varint(1, 7) // ir_version
+            .String(2, "mlplatform-bench")
+            .Message(7, graph)
+            .Message(8, new Proto().String(1, "").Varint(2, 13)); // opset_import: default domain, opset 13
+        File.WriteAllBytes(path, model.ToArray());
+        return path;
+    }
+
+    /// <summary>
+    /// A V2 JSON request body for one image, numbers written as clients write them: <paramref name="format"/> "4" = four decimals
+    /// (<c>0.1234</c>), "R" = the shortest text that round-trips a float (<c>float.ToString("R")</c>, up to 9 significant digits),
+    /// "R64" = the same for a double (17 digits: what Python's json module writes for numpy float64 values).
+    /// </summary>
+    public static byte[] JsonBody(float[] values, int height, int width, string format)
+    {
+        var sb = new StringBuilder(values.Length * 20);
+        sb.Append(CultureInfo.InvariantCulture, $"{{\"inputs\":[{{\"name\":\"image\",\"shape\":[1,3,{height},{width}],\"datatype\":\"FP32\",\"data\":[");
+        var random = new Random(3);
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (i > 0)
+            {
+                sb.Append(',');
+            }
+            sb.Append(format switch
+            {
+                "4" => values[i].ToString("F4", CultureInfo.InvariantCulture),
+                "R" => values[i].ToString("R", CultureInfo.InvariantCulture),
+                _ => ((double)values[i] + random.NextDouble() * 1e-9).ToString("R", CultureInfo.InvariantCulture),
+            });
+        }
+        sb.Append("]}]}");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>Pixel-like values in [0, 1), from a fixed seed.</summary>
+    public static float[] Image(int height, int width, int seed = 5)
+    {
+        var random = new Random(seed);
+        var values = new float[3 * height * width];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = random.NextSingle();
+        }
+        return values;
+    }
+
+    private static Proto Node(string[] inputs, string[] outputs, string op, Proto attributes)
+    {
+        var node = new Proto();
+        foreach (var input in inputs)
+        {
+            node.String(1, input);
+        }
+        foreach (var output in outputs)
+        {
+            node.String(2, output);
+        }
+        return node.String(4, op).Append(attributes);
+    }
+
+    private static Proto IntsAttribute(string name, long[] values)
+    {
+        var attribute = new Proto().String(1, name);
+        foreach (var value in values)
+        {
+            attribute.Varint(8, value);
+        }
+        return attribute.Varint(20, 7); // AttributeType.INTS
+    }
+
+    private static Proto IntAttribute(string name, long value) => new Proto().String(1, name).Varint(3, value).Varint(20, 2); // INT
+
+    private static Proto FloatTensor(string name, long[] dims, float[] values)
+    {
+        var tensor = new Proto();
+        foreach (var dim in dims)
+        {
+            tensor.Varint(1, dim);
+        }
+        var raw = new byte[values.Length * 4];
+        Buffer.BlockCopy(values, 0, raw, 0, raw.Length);
+        return tensor.Varint(2, 1).String(8, name).Bytes(9, raw); // data_type FLOAT, name, raw_data
+    }
+
+    private static Proto ValueInfo(string name, long[] dims)
+    {
+        var shape = new Proto();
+        foreach (var dim in dims)
+        {
+            shape.Message(1, dim < 0 ? new Proto().String(2, "batch") : new Proto().Varint(1, dim));
+        }
+        var tensorType = new Proto().Varint(1, 1).Message(2, shape); // elem_type FLOAT, shape
+        return new Proto().String(1, name).Message(2, new Proto().Message(1, tensorType));
+    }
+
+    /// <summary>Just enough of the protobuf wire format: varints and length-delimited fields.</summary>
+    private sealed class Proto
+    {
+        private readonly MemoryStream _bytes = new();
+
+        public Proto Varint(int field, long value)
+        {
+            WriteVarint((ulong)(field << 3));
+            WriteVarint((ulong)value);
+            return this;
+        }
+
+        public Proto Bytes(int field, byte[] value)
+        {
+            WriteVarint((ulong)((field << 3) | 2));
+            WriteVarint((ulong)value.Length);
+            _bytes.Write(value);
+            return this;
+        }
+
+        public Proto String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
+
+        public Proto Message(int field, Proto message) => Bytes(field, message.ToArray());
+
+        public Proto Append(Proto other)
+        {
+            _bytes.Write(other.ToArray());
+            return this;
+        }
+
+        public byte[] ToArray() => _bytes.ToArray();
+
+        private void WriteVarint(ulong value)
+        {
+            while (value >= 0x80)
+            {
+                _bytes.WriteByte((byte)(value | 0x80));
+                value >>= 7;
+            }
+            _bytes.WriteByte((byte)value);
+        }
+    }
+}
