@@ -51,10 +51,12 @@ public static class FleetStatsLayout
     public const string RoutedPrefix = "r:";
 
     /// <summary>
-    /// The counters of a statistics hash by the name the APIs show them under (series points' <c>counts</c>). A new counter (an outcome
-    /// class, say) is one more entry here and one more field the recorder writes; readers of series pick it up without other changes.
+    /// The counters of a statistics hash by the name the APIs show them under (series points' <c>counts</c>, named as the stats report's
+    /// fields): requests, server errors, client errors, rejected. A new counter is one more entry here and one more field the recorder
+    /// writes; readers of series pick it up without other changes.
     /// </summary>
-    public static readonly IReadOnlyList<(string Name, string Field)> Counters = [("requests", RequestsField), ("errors", ErrorsField)];
+    public static readonly IReadOnlyList<(string Name, string Field)> Counters =
+        [("requests", RequestsField), ("errors", ErrorsField), ("clientErrors", ClientErrorsField), ("rejected", RejectedField)];
 
     /// <summary>Upper bounds (inclusive, milliseconds) of the latency buckets; one more bucket takes everything slower.</summary>
     public static readonly double[] LatencyBucketBoundsMs = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000, 10000];

@@ -44,6 +44,11 @@ public sealed class OutcomeTests(FeedbackFixture platform)
         Assert.Equal(0, stats.GetProperty("errorRate").GetDouble());
         Assert.Equal(0, stats.GetProperty("rejected").GetInt64());
         Assert.Equal(80, stats.GetProperty("routedRequests").GetInt64());
+        // The console's series carries the classes too (its error chart draws client errors apart from server errors).
+        var (_, series) = await GetJsonAsync(reader, $"/v1/models/{name}/versions/{v2}/stats/series?window=15m&step=15s");
+        var counts = series.RootElement.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("counts")).ToList();
+        Assert.Equal((80L, 0L, 0L), (counts.Sum(c => c.GetProperty("clientErrors").GetInt64()), counts.Sum(c => c.GetProperty("errors").GetInt64()),
+            counts.Sum(c => c.GetProperty("rejected").GetInt64())));
 
         // The guard analyses a 3 s window: wait for two windows that hold the requests, then nothing may have moved.
         JsonElement guard = default;
