@@ -21,7 +21,7 @@ internal static class GrpcErrors
             { StatusCode: 499 } => StatusCode.Cancelled,
             { Fault: InferenceFault.Client, StatusCode: StatusCodes.Status404NotFound } => StatusCode.NotFound,
             { Fault: InferenceFault.Client } => StatusCode.InvalidArgument,
-            { Fault: InferenceFault.Rejected, Exhausted: true } => StatusCode.ResourceExhausted,
+            { Fault: InferenceFault.Rejected, Overloaded: true } => StatusCode.ResourceExhausted,
             { Fault: InferenceFault.Rejected } => StatusCode.Unavailable,
             _ => StatusCode.Internal,
         };

@@ -47,9 +47,9 @@ public readonly record struct InferReply(string Model, string Version, InferRequ
 /// <summary>How an infer call ended: a response, or an error with the status the V2 protocol gives it (499 when the client went away).</summary>
 public sealed class InferOutcome<TResponse>
 {
-    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, InferenceFault fault, bool exhausted)
+    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, InferenceFault fault, bool overloaded)
     {
-        Exhausted = exhausted;
+        Overloaded = overloaded;
         Response = response;
         StatusCode = statusCode;
         Error = error;
@@ -74,17 +74,17 @@ public sealed class InferOutcome<TResponse>
     public InferenceFault Fault { get; }
 
     /// <summary>
-    /// A <see cref="InferenceFault.Rejected"/> outcome that ran out of a resource (a full batch queue, an exhausted byte budget): gRPC answers
+    /// A <see cref="InferenceFault.Rejected"/> outcome that ran out of a resource (a full batch queue, the in-flight byte budget): gRPC answers
     /// RESOURCE_EXHAUSTED for it, UNAVAILABLE for the other rejections (a version being swapped or not loaded yet, the registry unreachable).
     /// </summary>
-    public bool Exhausted { get; }
+    public bool Overloaded { get; }
 
     public static InferOutcome<TResponse> Success(TResponse response) =>
-        new(response, StatusCodes.Status200OK, null, null, InferenceFault.None, exhausted: false);
+        new(response, StatusCodes.Status200OK, null, null, InferenceFault.None, overloaded: false);
 
     /// <param name="fault">Whose fault it was; by default what <paramref name="statusCode"/> implies (<see cref="InferenceFaults.ForStatus"/>).</param>
-    /// <param name="exhausted">See <see cref="Exhausted"/>.</param>
+    /// <param name="overloaded">See <see cref="Overloaded"/>.</param>
     public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, InferenceFault? fault = null,
-        bool exhausted = false) =>
-        new(default, statusCode, error, retryAfterSeconds, fault ?? InferenceFaults.ForStatus(statusCode), exhausted);
+        bool overloaded = false) =>
+        new(default, statusCode, error, retryAfterSeconds, fault ?? InferenceFaults.ForStatus(statusCode), overloaded);
 }

@@ -116,7 +116,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         catch (BatchQueueFullException ex)
         {
             return Fail<TResponse>(call, versionTag, servedVersion, started, StatusCodes.Status503ServiceUnavailable, InferenceFault.Rejected, ex.Message,
-                exhausted: true);
+                overloaded: true);
         }
         catch (VersionLoadException ex)
         {
@@ -146,7 +146,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
     }
 
     private InferOutcome<TResponse> Fail<TResponse>(InferCall call, string version, string? servedVersion, long started, int status,
-        InferenceFault fault, string message, bool exhausted = false)
+        InferenceFault fault, string message, bool overloaded = false)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (servedVersion is not null)
@@ -164,7 +164,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         };
         metrics.Request(call.Model, version, outcome, fault, elapsed);
         return InferOutcome<TResponse>.Failure(status, message,
-            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, fault, exhausted);
+            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, fault, overloaded);
     }
 
     /// <summary>Where a run's time went, and this request's share of the model executions (a dynamic batch is one execution).</summary>

@@ -20,6 +20,7 @@ public sealed class AlertRuleFaultFixture : PlatformFixture, IAsyncLifetime
     // the restarted replica to become ready first, so the alert does not resolve and fire again while it starts.
     public const int ScorerWindowSeconds = 60;
     public const double GuardMaxP99Ms = 50;
+    public const int GuardBaselineWindowSeconds = 10;
 
     private readonly WebhookListener _webhooks = new();
 
@@ -52,12 +53,13 @@ public sealed class AlertRuleFaultFixture : PlatformFixture, IAsyncLifetime
         "BatchScorer:BatchWorkerOptions:ClaimRenewInterval=00:00:01",
         "BatchScorer:BatchWorkerOptions:MaxDeliveries=2",
         "BatchScorer:BatchWorkerOptions:ReconcileInterval=00:00:02",
-        // The guard judges latency here (GuardLatencyTests): short windows and a p99 threshold a slow version crosses. The Feedback
-        // fixture keeps a 60 s threshold instead, since its promotions without a baseline must not roll back on a loaded machine's p99.
+        // The guard judges latency here (GuardLatencyTests): short windows and a p99 threshold a slow version crosses, instead of the
+        // 60 s every other test platform keeps (PlatformFixture) so that promotions without a baseline never roll back on a loaded machine's p99.
         "Registry:Rollouts:ControllerIntervalMilliseconds=250",
         "Registry:Guard:WindowSeconds=3",
-        "Registry:Guard:MinRequests=10",
+        "Registry:Guard:MinRequests=5",
         $"Registry:Guard:MaxP99Ms={GuardMaxP99Ms.ToString(CultureInfo.InvariantCulture)}",
+        $"Registry:Guard:BaselineWindowSeconds={GuardBaselineWindowSeconds}",
     ];
 
     async Task IAsyncLifetime.DisposeAsync()

@@ -20,9 +20,14 @@ public sealed class GuardLatencyTests(AlertRuleFaultFixture platform)
         // The linear signature with a chain of 512x512 MatMuls behind it (tools/build_slow_model.py): about 100 ms per Run, every answer right.
         var (v2, _) = await RegisterAsync(client, name, "linear-slow.onnx");
         await SetAliasAsync(client, name, "production", v1);
-        await using var traffic = Traffic.Start(client, name);
-        // The baseline: version 1's routed traffic before the promotion, enough requests that a cold first one is not its p99.
-        await EventuallyAsync(() => Task.FromResult(traffic.Count("v1") > 300), "version 1 serves a baseline");
+        // Four clients: on a loaded machine the slow version still answers the guard's 5 requests in a 3 s window.
+        await using var traffic = Traffic.Start(client, name, clients: 4);
+        // The baseline is version 1's routed traffic over the 10 s before the promotion: let its cold first requests (JIT, model load)
+        // fall out of that window, so the baseline's p99 is a warm version's.
+        await EventuallyAsync(() => Task.FromResult(traffic.Count("v1") > 20), "version 1 serves");
+        var warm = traffic.Count("v1");
+        await Task.Delay(TimeSpan.FromSeconds(AlertRuleFaultFixture.GuardBaselineWindowSeconds + 1));
+        Assert.True(traffic.Count("v1") > warm + 10, $"answers: {string.Join(", ", traffic.Answers)}");
 
         await SetAliasAsync(client, name, "production", v2);
 
@@ -40,7 +45,7 @@ public sealed class GuardLatencyTests(AlertRuleFaultFixture platform)
         Assert.Equal(0, last.GetProperty("errors").GetInt64());
         var p99 = last.GetProperty("p99Ms").GetDouble();
         Assert.True(p99 > AlertRuleFaultFixture.GuardMaxP99Ms, $"measured p99 {p99} ms");
-        Assert.True(last.GetProperty("productionRequests").GetInt64() >= 10, last.ToString());
+        Assert.True(last.GetProperty("productionRequests").GetInt64() >= 5, last.ToString());
         Assert.StartsWith(string.Create(CultureInfo.InvariantCulture,
             $"rolled back to version {v1}: p99 {p99:0.###} ms over {last.GetProperty("requests").GetInt64()} requests exceeds {AlertRuleFaultFixture.GuardMaxP99Ms} ms; production "),
             guard.GetProperty("reason").GetString());
