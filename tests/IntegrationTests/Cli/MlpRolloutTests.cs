@@ -87,8 +87,9 @@ public sealed class MlpRolloutTests(PlatformFixture platform)
         {
             Assert.Equal(2, refused.ExitCode);
             Assert.StartsWith("error: 409 Conflict: ", refused.Stderr);
-            Assert.Contains("Incompatible signature", refused.Stderr);
-            Assert.Contains("input 'input' removed", refused.Stderr);
+            // The registry's detail: what would break, and how to move it anyway.
+            Assert.Contains("would break requests that production (version 1) accepts: input 'input' removed", refused.Stderr);
+            Assert.Contains("Send \"force\": true", refused.Stderr);
         }
 
         var forced = await mlp.RunAsync("alias", "set", name, "production", "2", "--reason", "new input format", "--force");
