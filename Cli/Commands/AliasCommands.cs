@@ -26,6 +26,10 @@ public sealed class AliasSetSettings : ModelNameSettings
     [Description("Share of unversioned traffic this alias takes from production (0-100; not for production itself)")]
     public int? Weight { get; init; }
 
+    [CommandOption("--force")]
+    [Description("Move production even to a version whose signature breaks production's clients (the registry refuses it otherwise; recorded as forced in the alias history)")]
+    public bool Force { get; init; }
+
     public override ValidationResult Validate() => string.IsNullOrWhiteSpace(Reason)
         ? ValidationResult.Error("--reason is required: every alias change is recorded with its reason.")
         : ValidationResult.Success();
@@ -39,6 +43,10 @@ public sealed class AliasSetCommand : GatewayCommand<AliasSetSettings>
         if (settings.Weight is { } weight)
         {
             body["weight"] = weight;
+        }
+        if (settings.Force)
+        {
+            body["force"] = true;
         }
         var alias = await client.SendJsonAsync(HttpMethod.Put, $"v1/models/{Escape(settings.Name)}/aliases/{Escape(settings.Alias)}", body, ct);
         if (settings.Json)

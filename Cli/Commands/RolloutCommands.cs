@@ -38,6 +38,10 @@ public sealed class RolloutStartSettings : ModelNameSettings
     [Description("Give up (fail) after this long, e.g. 10m")]
     public string? Deadline { get; init; }
 
+    [CommandOption("--force")]
+    [Description("Roll out even a version whose signature breaks production's clients (refused otherwise; recorded as forced)")]
+    public bool Force { get; init; }
+
     public override ValidationResult Validate() =>
         Steps is not null && Steps.Split(',').Any(s => !int.TryParse(s, out var p) || p is < 1 or > 100)
             ? ValidationResult.Error("--steps must be comma-separated percentages 1-100, e.g. 10,25,50,100.")
@@ -58,6 +62,7 @@ public sealed class RolloutStartCommand : GatewayCommand<RolloutStartSettings>
         if (settings.MaxP99Ms is { } p99) body["maxP99Ms"] = p99;
         if (settings.MinRequests is { } min) body["minRequests"] = min;
         if (settings.Deadline is not null) body["deadline"] = settings.Deadline;
+        if (settings.Force) body["force"] = true;
 
         var rollout = await client.SendJsonAsync(HttpMethod.Post, $"v1/models/{Escape(settings.Name)}/rollouts", body, ct);
         if (settings.Json)

@@ -19,8 +19,11 @@ public static class AliasNames
 /// <summary>An alias of a model; <see cref="Weight"/> (0-100) is the share of unversioned traffic it takes from production, null for none.</summary>
 public sealed record AliasInfo(string Name, int Version, int? Weight);
 
-/// <summary>Body of <c>PUT /v1/models/{name}/aliases/{alias}</c>.</summary>
-public sealed record SetAliasRequest(int? Version, string? Reason, int? Weight);
+/// <summary>
+/// Body of <c>PUT /v1/models/{name}/aliases/{alias}</c>. <see cref="Force"/> moves <c>production</c> to a version whose signature is
+/// incompatible with the current production version's (409 otherwise); the move is recorded as forced with the differences.
+/// </summary>
+public sealed record SetAliasRequest(int? Version, string? Reason, int? Weight, bool? Force = null);
 
 /// <summary>Body of <c>POST /v1/models/{name}/rollback</c>.</summary>
 public sealed record RollbackRequest(string? Reason);
@@ -37,6 +40,14 @@ public sealed record AliasChange(
     string Reason,
     string Kind)
 {
+    /// <summary>True when the move was forced past the contract check (<c>"force": true</c>); absent otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Forced { get; init; }
+
+    /// <summary>The signature differences a forced move was made over; absent otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Differences { get; init; }
+
     public const string KindSet = "set";
     public const string KindDeleted = "deleted";
     public const string KindRollback = "rollback";

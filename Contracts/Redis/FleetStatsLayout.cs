@@ -5,9 +5,12 @@ namespace MlPlatform.Contracts;
 /// <summary>
 /// How the scorers' per-version statistics are laid out in Redis, shared by the writers (every OnlineScorer replica) and the readers
 /// (the registry's stats API, rollouts, guard and alerts). One hash per model version and UTC second,
-/// <c>mlplatform:stats:{model}:{version}:{unix second}</c>, with fields <c>n</c> (requests), <c>e</c> (errors) and <c>0</c>…<c>13</c>
-/// (latency bucket counts, upper bounds in <see cref="LatencyBucketBoundsMs"/>, the last one unbounded). Replicas add with HINCRBY,
-/// so one read of a window sums the whole fleet.
+/// <c>mlplatform:stats:{model}:{version}:{unix second}</c>, with fields <c>n</c> (answered requests), <c>e</c> (server errors),
+/// <c>c</c> (client errors), <c>x</c> (rejected by back-pressure) and <c>0</c>…<c>13</c> (server latency bucket counts of the successes and
+/// server errors, upper bounds in <see cref="LatencyBucketBoundsMs"/>, the last one unbounded). The same fields prefixed with <c>r:</c>
+/// (<see cref="RoutedPrefix"/>) count the subset routed by alias (requests to the model by name), the only traffic rollouts and the guard
+/// judge; requests that pin a version are in the plain fields only. Replicas add with HINCRBY, so one read of a window sums the whole
+/// fleet; readers ignore fields they do not know, so the layout can grow (more route kinds, more series).
 /// </summary>
 public static class FleetStatsLayout
 {
@@ -35,14 +38,25 @@ public static class FleetStatsLayout
     /// <summary>Field with the number of requests.</summary>
     public const string RequestsField = "n";
 
-    /// <summary>Field with the number of failed requests (see <see cref="IsError"/>).</summary>
+    /// <summary>Field with the number of server errors (<see cref="InferenceFault.Server"/>): the version's own failures.</summary>
     public const string ErrorsField = "e";
 
+    /// <summary>Field with the number of client errors (<see cref="InferenceFault.Client"/>): the request was wrong.</summary>
+    public const string ClientErrorsField = "c";
+
+    /// <summary>Field with the number of requests refused by back-pressure (<see cref="InferenceFault.Rejected"/>).</summary>
+    public const string RejectedField = "x";
+
+    /// <summary>Prefix of the fields that count only alias-routed requests (<c>r:n</c>, <c>r:e</c>, <c>r:0</c>…).</summary>
+    public const string RoutedPrefix = "r:";
+
     /// <summary>
-    /// The counters of a statistics hash by the name the APIs show them under (series points' <c>counts</c>). A new counter (an outcome
-    /// class, say) is one more entry here and one more field the recorder writes; readers of series pick it up without other changes.
+    /// The counters of a statistics hash by the name the APIs show them under (series points' <c>counts</c>, named as the stats report's
+    /// fields): requests, server errors, client errors, rejected. A new counter is one more entry here and one more field the recorder
+    /// writes; readers of series pick it up without other changes.
     /// </summary>
-    public static readonly IReadOnlyList<(string Name, string Field)> Counters = [("requests", RequestsField), ("errors", ErrorsField)];
+    public static readonly IReadOnlyList<(string Name, string Field)> Counters =
+        [("requests", RequestsField), ("errors", ErrorsField), ("clientErrors", ClientErrorsField), ("rejected", RejectedField)];
 
     /// <summary>Upper bounds (inclusive, milliseconds) of the latency buckets; one more bucket takes everything slower.</summary>
     public static readonly double[] LatencyBucketBoundsMs = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -83,12 +97,4 @@ public static class FleetStatsLayout
         }
         return bounds.Length;
     }
-
-    /// <summary>
-    /// Whether a response with <paramref name="statusCode"/> counts as an error of the version that answered it: any 5xx, and any 4xx except
-    /// authentication (401), authorisation (403) and rate limits (429), because a version whose signature breaks its clients' requests is failing them.
-    /// A client that went away (499) is not the version's fault.
-    /// </summary>
-    public static bool IsError(int statusCode) =>
-        statusCode >= 500 || (statusCode is >= 400 and < 499 && statusCode is not (401 or 403 or 429));
 }

@@ -64,7 +64,8 @@ public sealed record StartRolloutRequest(
     double? MaxErrorRate,
     double? MaxP99Ms,
     long? MinRequests,
-    string? Deadline)
+    string? Deadline,
+    bool? Force = null)
 {
     public static readonly int[] DefaultSteps = [10, 25, 50, 100];
     public const string DefaultStepInterval = "30s";

@@ -2,7 +2,8 @@ namespace MlPlatform.Contracts;
 
 /// <summary>
 /// A version's statistics over a window, one point per step, summed across every scorer replica (<c>/stats/series</c>).
-/// <see cref="Counters"/> names the entries of every point's <see cref="SeriesPoint.Counts"/> (today <c>requests</c> and <c>errors</c>).
+/// <see cref="Counters"/> names the entries of every point's <see cref="SeriesPoint.Counts"/> (<c>requests</c>, <c>errors</c>: server errors,
+/// <c>clientErrors</c>, <c>rejected</c>: the outcome classes, as in <see cref="VersionStatsReport"/>).
 /// </summary>
 public sealed record VersionStatsSeries(
     string Model, int Version, string Window, string Step, DateTimeOffset From, DateTimeOffset To,

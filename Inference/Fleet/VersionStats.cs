@@ -1,31 +1,64 @@
 namespace MlPlatform.Inference.Fleet;
 
-/// <summary>A model version's statistics summed over a window: requests, errors and latency bucket counts.</summary>
+/// <summary>
+/// A model version's statistics summed over a window: answered requests, server errors, client errors, rejected requests and server
+/// latency bucket counts, for all traffic and (<see cref="Routed"/>) for the alias-routed part that rollouts and the guard judge.
+/// </summary>
 public sealed class VersionStats
 {
     private readonly long[] _buckets = new long[FleetStatsLayout.BucketCount];
+    private VersionStats? _routed;
 
+    /// <summary>Every answered request, whatever its outcome.</summary>
     public long Requests { get; private set; }
 
+    /// <summary>Server errors: the version failed a request that passed validation.</summary>
     public long Errors { get; private set; }
 
-    /// <summary>Requests per latency bucket (bounds in <see cref="FleetStatsLayout.LatencyBucketBoundsMs"/>).</summary>
+    /// <summary>Client errors: the request was wrong.</summary>
+    public long ClientErrors { get; private set; }
+
+    /// <summary>Requests refused by back-pressure.</summary>
+    public long Rejected { get; private set; }
+
+    /// <summary>Requests the version itself handled (successes and server errors): the ones an error rate and a latency are taken over.</summary>
+    public long Judged => Math.Max(0, Requests - ClientErrors - Rejected);
+
+    /// <summary>The alias-routed subset of these figures (requests to the model by name; pinned versions excluded).</summary>
+    public VersionStats Routed => _routed ??= new VersionStats();
+
+    /// <summary>Requests per server latency bucket (bounds in <see cref="FleetStatsLayout.LatencyBucketBoundsMs"/>).</summary>
     public ReadOnlySpan<long> Buckets => _buckets;
 
-    /// <summary>Errors over requests; 0 without requests.</summary>
-    public double ErrorRate => Requests == 0 ? 0 : (double)Errors / Requests;
+    /// <summary>
+    /// Server errors over the requests the version handled (<see cref="Judged"/>); 0 without any. Client errors and rejections are left out
+    /// of both sides, so a flood of malformed requests neither raises the rate nor dilutes a real one.
+    /// </summary>
+    public double ErrorRate => Judged == 0 ? 0 : (double)Errors / Judged;
 
     /// <summary>Adds one hash field of one second's key (unknown fields are ignored, so the layout can grow).</summary>
     public void Add(string field, long value)
     {
         ArgumentNullException.ThrowIfNull(field);
-        if (field == FleetStatsLayout.RequestsField)
+        if (field.StartsWith(FleetStatsLayout.RoutedPrefix, StringComparison.Ordinal))
+        {
+            Routed.Add(field[FleetStatsLayout.RoutedPrefix.Length..], value);
+        }
+        else if (field == FleetStatsLayout.RequestsField)
         {
             Requests += value;
         }
         else if (field == FleetStatsLayout.ErrorsField)
         {
             Errors += value;
+        }
+        else if (field == FleetStatsLayout.ClientErrorsField)
+        {
+            ClientErrors += value;
+        }
+        else if (field == FleetStatsLayout.RejectedField)
+        {
+            Rejected += value;
         }
         else if (int.TryParse(field, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
             && index < _buckets.Length)

@@ -80,7 +80,30 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
                 }
             }
         }
+        // Version rules: an alert on a version that is no longer production or canary is still judged on its own window, so it
+        // resolves once that window holds no requests (its traffic moved away) instead of firing forever.
+        if (rule.Kind is AlertRule.ErrorRate or AlertRule.P99 or AlertRule.ClientErrors)
+        {
+            foreach (var (subject, alert) in firing)
+            {
+                if (!seen.Contains(subject) && alert.Model is { } model && alert.Version is { } version)
+                {
+                    var figures = await stats.ReadAsync(model, version, TimeSpan.FromSeconds(rule.WindowSeconds), cancellationToken);
+                    var value = figures.Requests == 0 ? 0 : Measure(rule, figures);
+                    await ApplyAsync(rule, new Observation(subject, model, version, value, []), alert, cancellationToken);
+                }
+            }
+        }
     }
+
+    /// <summary>The rule's value over one version's window; null while the window holds too few requests to judge.</summary>
+    private static double? Measure(AlertRule rule, VersionStats figures) => rule.Kind switch
+    {
+        AlertRule.ClientErrors => figures.Requests < rule.MinRequests ? null : Math.Round((double)figures.ClientErrors / figures.Requests, 6),
+        _ when figures.Judged < rule.MinRequests => null,
+        AlertRule.ErrorRate => Math.Round(figures.ErrorRate, 6),
+        _ => figures.PercentileMs(0.99),
+    };
 
     private async Task ApplyAsync(AlertRule rule, Observation observation, Alert? current, CancellationToken cancellationToken)
     {
@@ -99,6 +122,7 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
     private static string Describe(AlertRule rule, Observation o) => rule.Kind switch
     {
         AlertRule.ErrorRate => FormattableString.Invariant($"Error rate of {o.Model} version {o.Version} is {o.Value:0.####} over {rule.WindowSeconds}s (threshold {rule.Threshold})."),
+        AlertRule.ClientErrors => FormattableString.Invariant($"{o.Value:0.####} of the requests to {o.Model} version {o.Version} were client errors over {rule.WindowSeconds}s (threshold {rule.Threshold}): a client is sending requests the model cannot take."),
         AlertRule.P99 => FormattableString.Invariant($"p99 latency of {o.Model} version {o.Version} is {o.Value:0.###} ms over {rule.WindowSeconds}s (threshold {rule.Threshold} ms)."),
         AlertRule.BatchQueueDepth => FormattableString.Invariant($"{o.Value} batch chunks are queued (threshold {rule.Threshold})."),
         AlertRule.BatchJobFailures => FormattableString.Invariant($"{o.Value} batch chunks were dead-lettered in {rule.WindowSeconds}s, failing their jobs (threshold {rule.Threshold})."),
@@ -117,7 +141,7 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
         var db = redis.GetDatabase();
         switch (rule.Kind)
         {
-            case AlertRule.ErrorRate or AlertRule.P99:
+            case AlertRule.ErrorRate or AlertRule.P99 or AlertRule.ClientErrors:
             {
                 var names = string.IsNullOrEmpty(rule.Model)
                     ? (await models.ListModelsAsync(0, 500, null, null, cancellationToken)).Items.Select(m => m.Name).ToList()
@@ -131,8 +155,7 @@ public sealed partial class AlertEvaluator(AlertStore store, AlertCenter center,
                     foreach (var version in versions)
                     {
                         var figures = await stats.ReadAsync(name, version, window, cancellationToken);
-                        double? value = figures.Requests < rule.MinRequests ? null
-                            : rule.Kind == AlertRule.ErrorRate ? Math.Round(figures.ErrorRate, 6) : figures.PercentileMs(0.99);
+                        var value = Measure(rule, figures);
                         observations.Add(new Observation($"{name}/{version}", name, version, value, new Dictionary<string, string>
                         {
                             ["stats"] = $"/v1/models/{name}/versions/{version.ToString(CultureInfo.InvariantCulture)}/stats?window={DurationText.Format(window)}",

@@ -85,7 +85,9 @@ public sealed class AlertRule
     public const string Drift = Quality.QualityAlerts.Drift;
     public const string ShadowDisagreement = Quality.QualityAlerts.ShadowDisagreement;
 
-    public static readonly string[] Kinds = [ErrorRate, P99, BatchQueueDepth, BatchJobFailures, ModelLoadFailures, ScorerNotReady,
+    /// <summary>The share of a version's requests that were the clients' errors: never judged by rollouts or the guard, so a broken client is heard here.</summary>
+    public const string ClientErrors = "client-errors";
+    public static readonly string[] Kinds = [ErrorRate, P99, ClientErrors, BatchQueueDepth, BatchJobFailures, ModelLoadFailures, ScorerNotReady,
         ServiceCrashLoop, AccuracyDrop, Drift, ShadowDisagreement];
 
     /// <summary>The alert's name (<c>alert</c> in notifications). Required, unique.</summary>
@@ -93,9 +95,9 @@ public sealed class AlertRule
     public string Name { get; set; } = "";
 
     /// <summary>
-    /// What is watched: error-rate, p99 (per model's production and canary versions), batch-queue-depth, batch-job-failures,
-    /// model-load-failures, scorer-not-ready, service-crash-loop; the quality loop's accuracy-drop and drift (production and canary)
-    /// and shadow-disagreement (the shadow version), for models with a payload log (docs/quality.md).
+    /// What is watched: error-rate (server errors), p99, client-errors (per model's production and canary versions), batch-queue-depth,
+    /// batch-job-failures, model-load-failures, scorer-not-ready, service-crash-loop; the quality loop's accuracy-drop and drift
+    /// (production and canary) and shadow-disagreement (the shadow version), for models with a payload log (docs/quality.md).
     /// </summary>
     [Required]
     public string Kind { get; set; } = "";

@@ -25,8 +25,9 @@ public static class AliasesApi
         api.MapPut("/aliases/{alias}", SetAlias)
             .WithName("SetAlias")
             .WithSummary("Point an alias at a version")
-            .WithDescription("Body {version, reason, weight?}. weight (0-100) is the share of unversioned traffic the alias takes from production; "
-                + "production itself has none. The change is recorded with the caller and reason, then published on Redis.");
+            .WithDescription("Body {version, reason, weight?, force?}. weight (0-100) is the share of unversioned traffic the alias takes from production; "
+                + "production itself has none. Moving production to a version whose signature is incompatible with the current one answers 409 with "
+                + "the differences unless force is true (the forced move is recorded with them). The change is recorded with the caller and reason, then published on Redis.");
 
         api.MapDelete("/aliases/{alias}", DeleteAlias)
             .WithName("DeleteAlias")
@@ -59,7 +60,7 @@ public static class AliasesApi
     }
 
     public static async Task<Results<Ok<AliasInfo>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> SetAlias(
-        string name, string alias, SetAliasRequest body, HttpRequest request, AliasStore store, EventPublisher events,
+        string name, string alias, SetAliasRequest body, HttpRequest request, AliasStore store, ModelStore models, EventPublisher events,
         RolloutService rollouts, CancellationToken cancellationToken)
     {
         if ((Problems.CheckName(name) ?? Problems.CheckName(alias, "alias")) is { } invalid)
@@ -80,8 +81,18 @@ public static class AliasesApi
                 "'weight' is a share of unversioned traffic between 0 and 100, and only aliases other than 'production' take one (production serves the rest).");
         }
 
+        IReadOnlyList<string>? forcedOver = null;
+        if (alias == RollbackPlanner.ProductionAlias)
+        {
+            var (refusal, forced) = await ContractCheck.CheckAsync(models, name, body.Version.Value, body.Force == true, cancellationToken);
+            if (refusal is not null)
+            {
+                return refusal;
+            }
+            forcedOver = forced;
+        }
         var caller = Problems.CallerOf(request);
-        var result = await store.SetAliasAsync(name, alias, body.Version.Value, body.Weight, body.Reason!.Trim(), caller, cancellationToken);
+        var result = await store.SetAliasAsync(name, alias, body.Version.Value, body.Weight, body.Reason!.Trim(), caller, cancellationToken, forcedOver);
         if (alias == RollbackPlanner.ProductionAlias && result.Value?.Event is { } promoted)
         {
             // A plain promotion is watched by the guard, which rolls it back if it breaks its clients. The promotion is committed:

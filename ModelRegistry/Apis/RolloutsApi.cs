@@ -18,7 +18,8 @@ public static class RolloutsApi
         api.MapPost("/", StartRollout)
             .WithName("StartRollout")
             .WithSummary("Start a progressive rollout of a version through the canary alias")
-            .WithDescription("Body {version, steps?, stepInterval?, maxErrorRate?, maxP99Ms?, minRequests?, deadline?} (defaults [10,25,50,100], 30s, 0.01, 250, 50, 10m). "
+            .WithDescription("Body {version, steps?, stepInterval?, maxErrorRate?, maxP99Ms?, minRequests?, deadline?, force?} (defaults [10,25,50,100], 30s, 0.01, 250, 50, 10m). "
+                + "A version whose signature is incompatible with production's answers 409 with the differences unless force is true. "
                 + "Each step gives the canary its weight; each interval is analysed from the fleet statistics; a breach rolls back, the last step promotes. 409 while another rollout of the model runs.");
 
         api.MapGet("/", ListRollouts)
@@ -37,7 +38,7 @@ public static class RolloutsApi
     }
 
     public static async Task<Results<Created<Rollout>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> StartRollout(
-        string name, StartRolloutRequest body, HttpRequest request, RolloutService service, CancellationToken cancellationToken)
+        string name, StartRolloutRequest body, HttpRequest request, RolloutService service, ModelStore models, CancellationToken cancellationToken)
     {
         if (Problems.CheckName(name) is { } invalid)
         {
@@ -78,8 +79,13 @@ public static class RolloutsApi
             return Problems.BadRequest("Invalid rollout", "'minRequests' is from 1 to 10000000.");
         }
 
+        var (refusal, forcedOver) = await ContractCheck.CheckAsync(models, name, body.Version.Value, body.Force == true, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
         var result = await service.StartAsync(name, body.Version.Value, steps, interval, maxErrorRate, maxP99Ms, minRequests, deadline,
-            Problems.CallerOf(request), cancellationToken);
+            Problems.CallerOf(request), cancellationToken, forcedOver);
         return result.Status switch
         {
             StoreStatus.Ok => TypedResults.Created($"/v1/models/{name}/rollouts/{result.Value!.Id}", result.Value),

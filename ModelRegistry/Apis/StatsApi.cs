@@ -19,9 +19,10 @@ public static class StatsApi
 
         api.MapGet("/stats", GetVersionStats)
             .WithName("GetVersionStats")
-            .WithSummary("Requests, errors, error rate and p50/p99 latency of a version across every scorer replica")
+            .WithSummary("Requests, server errors, client errors, rejections, error rate and p50/p99 server latency of a version across every scorer replica")
             .WithDescription("window is a duration such as 30s, 5m or 1h (default 5m, at most FleetStats:RetentionSeconds). "
-                + "An error is a 5xx, or a 4xx other than 401, 403 and 429.");
+                + "errors/errorRate count server errors only (the version failed a valid request); clientErrors (the request was wrong) and "
+                + "rejected (back-pressure) are beside them. routed* fields are the alias-routed traffic, the only one rollouts and the guard judge.");
 
         api.MapGet("/stats/series", GetVersionStatsSeries)
             .WithName("GetVersionStatsSeries")

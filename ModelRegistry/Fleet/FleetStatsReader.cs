@@ -50,8 +50,10 @@ public sealed class FleetStatsReader(IConnectionMultiplexer redis, IOptions<Flee
     public VersionStatsReport Report(string model, int version, TimeSpan window, VersionStats stats)
     {
         var to = time.GetUtcNow();
+        var routed = stats.Routed;
         return new VersionStatsReport(model, version, DurationText.Format(window), to - window, to, stats.Requests, stats.Errors,
-            Math.Round(stats.ErrorRate, 6), Round(stats.PercentileMs(0.5)), Round(stats.PercentileMs(0.99)));
+            Math.Round(stats.ErrorRate, 6), Round(stats.PercentileMs(0.5)), Round(stats.PercentileMs(0.99)),
+            stats.ClientErrors, stats.Rejected, routed.Requests, routed.Errors, Math.Round(routed.ErrorRate, 6), Round(routed.PercentileMs(0.99)));
     }
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 3) : null;

@@ -5,18 +5,22 @@ namespace MlPlatform.ModelRegistry.Rollouts;
 /// <summary>What the figures of a window say about the version under analysis.</summary>
 public enum Verdict
 {
-    /// <summary>Within thresholds on enough requests.</summary>
+    /// <summary>Within thresholds (or no worse than the baseline by the margins) on enough requests.</summary>
     Healthy,
     /// <summary>Too few requests to judge.</summary>
     Inconclusive,
-    /// <summary>Error rate or p99 over its threshold on enough requests.</summary>
+    /// <summary>Server-error rate or p99 over its absolute threshold and over the baseline by its margin, on enough requests.</summary>
     Breach,
 }
 
-/// <summary>Thresholds an analysis applies.</summary>
-public sealed record AnalysisThresholds(double MaxErrorRate, double MaxP99Ms, long MinRequests);
+/// <summary>
+/// Thresholds an analysis applies. A breach needs both the absolute threshold and the margin over the baseline: server-error rate over
+/// <see cref="MaxErrorRate"/> and at least baseline + <see cref="ErrorRateMargin"/>; p99 over <see cref="MaxP99Ms"/> and at least baseline
+/// p99 × <see cref="P99Factor"/>.
+/// </summary>
+public sealed record AnalysisThresholds(double MaxErrorRate, double MaxP99Ms, long MinRequests, double ErrorRateMargin = 0, double P99Factor = 1);
 
-/// <summary>Figures of one version over one window.</summary>
+/// <summary>Figures of one version over one window: the requests it handled (successes and server errors), its server errors and p99 server latency.</summary>
 public readonly record struct WindowFigures(long Requests, long Errors, double? P99Ms)
 {
     public double ErrorRate => Requests == 0 ? 0 : (double)Errors / Requests;
@@ -26,9 +30,10 @@ public readonly record struct WindowFigures(long Requests, long Errors, double? 
 public static class AnalysisRules
 {
     /// <summary>
-    /// Judges <paramref name="candidate"/>. Fewer than <see cref="AnalysisThresholds.MinRequests"/> requests judge nothing. An error rate over the
-    /// threshold is a breach unless the baseline (production over the same window, when it had enough requests itself) fails as often: then the
-    /// errors are the clients' or the platform's, not the candidate's. A p99 over the threshold is a breach.
+    /// Judges <paramref name="candidate"/> against <paramref name="baseline"/> (production in the same windows for a canary; the previous
+    /// production version before the promotion for the guard). Fewer than <see cref="AnalysisThresholds.MinRequests"/> requests judge nothing.
+    /// A baseline with fewer requests than that is no baseline: the absolute thresholds alone decide. Over an absolute threshold but within the
+    /// margin of the baseline is no breach: what slows or fails production as much (a loaded machine, a shared dependency) is not the candidate's fault.
     /// </summary>
     public static (Verdict Verdict, string Reason) Judge(WindowFigures candidate, WindowFigures? baseline, AnalysisThresholds thresholds)
     {
@@ -37,24 +42,40 @@ public static class AnalysisRules
         {
             return (Verdict.Inconclusive, Format($"{candidate.Requests} requests, fewer than the {thresholds.MinRequests} needed to judge"));
         }
+        var usable = baseline is { } b && b.Requests >= thresholds.MinRequests ? b : (WindowFigures?)null;
+        var excused = new List<string>();
         var rate = candidate.ErrorRate;
         if (rate > thresholds.MaxErrorRate)
         {
-            if (baseline is { } b && b.Requests >= thresholds.MinRequests && b.ErrorRate >= rate)
+            if (usable is { } u && rate < u.ErrorRate + thresholds.ErrorRateMargin)
             {
-                return (Verdict.Inconclusive, Format(
-                    $"error rate {rate:0.####} over {thresholds.MaxErrorRate:0.####}, but production fails as often ({b.ErrorRate:0.####} on {b.Requests} requests)"));
+                excused.Add(Format(
+                    $"error rate {rate:0.####} over {thresholds.MaxErrorRate:0.####}, but within {thresholds.ErrorRateMargin:0.####} of the baseline's {u.ErrorRate:0.####} on {u.Requests} requests"));
             }
-            var production = baseline is { Requests: > 0 } p ? Format($"; production {p.ErrorRate:0.####} on {p.Requests} requests") : "";
-            return (Verdict.Breach, Format(
-                $"error rate {rate:0.####} ({candidate.Errors} of {candidate.Requests} requests) exceeds {thresholds.MaxErrorRate:0.####}{production}"));
+            else
+            {
+                var production = baseline is { Requests: > 0 } p ? Format($"; production {p.ErrorRate:0.####} on {p.Requests} requests") : "";
+                return (Verdict.Breach, Format(
+                    $"error rate {rate:0.####} ({candidate.Errors} of {candidate.Requests} requests) exceeds {thresholds.MaxErrorRate:0.####}{production}"));
+            }
         }
         if (candidate.P99Ms is { } p99 && p99 > thresholds.MaxP99Ms)
         {
-            return (Verdict.Breach, Format($"p99 {p99:0.###} ms over {candidate.Requests} requests exceeds {thresholds.MaxP99Ms:0.###} ms"));
+            if (usable is { P99Ms: { } baseP99 } && p99 < baseP99 * thresholds.P99Factor)
+            {
+                excused.Add(Format(
+                    $"p99 {p99:0.###} ms over {thresholds.MaxP99Ms:0.###} ms, but under {thresholds.P99Factor:0.##} × the baseline's {baseP99:0.###} ms"));
+            }
+            else
+            {
+                var production = baseline is { P99Ms: { } bp } ? Format($"; production {bp:0.###} ms") : "";
+                return (Verdict.Breach, Format($"p99 {p99:0.###} ms over {candidate.Requests} requests exceeds {thresholds.MaxP99Ms:0.###} ms{production}"));
+            }
         }
-        return (Verdict.Healthy, Format(
-            $"error rate {rate:0.####} and p99 {candidate.P99Ms ?? 0:0.###} ms over {candidate.Requests} requests are within thresholds"));
+        return excused.Count > 0
+            ? (Verdict.Healthy, string.Join("; ", excused))
+            : (Verdict.Healthy, Format(
+                $"error rate {rate:0.####} and p99 {candidate.P99Ms ?? 0:0.###} ms over {candidate.Requests} requests are within thresholds"));
     }
 
     private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

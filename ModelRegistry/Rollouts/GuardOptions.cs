@@ -22,11 +22,30 @@ public sealed class GuardOptions
     [Range(1, 10_000_000)]
     public long MinRequests { get; set; } = 50;
 
-    /// <summary>Error rate above which the version is rolled back. Default 0.05.</summary>
+    /// <summary>Server-error rate above which the version is rolled back (with <see cref="ErrorRateMargin"/> over the baseline). Default 0.05.</summary>
     [Range(0.0, 1.0)]
     public double MaxErrorRate { get; set; } = 0.05;
 
-    /// <summary>p99 latency in milliseconds above which the version is rolled back. Default 1000.</summary>
+    /// <summary>p99 server latency in milliseconds above which the version is rolled back (with <see cref="P99Factor"/> over the baseline). Default 1000.</summary>
     [Range(0.001, 600_000)]
     public double MaxP99Ms { get; set; } = 1000;
+
+    /// <summary>
+    /// How far the server-error rate must also exceed the previous production version's rate (over <see cref="BaselineWindowSeconds"/> before the
+    /// promotion) for a breach. Default 0.05.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double ErrorRateMargin { get; set; } = 0.05;
+
+    /// <summary>How many times the previous production version's p99 the p99 must also reach for a breach. Default 1.5.</summary>
+    [Range(1.0, 1000.0)]
+    public double P99Factor { get; set; } = 1.5;
+
+    /// <summary>
+    /// The window before the promotion over which the previous production version's routed traffic is the baseline, in seconds (at most the
+    /// statistics' retention reaches back). A baseline with fewer than <see cref="MinRequests"/> requests is none: the absolute thresholds alone
+    /// decide. Default 300.
+    /// </summary>
+    [Range(1, 86_400)]
+    public int BaselineWindowSeconds { get; set; } = 300;
 }

@@ -12,7 +12,7 @@ namespace MlPlatform.ModelRegistry.Rollouts;
 
 /// <summary>Starts, advances, promotes, rolls back and aborts rollouts, and runs the guard after plain promotions.</summary>
 public sealed partial class RolloutService(RolloutStore rollouts, ModelStore models, EventPublisher events, FleetStatsReader stats,
-    AlertCenter alerts, IOptions<GuardOptions> guardOptions, TimeProvider time, ILogger<RolloutService> logger)
+    AlertCenter alerts, IOptions<GuardOptions> guardOptions, IOptions<RolloutOptions> rolloutOptions, TimeProvider time, ILogger<RolloutService> logger)
 {
     public const string CanaryAlias = AliasNames.Canary;
     public const string RolloutFailedAlert = "rollout-failed";
@@ -27,7 +27,7 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task<StoreResult<Rollout>> StartAsync(string model, int version, int[] steps, TimeSpan stepInterval, double maxErrorRate,
-        double maxP99Ms, long minRequests, TimeSpan deadline, Caller caller, CancellationToken cancellationToken)
+        double maxP99Ms, long minRequests, TimeSpan deadline, Caller caller, CancellationToken cancellationToken, IReadOnlyList<string>? forcedOver = null)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -64,7 +64,7 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
                 CreatedAt = now, StepStartedAt = now, NextAnalysisAt = now + stepInterval, Actor = caller.Actor,
             };
             var started = await rollouts.TryInsertAsync(rollout,
-                [AliasEdit.Set(CanaryAlias, version, steps[0], $"rollout {rollout.Id} step 1: {steps[0]}%")], ControllerCaller, cancellationToken);
+                [AliasEdit.Set(CanaryAlias, version, steps[0], $"rollout {rollout.Id} step 1: {steps[0]}%", forcedOver)], ControllerCaller, cancellationToken);
             if (started is null)
             {
                 return StoreResult<Rollout>.Conflict($"Another rollout of '{model}' is running; abort it (DELETE) or wait for it to finish.");
@@ -191,11 +191,15 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         DurationText.TryParse(rollout.Deadline, out var deadline);
         var from = rollout.StepStartedAt.ToUnixTimeSeconds();
         var to = now.ToUnixTimeSeconds();
+        // Only alias-routed requests are judged (pinned ones can be aimed at the canary by anyone), and production in the same
+        // windows is the baseline: what slows or fails both is the machine's, not the canary's.
         var candidate = Figures(await stats.ReadRangeAsync(rollout.Model, rollout.Version, from, to, cancellationToken));
         WindowFigures? baseline = rollout.BaselineVersion is { } b
             ? Figures(await stats.ReadRangeAsync(rollout.Model, b, from, to, cancellationToken))
             : null;
-        var (verdict, reason) = AnalysisRules.Judge(candidate, baseline, new AnalysisThresholds(rollout.MaxErrorRate, rollout.MaxP99Ms, rollout.MinRequests));
+        var settings = rolloutOptions.Value;
+        var (verdict, reason) = AnalysisRules.Judge(candidate, baseline, new AnalysisThresholds(rollout.MaxErrorRate, rollout.MaxP99Ms, rollout.MinRequests,
+            settings.ErrorRateMargin, settings.P99Factor));
         var weight = rollout.CurrentWeight;
         var window = DurationText.Format(TimeSpan.FromSeconds(Math.Max(1, to - from + 1)));
         RolloutAnalysis Analysis(string decision) => new(now, rollout.CurrentStep + 1, weight, window, candidate.Requests, candidate.Errors,
@@ -290,9 +294,17 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
             return;
         }
         var candidate = Figures(await stats.ReadAsync(guard.Model, guard.Version, window, cancellationToken));
-        var (verdict, reason) = AnalysisRules.Judge(candidate, null, new AnalysisThresholds(guard.MaxErrorRate, guard.MaxP99Ms, guard.MinRequests));
+        // The baseline is the previous production version's routed traffic over the window before the promotion.
+        var settings = guardOptions.Value;
+        var promotedAt = guard.CreatedAt.ToUnixTimeSeconds();
+        WindowFigures? baseline = guard.BaselineVersion is { } previous
+            ? Figures(await stats.ReadRangeAsync(guard.Model, previous, promotedAt - settings.BaselineWindowSeconds, promotedAt - 1, cancellationToken))
+            : null;
+        var (verdict, reason) = AnalysisRules.Judge(candidate, baseline, new AnalysisThresholds(guard.MaxErrorRate, guard.MaxP99Ms, guard.MinRequests,
+            settings.ErrorRateMargin, settings.P99Factor));
         RolloutAnalysis Analysis(string decision) => new(now, 1, null, guard.StepInterval, candidate.Requests, candidate.Errors,
-            Math.Round(candidate.ErrorRate, 6), candidate.P99Ms is { } p ? Math.Round(p, 3) : null, 0, 0, decision, reason);
+            Math.Round(candidate.ErrorRate, 6), candidate.P99Ms is { } p ? Math.Round(p, 3) : null, baseline?.Requests ?? 0,
+            Math.Round(baseline?.ErrorRate ?? 0, 6), decision, reason);
 
         if (verdict == Verdict.Breach)
         {
@@ -337,7 +349,8 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         }, revision, cancellationToken);
     }
 
-    private static WindowFigures Figures(VersionStats s) => new(s.Requests, s.Errors, s.PercentileMs(0.99));
+    /// <summary>The judged figures: the alias-routed requests the version handled (client errors and rejections are never judged).</summary>
+    private static WindowFigures Figures(VersionStats s) => new(s.Routed.Judged, s.Routed.Errors, s.Routed.PercentileMs(0.99));
 
     private static Dictionary<string, string> Links(Rollout rollout) => new()
     {

@@ -10,11 +10,14 @@ public sealed record AliasUpdate(AliasInfo? Alias, AliasChangedEvent? Event);
 /// <summary>
 /// An alias change made inside another write's transaction (a rollout's state moves together with its aliases). <see cref="Version"/>
 /// null deletes the alias; <see cref="OnlyIfAt"/> applies the change only while the alias points at that version (someone may have
-/// moved it by hand); <see cref="Rollback"/> moves <c>production</c> back as <see cref="RollbackPlanner"/> decides.
+/// moved it by hand); <see cref="Rollback"/> moves <c>production</c> back as <see cref="RollbackPlanner"/> decides; <see cref="ForcedOver"/>
+/// records the signature differences a forced move was made over.
 /// </summary>
-public sealed record AliasEdit(string Alias, int? Version, int? Weight, string Reason, int? OnlyIfAt = null, bool Rollback = false)
+public sealed record AliasEdit(string Alias, int? Version, int? Weight, string Reason, int? OnlyIfAt = null, bool Rollback = false,
+    IReadOnlyList<string>? ForcedOver = null)
 {
-    public static AliasEdit Set(string alias, int version, int? weight, string reason) => new(alias, version, weight, reason);
+    public static AliasEdit Set(string alias, int version, int? weight, string reason, IReadOnlyList<string>? forcedOver = null) =>
+        new(alias, version, weight, reason, ForcedOver: forcedOver);
 
     public static AliasEdit Remove(string alias, int onlyIfAt, string reason) => new(alias, null, null, reason, onlyIfAt);
 

@@ -10,9 +10,13 @@ namespace MlPlatform.ModelRegistry.Storage;
 /// </summary>
 public sealed class AliasStore(RegistryUnitOfWork work)
 {
-    /// <summary>Points <paramref name="alias"/> at a version and records the change; setting what is already set changes nothing and publishes nothing.</summary>
+    /// <summary>
+    /// Points <paramref name="alias"/> at a version and records the change; setting what is already set changes nothing and publishes nothing.
+    /// <paramref name="forcedOver"/>: the contract differences the caller forced the move over, recorded with it.
+    /// </summary>
     public async Task<StoreResult<AliasUpdate>> SetAliasAsync(
-        string name, string alias, int version, int? weight, string reason, Caller caller, CancellationToken cancellationToken)
+        string name, string alias, int version, int? weight, string reason, Caller caller, CancellationToken cancellationToken,
+        IReadOnlyList<string>? forcedOver = null)
     {
         await using var write = await work.BeginAsync(cancellationToken);
         var target = await write.Models.ReadVersionAsync(name, version, cancellationToken);
@@ -32,7 +36,8 @@ public sealed class AliasStore(RegistryUnitOfWork work)
         {
             return StoreResult<AliasUpdate>.Ok(new AliasUpdate(updated, null));
         }
-        var change = await ChangeAsync(write, name, alias, current?.Version, target, weight, reason, caller, AliasChange.KindSet, cancellationToken);
+        var change = await ChangeAsync(write, name, alias, current?.Version, target, weight, reason, caller, AliasChange.KindSet, cancellationToken,
+            forcedOver);
         await write.CommitAsync(cancellationToken);
         return StoreResult<AliasUpdate>.Ok(new AliasUpdate(updated, change));
     }
@@ -125,7 +130,7 @@ public sealed class AliasStore(RegistryUnitOfWork work)
             if (current != updated)
             {
                 applied.Add(new AliasUpdate(updated, await ChangeAsync(write, name, edit.Alias, current?.Version, target,
-                    edit.Weight, edit.Reason, caller, AliasChange.KindSet, cancellationToken)));
+                    edit.Weight, edit.Reason, caller, AliasChange.KindSet, cancellationToken, edit.ForcedOver)));
             }
         }
         return new AliasEditOutcome(applied, refused);
@@ -160,12 +165,17 @@ public sealed class AliasStore(RegistryUnitOfWork work)
 
     /// <summary>Moves or deletes (<paramref name="target"/> null) the alias and appends its history row, both at the same instant.</summary>
     private static async Task<AliasChangedEvent> ChangeAsync(RegistryTransaction write, string name, string alias, int? fromVersion,
-        ModelVersion? target, int? weight, string reason, Caller caller, string kind, CancellationToken cancellationToken)
+        ModelVersion? target, int? weight, string reason, Caller caller, string kind, CancellationToken cancellationToken,
+        IReadOnlyList<string>? forcedOver = null)
     {
         var now = write.Clock.GetUtcNow();
         await write.Aliases.WriteAsync(name, alias, target?.Version, weight, now, cancellationToken);
         await write.Aliases.AppendHistoryAsync(name,
-            new AliasChange(alias, fromVersion, target?.Version, weight, now, caller.Actor, caller.Role, reason, kind), cancellationToken);
+            new AliasChange(alias, fromVersion, target?.Version, weight, now, caller.Actor, caller.Role, reason, kind)
+            {
+                Forced = forcedOver is null ? null : true,
+                Differences = forcedOver,
+            }, cancellationToken);
         return new AliasChangedEvent(name, alias, target?.Version, fromVersion, weight, target?.Sha256, now);
     }
 }

@@ -114,6 +114,10 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
             FOREIGN KEY (model, version) REFERENCES versions(model, version)
         );
         """,
+        // A forced promotion's signature differences (JSON array of strings); other rows keep NULL.
+        """
+        ALTER TABLE alias_history ADD COLUMN differences_json TEXT NULL;
+        """,
     ];
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)

@@ -67,21 +67,21 @@ public sealed class PayloadRecorder
     }
 
     /// <summary>Records a call that failed after its inputs were decoded.</summary>
-    public void Failed(PayloadCapture? capture, int status, string error, TimeSpan latency)
+    public void Failed(PayloadCapture? capture, int status, InferenceFault fault, string error, TimeSpan latency)
     {
         if (capture is null)
         {
             return;
         }
-        Enqueue(capture, new PayloadEnd(_time.GetUtcNow(), latency.TotalMilliseconds, OutcomeOf(status), status, error));
+        Enqueue(capture, new PayloadEnd(_time.GetUtcNow(), latency.TotalMilliseconds, OutcomeOf(fault), status, error));
     }
 
-    /// <summary>The outcome class of a failed call's status: 503 is load shedding, other 5xx the server's fault, the rest the client's.</summary>
-    internal static string OutcomeOf(int status) => status switch
+    /// <summary>The record's outcome: the class the inference core gave the call (<see cref="InferenceFault"/>), never re-derived here.</summary>
+    internal static string OutcomeOf(InferenceFault fault) => fault switch
     {
-        StatusCodes.Status200OK => PayloadOutcomes.Success,
-        StatusCodes.Status503ServiceUnavailable => PayloadOutcomes.Rejected,
-        >= 500 => PayloadOutcomes.ServerError,
+        InferenceFault.None => PayloadOutcomes.Success,
+        InferenceFault.Rejected => PayloadOutcomes.Rejected,
+        InferenceFault.Server => PayloadOutcomes.ServerError,
         _ => PayloadOutcomes.ClientError,
     };
 

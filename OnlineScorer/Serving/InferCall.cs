@@ -53,13 +53,14 @@ public readonly record struct InferReply(string Model, string Version, InferRequ
 /// <summary>How an infer call ended: a response, or an error with the status the V2 protocol gives it (499 when the client went away).</summary>
 public sealed class InferOutcome<TResponse>
 {
-    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, bool overloaded = false)
+    private InferOutcome(TResponse? response, int statusCode, string? error, int? retryAfterSeconds, InferenceFault fault, bool overloaded)
     {
         Overloaded = overloaded;
         Response = response;
         StatusCode = statusCode;
         Error = error;
         RetryAfterSeconds = retryAfterSeconds;
+        Fault = fault;
     }
 
     /// <summary>Whether <see cref="Response"/> holds the encoded response.</summary>
@@ -75,14 +76,21 @@ public sealed class InferOutcome<TResponse>
     /// <summary>When the client should come back (on 503).</summary>
     public int? RetryAfterSeconds { get; }
 
+    /// <summary>Whose fault the outcome was, as counted in metrics, fleet statistics and the gRPC status (<see cref="InferenceFault"/>).</summary>
+    public InferenceFault Fault { get; }
+
     /// <summary>
-    /// The 503 is back-pressure: a full batch queue, the in-flight memory budget, the on-demand load slots (gRPC answers RESOURCE_EXHAUSTED
-    /// for it, UNAVAILABLE for other 503s).
+    /// A <see cref="InferenceFault.Rejected"/> outcome that ran out of a resource (a full batch queue, the in-flight byte budget): gRPC answers
+    /// RESOURCE_EXHAUSTED for it, UNAVAILABLE for the other rejections (a version being swapped or not loaded yet, the registry unreachable).
     /// </summary>
     public bool Overloaded { get; }
 
-    public static InferOutcome<TResponse> Success(TResponse response) => new(response, StatusCodes.Status200OK, null, null);
+    public static InferOutcome<TResponse> Success(TResponse response) =>
+        new(response, StatusCodes.Status200OK, null, null, InferenceFault.None, overloaded: false);
 
-    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, bool overloaded = false) =>
-        new(default, statusCode, error, retryAfterSeconds, overloaded);
+    /// <param name="fault">Whose fault it was; by default what <paramref name="statusCode"/> implies (<see cref="InferenceFaults.ForStatus"/>).</param>
+    /// <param name="overloaded">See <see cref="Overloaded"/>.</param>
+    public static InferOutcome<TResponse> Failure(int statusCode, string error, int? retryAfterSeconds = null, InferenceFault? fault = null,
+        bool overloaded = false) =>
+        new(default, statusCode, error, retryAfterSeconds, fault ?? InferenceFaults.ForStatus(statusCode), overloaded);
 }

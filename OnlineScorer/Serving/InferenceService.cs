@@ -15,8 +15,10 @@ namespace MlPlatform.OnlineScorer.Serving;
 
 /// <summary>
 /// The infer pipeline every front end shares: parse the version, lease the serving version (so an unknown model is refused before its
-/// body is read), let the transport receive the request, decode and check against its signature, answer from the response cache or run (batched or not), let the transport encode the
-/// response. Every failure becomes an <see cref="InferOutcome{TResponse}"/> with its V2 status, counted in metrics and fleet statistics.
+/// body is read), let the transport receive the request, decode and check against its signature, answer from the response cache or
+/// run (batched or not), let the transport encode the response. Every outcome is classified once here (<see cref="InferenceFault"/>:
+/// success, client error, rejected, server error) and counted so in metrics and fleet statistics, with its server latency timed from
+/// the end of the body read (a slow upload never counts).
 /// </summary>
 public sealed class InferenceService(ModelRepository repository, ResponseCache cache, InferenceMetrics metrics, FleetStatsRecorder fleet,
     ModelStatisticsRecorder statistics, PayloadRecorder payloads, ShadowQueue shadows, IOptions<BatchingOptions> batching,
@@ -31,6 +33,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         ArgumentNullException.ThrowIfNull(call);
         ArgumentNullException.ThrowIfNull(transport);
         var (name, versionText, cancellationToken, callerKey) = call;
+        var routed = call.Route == InferRoute.Routed;
         var started = Stopwatch.GetTimestamp();
         var versionTag = versionText ?? "";
         // Set once a version answers, so fleet statistics are kept only for real versions (bounded keys), never for names a client made up.
@@ -50,6 +53,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             }
             using var lease = await repository.AcquireAsync(name, version, callerKey, cancellationToken);
             await transport.ReceiveAsync(cancellationToken);
+            // Server latency starts once the request is in: how long the client took to send it is not the version's.
+            started = Stopwatch.GetTimestamp();
             var loaded = lease.Version;
             versionTag = loaded.VersionText;
             servedVersion = loaded.VersionText;
@@ -100,8 +105,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 var encodeStarted = Stopwatch.GetTimestamp();
                 var response = transport.Encode(new InferReply(name, loaded.VersionText, request, outputs, cacheStatus));
                 var elapsed = Stopwatch.GetElapsedTime(started);
-                metrics.Request(name, versionTag, "success", elapsed);
-                fleet.Record(name, loaded.VersionText, StatusCodes.Status200OK, elapsed);
+                metrics.Request(name, versionTag, "success", InferenceFault.None, elapsed);
+                fleet.Record(name, loaded.VersionText, InferenceFault.None, routed, elapsed);
                 statistics.Success(name, loaded.VersionText, elapsed, new InferenceTimings(
                     Rows(inputs, loaded), run.Queue, computeInput, run.Compute, Stopwatch.GetElapsedTime(encodeStarted), run.Executions,
                     cacheStatus is null ? null : cacheStatus == "hit"));
@@ -123,50 +128,63 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         }
         catch (InferenceProtocolException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, capture, started, ex.StatusCode, ex.Message);
+            return Fail<TResponse>(call, versionTag, servedVersion, capture, started, ex.StatusCode, InferenceFaults.ForStatus(ex.StatusCode), ex.Message);
         }
         catch (BatchQueueFullException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, capture, started, StatusCodes.Status503ServiceUnavailable, ex.Message, overloaded: true);
+            return Fail<TResponse>(call, versionTag, servedVersion, capture, started, StatusCodes.Status503ServiceUnavailable, InferenceFault.Rejected,
+                ex.Message, overloaded: true);
         }
         catch (ScorerOverloadedException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, capture, started, StatusCodes.Status503ServiceUnavailable, ex.Message, overloaded: true);
+            // The in-flight byte budget or the on-demand load slots: back-pressure a caller can provoke, never judged.
+            return Fail<TResponse>(call, versionTag, servedVersion, capture, started, StatusCodes.Status503ServiceUnavailable, InferenceFault.Rejected,
+                ex.Message, overloaded: true);
+        }
+        catch (VersionLoadException ex)
+        {
+            // Only a pinned version is known before it loads; a routed request's version is the registry's, not counted here.
+            logger.LogWarning(ex, "Version {Version} of {Model} could not be loaded for a request", versionTag, name);
+            return Fail<TResponse>(call, versionTag, versionText, capture, started, StatusCodes.Status503ServiceUnavailable, InferenceFault.Server, ex.Message);
         }
         // A run terminated because its request went away (RunOptions.Terminate) ends like any other cancelled call.
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
         {
             capture?.Dispose();
-            metrics.Request(name, versionTag, "cancelled", Stopwatch.GetElapsedTime(started));
-            return InferOutcome<TResponse>.Failure(499, "The client went away.");
+            metrics.Request(name, versionTag, "cancelled", InferenceFault.None, Stopwatch.GetElapsedTime(started));
+            return InferOutcome<TResponse>.Failure(499, "The client went away.", fault: InferenceFault.None);
         }
         catch (OnnxRuntimeException ex)
         {
-            return Fail<TResponse>(name, versionTag, servedVersion, capture, started, StatusCodes.Status400BadRequest, $"The model rejected the request: {ex.Message}");
+            // The request passed the signature check, so a failing run is the version's fault, not the client's: 500, a server error.
+            logger.LogWarning(ex, "ONNX Runtime failed on a valid request to {Model} version {Version}", name, versionTag);
+            return Fail<TResponse>(call, versionTag, servedVersion, capture, started, StatusCodes.Status500InternalServerError, InferenceFault.Server,
+                $"The model failed on a valid request: {ex.Message}");
         }
         // The client went away, or shutdown aborted the connection after the drain time (the token may not be signalled yet then).
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested || ex.InnerException is ConnectionAbortedException)
         {
             capture?.Dispose();
-            metrics.Request(name, versionTag, "cancelled", Stopwatch.GetElapsedTime(started));
-            return InferOutcome<TResponse>.Failure(499, "The client went away.");
+            metrics.Request(name, versionTag, "cancelled", InferenceFault.None, Stopwatch.GetElapsedTime(started));
+            return InferOutcome<TResponse>.Failure(499, "The client went away.", fault: InferenceFault.None);
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Inference on {Model} version {Version} failed", name, versionTag);
-            return Fail<TResponse>(name, versionTag, servedVersion, capture, started, StatusCodes.Status500InternalServerError, $"Inference failed: {ex.Message}");
+            return Fail<TResponse>(call, versionTag, servedVersion, capture, started, StatusCodes.Status500InternalServerError, InferenceFault.Server,
+                $"Inference failed: {ex.Message}");
         }
     }
 
-    private InferOutcome<TResponse> Fail<TResponse>(string name, string version, string? servedVersion, PayloadCapture? capture, long started,
-        int status, string message, bool overloaded = false)
+    private InferOutcome<TResponse> Fail<TResponse>(InferCall call, string version, string? servedVersion, PayloadCapture? capture, long started,
+        int status, InferenceFault fault, string message, bool overloaded = false)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
-        payloads.Failed(capture, status, message, elapsed);
+        payloads.Failed(capture, status, fault, message, elapsed);
         if (servedVersion is not null)
         {
-            fleet.Record(name, servedVersion, status, elapsed);
-            statistics.Failure(name, servedVersion, elapsed);
+            fleet.Record(call.Model, servedVersion, fault, call.Route == InferRoute.Routed, elapsed);
+            statistics.Failure(call.Model, servedVersion, elapsed);
         }
         var outcome = status switch
         {
@@ -176,9 +194,9 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             StatusCodes.Status413PayloadTooLarge => "too_large",
             _ => "bad_request",
         };
-        metrics.Request(name, version, outcome, elapsed);
+        metrics.Request(call.Model, version, outcome, fault, elapsed);
         return InferOutcome<TResponse>.Failure(status, message,
-            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, overloaded);
+            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, fault, overloaded);
     }
 
     /// <summary>Where a run's time went, and this request's share of the model executions (a dynamic batch is one execution).</summary>

@@ -117,7 +117,7 @@ public sealed class ModelRepository(RegistryClient registry, RouteTable routes, 
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new InferenceProtocolException($"Version {version} of model '{name}' could not be loaded: {ex.Message}", StatusCodes.Status503ServiceUnavailable);
+            throw new VersionLoadException($"Version {version} of model '{name}' could not be loaded: {ex.Message}", ex);
         }
     }
 

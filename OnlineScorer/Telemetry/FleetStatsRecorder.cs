@@ -13,28 +13,60 @@ namespace MlPlatform.OnlineScorer.Telemetry;
 public sealed partial class FleetStatsRecorder(IConnectionMultiplexer redis, IOptions<FleetStatsOptions> options, TimeProvider time,
     ILogger<FleetStatsRecorder> logger) : BackgroundService
 {
+    // One block of slots for all traffic and one for its alias-routed part, each: requests, server errors, client errors, rejected, buckets.
     private const int RequestsSlot = 0;
     private const int ErrorsSlot = 1;
-    private const int FirstBucketSlot = 2;
+    private const int ClientErrorsSlot = 2;
+    private const int RejectedSlot = 3;
+    private const int FirstBucketSlot = 4;
+    private static readonly int BlockSize = FirstBucketSlot + FleetStatsLayout.BucketCount;
+    private static readonly string[] CountFields =
+        [FleetStatsLayout.RequestsField, FleetStatsLayout.ErrorsField, FleetStatsLayout.ClientErrorsField, FleetStatsLayout.RejectedField];
+    private static readonly string[][] BlockFields =
+    [
+        [.. CountFields, .. FleetStatsLayout.BucketFields],
+        [.. CountFields.Concat(FleetStatsLayout.BucketFields).Select(f => FleetStatsLayout.RoutedPrefix + f)],
+    ];
 
     // Keys are model versions that served at least one request, so the map is bounded by the registry's versions.
     private readonly ConcurrentDictionary<(string Model, string Version), long[]> _counters = new();
     private readonly bool _enabled = options.Value.Enabled;
 
-    /// <summary>Counts one answered request of <paramref name="model"/> <paramref name="version"/>.</summary>
-    public void Record(string model, string version, int statusCode, TimeSpan elapsed)
+    /// <summary>
+    /// Counts one answered request of <paramref name="model"/> <paramref name="version"/> with its <paramref name="fault"/>; its server latency
+    /// counts only for the requests the version handled (successes and server errors). <paramref name="routed"/>: the request named the
+    /// model, not a version, and so is also counted in the routed fields that rollouts and the guard judge.
+    /// </summary>
+    public void Record(string model, string version, InferenceFault fault, bool routed, TimeSpan elapsed)
     {
         if (!_enabled)
         {
             return;
         }
-        var slots = _counters.GetOrAdd((model, version), static _ => new long[FirstBucketSlot + FleetStatsLayout.BucketCount]);
-        Interlocked.Increment(ref slots[RequestsSlot]);
-        if (FleetStatsLayout.IsError(statusCode))
+        var slots = _counters.GetOrAdd((model, version), static _ => new long[2 * BlockSize]);
+        Count(slots, 0, fault, elapsed);
+        if (routed)
         {
-            Interlocked.Increment(ref slots[ErrorsSlot]);
+            Count(slots, BlockSize, fault, elapsed);
         }
-        Interlocked.Increment(ref slots[FirstBucketSlot + FleetStatsLayout.BucketIndex(elapsed.TotalMilliseconds)]);
+    }
+
+    private static void Count(long[] slots, int block, InferenceFault fault, TimeSpan elapsed)
+    {
+        Interlocked.Increment(ref slots[block + RequestsSlot]);
+        switch (fault)
+        {
+            case InferenceFault.Client:
+                Interlocked.Increment(ref slots[block + ClientErrorsSlot]);
+                return;
+            case InferenceFault.Rejected:
+                Interlocked.Increment(ref slots[block + RejectedSlot]);
+                return;
+            case InferenceFault.Server:
+                Interlocked.Increment(ref slots[block + ErrorsSlot]);
+                break;
+        }
+        Interlocked.Increment(ref slots[block + FirstBucketSlot + FleetStatsLayout.BucketIndex(elapsed.TotalMilliseconds)]);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -68,8 +100,7 @@ public sealed partial class FleetStatsRecorder(IConnectionMultiplexer redis, IOp
         {
             foreach (var (id, slots) in _counters)
             {
-                var requests = Interlocked.Exchange(ref slots[RequestsSlot], 0);
-                if (requests == 0)
+                if (Volatile.Read(ref slots[RequestsSlot]) == 0)
                 {
                     continue;
                 }
@@ -77,11 +108,20 @@ public sealed partial class FleetStatsRecorder(IConnectionMultiplexer redis, IOp
                 // The second's hash feeds rollouts, the guard and alerts; the minute's, series over hours. Same fields, same counts.
                 var key = (RedisKey)FleetStatsLayout.KeyFor(id.Model, id.Version, second);
                 var minuteKey = (RedisKey)FleetStatsLayout.MinuteKeyFor(id.Model, id.Version, second / 60);
-                Add(batch, key, minuteKey, FleetStatsLayout.RequestsField, requests);
-                Add(batch, key, minuteKey, FleetStatsLayout.ErrorsField, Interlocked.Exchange(ref slots[ErrorsSlot], 0));
-                for (var i = 0; i < FleetStatsLayout.BucketCount; i++)
+                // All traffic goes to both hashes; the routed subset only to the second's, as only rollouts and the guard judge it.
+                var all = BlockFields[0];
+                for (var i = 0; i < all.Length; i++)
                 {
-                    Add(batch, key, minuteKey, FleetStatsLayout.BucketFields[i], Interlocked.Exchange(ref slots[FirstBucketSlot + i], 0));
+                    Add(batch, key, minuteKey, all[i], Interlocked.Exchange(ref slots[i], 0));
+                }
+                var routed = BlockFields[1];
+                for (var i = 0; i < routed.Length; i++)
+                {
+                    var count = Interlocked.Exchange(ref slots[BlockSize + i], 0);
+                    if (count != 0)
+                    {
+                        _ = batch.HashIncrementAsync(key, routed[i], count, CommandFlags.FireAndForget);
+                    }
                 }
                 _ = batch.KeyExpireAsync(key, ttl, CommandFlags.FireAndForget);
                 _ = batch.KeyExpireAsync(minuteKey, minuteTtl, CommandFlags.FireAndForget);

@@ -24,8 +24,8 @@ public sealed class InferenceMetrics
     public InferenceMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(Name);
-        _requests = meter.CreateCounter<long>("mlplatform.inference.requests", "{request}", "Infer requests by model, version and outcome.");
-        _duration = meter.CreateHistogram<double>("mlplatform.inference.request.duration", "s", "Infer request duration, body read to response written.",
+        _requests = meter.CreateCounter<long>("mlplatform.inference.requests", "{request}", "Infer requests by model, version, outcome and fault (none, client, server, rejected).");
+        _duration = meter.CreateHistogram<double>("mlplatform.inference.request.duration", "s", "Infer server latency: end of the body read to response written (a slow upload never counts).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
         _queueTime = meter.CreateHistogram<double>("mlplatform.inference.queue.duration", "s", "Time a request waited in the batching queue.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5] });
@@ -42,9 +42,9 @@ public sealed class InferenceMetrics
     /// <summary>Set by the repository; observed by the gauge.</summary>
     public int LoadedVersions { get; set; }
 
-    public void Request(string model, string version, string outcome, TimeSpan duration)
+    public void Request(string model, string version, string outcome, InferenceFault fault, TimeSpan duration)
     {
-        var tags = new TagList { { "model", model }, { "version", version }, { "outcome", outcome } };
+        var tags = new TagList { { "model", model }, { "version", version }, { "outcome", outcome }, { "fault", fault.Tag() } };
         _requests.Add(1, tags);
         _duration.Record(duration.TotalSeconds, tags);
     }

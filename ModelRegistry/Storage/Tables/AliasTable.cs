@@ -58,8 +58,8 @@ public sealed class AliasTable(RegistryTransaction work)
     public async Task AppendHistoryAsync(string model, AliasChange change, CancellationToken cancellationToken)
     {
         using var record = work.Command("""
-            INSERT INTO alias_history (model, alias, from_version, to_version, weight, at, actor, role, reason, kind)
-            VALUES ($name, $alias, $from, $to, $weight, $at, $actor, $role, $reason, $kind)
+            INSERT INTO alias_history (model, alias, from_version, to_version, weight, at, actor, role, reason, kind, differences_json)
+            VALUES ($name, $alias, $from, $to, $weight, $at, $actor, $role, $reason, $kind, $differences)
             """);
         record.Parameters.AddWithValue("$name", model);
         record.Parameters.AddWithValue("$alias", change.Alias);
@@ -71,6 +71,10 @@ public sealed class AliasTable(RegistryTransaction work)
         record.Parameters.AddWithValue("$role", OrNull(change.Role));
         record.Parameters.AddWithValue("$reason", change.Reason);
         record.Parameters.AddWithValue("$kind", change.Kind);
+        // A move forced past the contract check keeps the differences it was forced over; null for every other change.
+        record.Parameters.AddWithValue("$differences", change.Forced == true
+            ? JsonSerializer.Serialize(change.Differences ?? [], Json)
+            : DBNull.Value);
         await record.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -78,7 +82,7 @@ public sealed class AliasTable(RegistryTransaction work)
     public async Task<List<AliasChange>> ReadHistoryAsync(string model, string alias, CancellationToken cancellationToken)
     {
         using var command = work.Command("""
-            SELECT from_version, to_version, weight, at, actor, role, reason, kind FROM alias_history
+            SELECT from_version, to_version, weight, at, actor, role, reason, kind, differences_json FROM alias_history
             WHERE model = $name AND alias = $alias ORDER BY id
             """);
         command.Parameters.AddWithValue("$name", model);
@@ -96,7 +100,11 @@ public sealed class AliasTable(RegistryTransaction work)
                 reader.GetString(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5),
                 reader.GetString(6),
-                reader.GetString(7)));
+                reader.GetString(7))
+            {
+                Forced = reader.IsDBNull(8) ? null : true,
+                Differences = reader.IsDBNull(8) ? null : JsonSerializer.Deserialize<string[]>(reader.GetString(8), Json),
+            });
         }
         return history;
     }

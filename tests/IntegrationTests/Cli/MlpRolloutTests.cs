@@ -68,4 +68,32 @@ public sealed class MlpRolloutTests(PlatformFixture platform)
         Assert.Equal(2, bad.ExitCode);
         Assert.StartsWith("error: 400 Bad Request: ", bad.Stderr);
     }
+
+    [Fact]
+    public async Task AnIncompatibleVersionIsRefusedWithItsDifferencesUntilForced()
+    {
+        using var mlp = MlpTool.For(platform);
+        var name = RegistryTestSupport.UniqueName("cli-contract");
+        var linear = Online.OnlineScorerClient.ModelPath("linear-v1.onnx");
+        Assert.Equal(0, (await mlp.RunAsync("models", "register", name, linear, "--alias", "production")).ExitCode);
+        // A CNN as version 2: its input is 'image', so every request production accepts today would fail on it.
+        Assert.Equal(0, (await mlp.RunAsync("models", "register", name, Online.OnlineScorerClient.ModelPath("conv.onnx"))).ExitCode);
+
+        foreach (var refused in new[]
+        {
+            await mlp.RunAsync("rollout", "start", name, "2"),
+            await mlp.RunAsync("alias", "set", name, "production", "2", "--reason", "new input format"),
+        })
+        {
+            Assert.Equal(2, refused.ExitCode);
+            Assert.StartsWith("error: 409 Conflict: ", refused.Stderr);
+            // The registry's detail: what would break, and how to move it anyway.
+            Assert.Contains("would break requests that production (version 1) accepts: input 'input' removed", refused.Stderr);
+            Assert.Contains("Send \"force\": true", refused.Stderr);
+        }
+
+        var forced = await mlp.RunAsync("alias", "set", name, "production", "2", "--reason", "new input format", "--force");
+        Assert.True(forced.ExitCode == 0, forced.ToString());
+        Assert.Contains($"{name} production → version 2", forced.Stdout);
+    }
 }

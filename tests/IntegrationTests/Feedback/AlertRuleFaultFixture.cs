@@ -6,7 +6,8 @@ namespace MlPlatform.IntegrationTests.Feedback;
 
 /// <summary>
 /// A platform whose alert rules watch the batch queue, dead-lettered batch chunks and the online scorers, with low thresholds and short
-/// windows, and whose tests stop and kill those services; a <see cref="WebhookListener"/> receives the notifications.
+/// windows, and whose tests stop and kill those services; a <see cref="WebhookListener"/> receives the notifications. Its guard judges
+/// p99 against a low threshold (<see cref="GuardMaxP99Ms"/>), for the guard's latency test.
 /// </summary>
 public sealed class AlertRuleFaultFixture : PlatformFixture, IAsyncLifetime
 {
@@ -18,6 +19,8 @@ public sealed class AlertRuleFaultFixture : PlatformFixture, IAsyncLifetime
     // A dead replica is noticed when its heartbeat key expires (10 s) and forgotten a window after its last beat: long enough for
     // the restarted replica to become ready first, so the alert does not resolve and fire again while it starts.
     public const int ScorerWindowSeconds = 60;
+    public const double GuardMaxP99Ms = 50;
+    public const int GuardBaselineWindowSeconds = 10;
 
     private readonly WebhookListener _webhooks = new();
 
@@ -50,6 +53,13 @@ public sealed class AlertRuleFaultFixture : PlatformFixture, IAsyncLifetime
         "BatchScorer:BatchWorkerOptions:ClaimRenewInterval=00:00:01",
         "BatchScorer:BatchWorkerOptions:MaxDeliveries=2",
         "BatchScorer:BatchWorkerOptions:ReconcileInterval=00:00:02",
+        // The guard judges latency here (GuardLatencyTests): short windows and a p99 threshold a slow version crosses, instead of the
+        // 60 s every other test platform keeps (PlatformFixture) so that promotions without a baseline never roll back on a loaded machine's p99.
+        "Registry:Rollouts:ControllerIntervalMilliseconds=250",
+        "Registry:Guard:WindowSeconds=3",
+        "Registry:Guard:MinRequests=5",
+        $"Registry:Guard:MaxP99Ms={GuardMaxP99Ms.ToString(CultureInfo.InvariantCulture)}",
+        $"Registry:Guard:BaselineWindowSeconds={GuardBaselineWindowSeconds}",
     ];
 
     async Task IAsyncLifetime.DisposeAsync()

@@ -39,13 +39,13 @@ public sealed class RolloutTests(FeedbackFixture platform)
     }
 
     [Fact]
-    public async Task ARolloutOfAVersionThatBreaksItsClientsRollsBackAlertsAndLeavesProductionAlone()
+    public async Task ARolloutOfAVersionThatFailsOnValidRequestsRollsBackAlertsAndLeavesProductionAlone()
     {
         using var client = platform.CreateGatewayClient();
         var name = UniqueName("bad");
         var (v1, _) = await RegisterAsync(client, name, "linear-v1.onnx");
-        // Another model's graph as version 2: its input is 'image' [n,3,32,32], so the clients' linear requests fail with 400.
-        var (v2, _) = await RegisterAsync(client, name, "conv.onnx");
+        // The linear signature, but every run fails in ONNX Runtime: the clients' valid requests get server errors (500).
+        var (v2, _) = await RegisterAsync(client, name, "linear-faulty.onnx");
         await SetAliasAsync(client, name, "production", v1);
 
         await using var traffic = Traffic.Start(client, name);
@@ -63,7 +63,8 @@ public sealed class RolloutTests(FeedbackFixture platform)
         Assert.Equal(v1, production.RootElement.GetProperty("version").GetInt32());
         var (canaryStatus, _) = await GetJsonAsync(client, $"/v1/models/{name}/aliases/canary");
         Assert.Equal(HttpStatusCode.NotFound, canaryStatus);
-        Assert.True(traffic.Count("400") > 0, $"answers: {string.Join(", ", traffic.Answers)}");
+        Assert.True(traffic.Count("500") > 0, $"answers: {string.Join(", ", traffic.Answers)}");
+        Assert.Equal(0, traffic.Count("400"));
 
         using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
         var (alertsStatus, alerts) = await GetJsonAsync(reader, "/v1/alerts?status=firing");
@@ -102,9 +103,18 @@ public sealed class RolloutTests(FeedbackFixture platform)
         Assert.Equal(0, last.GetProperty("errors").GetInt64());
         var p99 = last.GetProperty("p99Ms").GetDouble();
         Assert.True(p99 > 25, $"measured p99 {p99} ms");
-        Assert.Equal(FormattableString.Invariant(
-                $"rolled back at step 1 (50%): p99 {p99:0.###} ms over {last.GetProperty("requests").GetInt64()} requests exceeds 25 ms"),
-            rollout.GetProperty("reason").GetString());
+        // Production measured in the same windows is the baseline: the breach needs the threshold and the factor over its p99. On a
+        // loaded machine production can be slow enough at 50% to excuse the canary; at 100% production gets (almost) no routed
+        // requests, so the absolute threshold decides there. Either way the reason names the step the analysis was taken at.
+        var step = last.GetProperty("step").GetInt32();
+        var reason = rollout.GetProperty("reason").GetString()!;
+        Assert.StartsWith(FormattableString.Invariant(
+                $"rolled back at step {step} ({last.GetProperty("weight").GetInt32()}%): p99 {p99:0.###} ms over {last.GetProperty("requests").GetInt64()} requests exceeds 25 ms"),
+            reason);
+        if (last.GetProperty("productionRequests").GetInt64() > 0)
+        {
+            Assert.Contains("exceeds 25 ms; production ", reason);
+        }
         var (_, production) = await GetJsonAsync(client, $"/v1/models/{name}/aliases/production");
         Assert.Equal(v1, production.RootElement.GetProperty("version").GetInt32());
         var (canaryStatus, _) = await GetJsonAsync(client, $"/v1/models/{name}/aliases/canary");
@@ -224,7 +234,7 @@ public sealed class RolloutTests(FeedbackFixture platform)
     internal static bool IsAbout(JsonDocument webhook, string model, string alert) =>
         webhook.RootElement.TryGetProperty("model", out var m) && m.GetString() == model && webhook.RootElement.GetProperty("alert").GetString() == alert;
 
-    private static async Task<string> StartAsync(HttpClient client, string name, object body)
+    internal static async Task<string> StartAsync(HttpClient client, string name, object body)
     {
         using var response = await client.PostAsJsonAsync($"/v1/models/{name}/rollouts", body).WaitAsync(PlatformFixture.RequestTimeout);
         var text = await response.Content.ReadAsStringAsync();
@@ -235,7 +245,7 @@ public sealed class RolloutTests(FeedbackFixture platform)
         return created.RootElement.GetProperty("id").GetString()!;
     }
 
-    private static async Task<JsonElement> WaitForOutcomeAsync(HttpClient client, string name, string id)
+    internal static async Task<JsonElement> WaitForOutcomeAsync(HttpClient client, string name, string id)
     {
         var deadline = DateTime.UtcNow + RolloutTimeout;
         while (true)

@@ -193,6 +193,46 @@ public sealed class GrpcInferenceTests(OnlineScorerFixture platform)
     }
 
     [Fact]
+    public async Task EachOutcomeClassHasItsGrpcCodeAndCountsAsItDoesOverRest()
+    {
+        // linear-faulty passes validation (the linear models' signature) and fails in ONNX Runtime on every run: a server error.
+        var name = await RegisterAsync("linear-faulty.onnx", "grpcfault");
+        using var http = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+        var client = Client();
+
+        var server = await Assert.ThrowsAsync<RpcException>(() => client.ModelInferAsync(LinearRequest(name, 1f, raw: true), Reader).ResponseAsync);
+        Assert.Equal(StatusCode.Internal, server.StatusCode);
+        var (status, body, message) = await PostJsonAsync(http, $"/v2/models/{name}/infer",
+            """{"inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":[1,2,3,4,5,6,7,8]}]}""");
+        message.Dispose();
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        Assert.StartsWith("The model failed on a valid request: ", body.RootElement.GetProperty("error").GetString());
+        Assert.StartsWith("The model failed on a valid request: ", server.Status.Detail);
+
+        var wrong = LinearRequest(name, 1f, raw: false);
+        wrong.Inputs[0].Name = "nope";
+        var client400 = await Assert.ThrowsAsync<RpcException>(() => client.ModelInferAsync(wrong, Reader).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, client400.StatusCode);
+        (status, _, message) = await PostJsonAsync(http, $"/v2/models/{name}/infer", """{"inputs":[{"name":"nope","shape":[1],"datatype":"FP32","data":[1]}]}""");
+        message.Dispose();
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => client.ModelInferAsync(LinearRequest(name, 1f, raw: true, version: "99"), Reader).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+
+        // Both ports count the same classes: 2 server errors, 2 client errors (the unknown version served nothing, so it is not a
+        // version's statistic); Triton's fail counts every failed request of the version, as Triton does.
+        await EventuallyAsync(async () =>
+        {
+            var (_, stats) = await GetJsonAsync(http, $"/v1/models/{name}/versions/1/stats?window=5m");
+            var (_, triton) = await GetJsonAsync(http, $"/v2/models/{name}/versions/1/stats");
+            var r = stats.RootElement;
+            var fail = triton.RootElement.GetProperty("model_stats")[0].GetProperty("inference_stats").GetProperty("fail").GetProperty("count").GetInt64();
+            return (r.GetProperty("requests").GetInt64(), r.GetProperty("errors").GetInt64(), r.GetProperty("clientErrors").GetInt64(),
+                r.GetProperty("rejected").GetInt64(), r.GetProperty("errorRate").GetDouble(), fail) == (4, 2, 2, 0, 1.0, 4);
+        }, "2 server errors and 2 client errors in the fleet statistics, 4 failures in Triton's");
+    }
+
+    [Fact]
     public async Task VersionPinningAndAliasRoutingFollowTheRegistry()
     {
         using var http = platform.CreateGatewayClient();

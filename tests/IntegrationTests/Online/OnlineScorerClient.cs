@@ -29,10 +29,11 @@ internal static class OnlineScorerClient
         return (doc.RootElement.GetProperty("version").GetInt32(), doc.RootElement.GetProperty("sha256").GetString()!);
     }
 
-    public static async Task SetAliasAsync(HttpClient client, string name, string alias, int version, int? weight = null)
+    /// <param name="force">Move <c>production</c> past the contract check (a version whose signature production's clients cannot use).</param>
+    public static async Task SetAliasAsync(HttpClient client, string name, string alias, int version, int? weight = null, bool force = false)
     {
         using var response = await client.PutAsJsonAsync($"/v1/models/{name}/aliases/{alias}",
-            new { version, reason = "integration test", weight }).WaitAsync(PlatformFixture.RequestTimeout);
+            new { version, reason = "integration test", weight, force }).WaitAsync(PlatformFixture.RequestTimeout);
         Assert.True(response.IsSuccessStatusCode, $"alias {alias} of {name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 

@@ -137,6 +137,21 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         // No reload: the page refreshes its series every few seconds.
         browser.Until(_ => console.ChartHas("chart-rate", "p.y > 0") && console.ChartHas("chart-latency", "p.y !== null"), "requests and latency on the charts");
         Assert.NotEqual("0", console.Find("#chart-summary").GetAttribute("data-requests"));
+        // A caller's malformed requests draw the client-error line, apart from the server errors (issue 19: error rate by outcome class).
+        using (var caller = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                using var bad = await caller.PostAsync($"/v2/models/{name}/infer",
+                    new StringContent("""{"inputs":[{"name":"nope","shape":[1],"datatype":"FP32","data":[1]}]}""", System.Text.Encoding.UTF8, "application/json"))
+                    .WaitAsync(PlatformFixture.RequestTimeout);
+                Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            }
+        }
+        Assert.Equal(["v1 server errors", "v1 client errors", "v1 rejected"],
+            console.Script<IReadOnlyCollection<object>>("return Chart.getChart('chart-errors').data.datasets.map(d => d.label)").Cast<string>());
+        browser.Until(_ => console.ChartHas("chart-errors", "p.y > 0", dataset: 1), "client errors on the error chart");
+        Assert.False(console.ChartHas("chart-errors", "p.y > 0", dataset: 0));
         console.Find("#chart-compare").Click();
         console.Find("#chart-compare option[value='2']").Click();
         browser.Until(_ => console.Script<long>("return Chart.getChart('chart-rate').data.datasets.length") == 2, "v2 overlaid");
@@ -149,8 +164,9 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         using var series = JsonDocument.Parse(await reader.GetStringAsync($"/v1/models/{name}/versions/1/stats/series?window=6h&step=5m").WaitAsync(PlatformFixture.RequestTimeout));
         var points = series.RootElement.GetProperty("points").EnumerateArray().ToList();
         Assert.Equal(72, points.Count);
-        Assert.Equal(["requests", "errors"], series.RootElement.GetProperty("counters").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(["requests", "errors", "clientErrors", "rejected"], series.RootElement.GetProperty("counters").EnumerateArray().Select(c => c.GetString()));
         Assert.True(points.Sum(p => p.GetProperty("counts").GetProperty("requests").GetInt64()) > 0);
+        Assert.Equal(5, points.Sum(p => p.GetProperty("counts").GetProperty("clientErrors").GetInt64()));
         using var tooFine = await reader.GetAsync($"/v1/models/{name}/versions/1/stats/series?window=6h&step=10s").WaitAsync(PlatformFixture.RequestTimeout);
         Assert.Equal(HttpStatusCode.BadRequest, tooFine.StatusCode);
         Assert.Contains("at most 1440 points", await tooFine.Content.ReadAsStringAsync());

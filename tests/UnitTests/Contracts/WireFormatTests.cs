@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MlPlatform.ModelRegistry.Apis;
 using MlPlatform.ModelRegistry.Events;
 using MlPlatform.ModelRegistry.Model;
 using Xunit;
@@ -121,6 +122,44 @@ public sealed class WireFormatTests
         Assert.Equal(
             """{"alias":"production","fromVersion":1,"toVersion":2,"weight":null,"at":"2026-03-14T15:09:26.535+00:00","actor":"alice","role":"admin","reason":"v2 passed review","kind":"set"}""",
             JsonSerializer.Serialize(change, Web));
+    }
+
+    [Fact]
+    public void A_forced_alias_history_entry_carries_the_differences()
+    {
+        var change = new AliasChange("production", 1, 2, null, At, "alice", "admin", "new input format", AliasChange.KindSet)
+        {
+            Forced = true,
+            Differences = ["input 'input' removed"],
+        };
+        Assert.Equal(
+            """{"alias":"production","fromVersion":1,"toVersion":2,"weight":null,"at":"2026-03-14T15:09:26.535+00:00","actor":"alice","role":"admin","reason":"new input format","kind":"set","forced":true,"differences":["input \u0027input\u0027 removed"]}""",
+            JsonSerializer.Serialize(change, Web));
+    }
+
+    [Fact]
+    public void The_contract_checks_refusal_as_the_registry_writes_it_and_a_client_reads_it()
+    {
+        var refusal = new IncompatibleSignatureProblem(IncompatibleSignatureProblem.TitleText, 409, "Version 2 of 'iris' would break requests.", 1,
+            ["input 'input' removed", "output 'label' datatype changed from INT64 to FP32"]);
+        const string Golden =
+            """{"title":"Incompatible signature","status":409,"detail":"Version 2 of \u0027iris\u0027 would break requests.","productionVersion":1,"differences":["input \u0027input\u0027 removed","output \u0027label\u0027 datatype changed from INT64 to FP32"]}""";
+        Assert.Equal(Golden, JsonSerializer.Serialize(refusal, Web));
+        // The registry answers with a ProblemDetails (problem+json like its other errors): the same members in the same order.
+        // Apostrophes are escaped, as ASP.NET Core writes them.
+        Assert.Equal(Golden, JsonSerializer.Serialize(ContractCheck.ToProblem(refusal), Web));
+        var read = JsonSerializer.Deserialize<IncompatibleSignatureProblem>(Golden, Web)!;
+        Assert.Equal((1, 2), (read.ProductionVersion, read.Differences.Count));
+    }
+
+    [Fact]
+    public void Version_statistics_split_by_outcome_class()
+    {
+        var report = new VersionStatsReport("iris", 2, "5m", At, At.AddMinutes(5), 100, 3, 0.0375, 1.5, 9.25,
+            ClientErrors: 15, Rejected: 5, RoutedRequests: 60, RoutedErrors: 2, RoutedErrorRate: 0.04, RoutedP99Ms: 8);
+        Assert.Equal(
+            """{"model":"iris","version":2,"window":"5m","from":"2026-03-14T15:09:26.535+00:00","to":"2026-03-14T15:14:26.535+00:00","requests":100,"errors":3,"errorRate":0.0375,"p50Ms":1.5,"p99Ms":9.25,"clientErrors":15,"rejected":5,"routedRequests":60,"routedErrors":2,"routedErrorRate":0.04,"routedP99Ms":8}""",
+            JsonSerializer.Serialize(report, Web));
     }
 
     [Fact]

@@ -29,9 +29,51 @@ public sealed class AnalysisRulesTests
     [Fact]
     public void ErrorsProductionShowsAsOftenAreNotTheCanarysFault()
     {
-        var (verdict, _) = AnalysisRules.Judge(new WindowFigures(100, 5, 10), new WindowFigures(400, 40, 9), Thresholds);
+        var (verdict, reason) = AnalysisRules.Judge(new WindowFigures(100, 5, 10), new WindowFigures(400, 40, 9), Thresholds);
 
-        Assert.Equal(Verdict.Inconclusive, verdict);
+        Assert.Equal(Verdict.Healthy, verdict);
+        Assert.Equal("error rate 0.05 over 0.01, but within 0 of the baseline's 0.1 on 400 requests", reason);
+    }
+
+    private static readonly AnalysisThresholds WithMargins = Thresholds with { ErrorRateMargin = 0.05, P99Factor = 1.5 };
+
+    [Theory]
+    [InlineData(12, 20, Verdict.Healthy)]  // 0.12 over 0.01, but under the baseline's 0.1 + 0.05
+    [InlineData(17, 20, Verdict.Breach)]   // 0.17 >= 0.15
+    [InlineData(6, 0, Verdict.Breach)]     // 0.06 >= 0 + 0.05
+    [InlineData(4, 0, Verdict.Healthy)]    // 0.04 over 0.01, but under 0 + 0.05
+    [InlineData(1, 0, Verdict.Healthy)]    // 0.01 is not over the absolute threshold
+    public void AnErrorRateBreachNeedsTheThresholdAndTheMarginOverTheBaseline(int candidateErrors, int baselineErrors, Verdict expected)
+    {
+        var (verdict, _) = AnalysisRules.Judge(new WindowFigures(100, candidateErrors, 10), new WindowFigures(200, baselineErrors, 9), WithMargins);
+
+        Assert.Equal(expected, verdict);
+    }
+
+    [Fact]
+    public void ASlowdownThatHitsProductionAsMuchIsNoBreach()
+    {
+        var (verdict, reason) = AnalysisRules.Judge(new WindowFigures(100, 0, 900), new WindowFigures(300, 0, 800), WithMargins);
+
+        Assert.Equal(Verdict.Healthy, verdict);
+        Assert.Equal("p99 900 ms over 250 ms, but under 1.5 × the baseline's 800 ms", reason);
+    }
+
+    [Fact]
+    public void ACandidateSlowerThanTheBaselineByTheFactorIsABreach()
+    {
+        var (verdict, reason) = AnalysisRules.Judge(new WindowFigures(100, 0, 1300), new WindowFigures(300, 0, 800), WithMargins);
+
+        Assert.Equal(Verdict.Breach, verdict);
+        Assert.Equal("p99 1300 ms over 100 requests exceeds 250 ms; production 800 ms", reason);
+    }
+
+    [Fact]
+    public void WithoutABaselineTheAbsoluteThresholdsDecide()
+    {
+        Assert.Equal(Verdict.Breach, AnalysisRules.Judge(new WindowFigures(100, 0, 900), null, WithMargins).Verdict);
+        Assert.Equal(Verdict.Breach, AnalysisRules.Judge(new WindowFigures(100, 0, 900), new WindowFigures(10, 0, 900), WithMargins).Verdict);
+        Assert.Equal(Verdict.Breach, AnalysisRules.Judge(new WindowFigures(100, 20, 10), null, WithMargins).Verdict);
     }
 
     [Fact]

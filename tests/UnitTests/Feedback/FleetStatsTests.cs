@@ -29,17 +29,54 @@ public sealed class FleetStatsTests
     public void AnythingElseIsNotADuration(string text) => Assert.False(DurationText.TryParse(text, out _));
 
     [Theory]
-    [InlineData(200, false)]
-    [InlineData(400, true)]
-    [InlineData(404, true)]
-    [InlineData(413, true)]
-    [InlineData(401, false)]
-    [InlineData(403, false)]
-    [InlineData(429, false)]
-    [InlineData(499, false)]
-    [InlineData(500, true)]
-    [InlineData(503, true)]
-    public void ErrorsAre5xxAnd4xxOtherThanAuthAndRateLimits(int status, bool error) => Assert.Equal(error, FleetStatsLayout.IsError(status));
+    [InlineData(200, InferenceFault.None, "none", "success")]
+    [InlineData(400, InferenceFault.Client, "client", "client_error")]
+    [InlineData(404, InferenceFault.Client, "client", "client_error")]
+    [InlineData(413, InferenceFault.Client, "client", "client_error")]
+    [InlineData(429, InferenceFault.Rejected, "rejected", "rejected")]
+    [InlineData(503, InferenceFault.Rejected, "rejected", "rejected")]
+    [InlineData(500, InferenceFault.Server, "server", "server_error")]
+    [InlineData(504, InferenceFault.Server, "server", "server_error")]
+    public void AStatusImpliesWhoseFaultItWas(int status, InferenceFault fault, string tag, string outcome)
+    {
+        Assert.Equal(fault, InferenceFaults.ForStatus(status));
+        Assert.Equal(tag, fault.Tag());
+        Assert.Equal(outcome, fault.Outcome());
+    }
+
+    [Fact]
+    public void TheErrorRateIsServerErrorsOverTheRequestsTheVersionHandled()
+    {
+        var stats = new VersionStats();
+        stats.Add(FleetStatsLayout.RequestsField, 200);
+        stats.Add(FleetStatsLayout.ClientErrorsField, 80);
+        stats.Add(FleetStatsLayout.RejectedField, 20);
+        stats.Add(FleetStatsLayout.ErrorsField, 10);
+
+        Assert.Equal(100, stats.Judged);
+        Assert.Equal(0.1, stats.ErrorRate, 9);
+        Assert.Equal(0, stats.Routed.Requests);
+    }
+
+    [Fact]
+    public void RoutedFieldsAddUpSeparatelyFromAllTraffic()
+    {
+        var stats = new VersionStats();
+        stats.Add(FleetStatsLayout.RequestsField, 100);
+        stats.Add(FleetStatsLayout.ClientErrorsField, 80);
+        stats.Add(FleetStatsLayout.RoutedPrefix + FleetStatsLayout.RequestsField, 20);
+        stats.Add(FleetStatsLayout.RoutedPrefix + FleetStatsLayout.ErrorsField, 5);
+        stats.Add(FleetStatsLayout.RoutedPrefix + FleetStatsLayout.BucketFields[3], 20);
+        stats.Add("z:unknown", 7);
+
+        Assert.Equal(100, stats.Requests);
+        Assert.Equal(0, stats.Errors);
+        Assert.Equal(20, stats.Routed.Requests);
+        Assert.Equal(20, stats.Routed.Judged);
+        Assert.Equal(0.25, stats.Routed.ErrorRate, 9);
+        Assert.Equal(20, stats.Routed.Buckets[3]);
+        Assert.Null(stats.PercentileMs(0.99));
+    }
 
     [Theory]
     [InlineData(0.4, 0)]

@@ -36,7 +36,7 @@ public sealed class SeriesWindowTests
     [Fact]
     public void EveryCounterOfTheLayoutHasADistinctNameAndField()
     {
-        Assert.Equal(["requests", "errors"], FleetStatsLayout.Counters.Select(c => c.Name));
+        Assert.Equal(["requests", "errors", "clientErrors", "rejected"], FleetStatsLayout.Counters.Select(c => c.Name));
         Assert.Equal(FleetStatsLayout.Counters.Count, FleetStatsLayout.Counters.Select(c => c.Field).Distinct().Count());
         Assert.Equal("mlplatform:stats-1m:iris:2:29000000", FleetStatsLayout.MinuteKeyFor("iris", "2", 29_000_000));
     }

@@ -10,6 +10,9 @@ const windows = [
 ];
 const refreshMs = 5000;
 
+/** The series' error counters by outcome class: whose fault a failed request was (docs/feedback-loops.md). Unknown counters keep their name. */
+const errorClasses = { errors: 'server errors', clientErrors: 'client errors', rejected: 'rejected' };
+
 /** A version: signature, tags, download, and live charts of its traffic (optionally overlaid with another version's). */
 export async function versionPage(ctx, name, number) {
   const base = `/v1/models/${encode(name)}`;
@@ -23,7 +26,7 @@ export async function versionPage(ctx, name, number) {
   const summary = h('p', { id: 'chart-summary', 'aria-live': 'polite' });
   const canvases = {
     rate: h('canvas', { id: 'chart-rate', role: 'img', 'aria-label': 'Requests per second over time' }),
-    errors: h('canvas', { id: 'chart-errors', role: 'img', 'aria-label': 'Error rate over time' }),
+    errors: h('canvas', { id: 'chart-errors', role: 'img', 'aria-label': 'Server-error, client-error and rejected rates over time' }),
     latency: h('canvas', { id: 'chart-latency', role: 'img', 'aria-label': 'p50 and p99 server latency over time' }),
   };
 
@@ -51,7 +54,7 @@ export async function versionPage(ctx, name, number) {
       summary,
       h('div', { class: 'charts' },
         h('figure', null, h('figcaption', null, 'Requests per second'), h('div', { class: 'chart' }, canvases.rate)),
-        h('figure', null, h('figcaption', null, 'Error rate'), h('div', { class: 'chart' }, canvases.errors)),
+        h('figure', null, h('figcaption', null, 'Error rate by outcome class'), h('div', { class: 'chart' }, canvases.errors)),
         h('figure', null, h('figcaption', null, 'Server latency (ms)'), h('div', { class: 'chart' }, canvases.latency))),
       updated));
 
@@ -76,9 +79,9 @@ export async function versionPage(ctx, name, number) {
       const compared = compareSelect.value ? Number(compareSelect.value) : null;
       const all = await Promise.all([number, ...(compared ? [compared] : [])].map(async v => ({ v, s: await series(v) })));
       charts.rate.update(all.map(({ v, s }) => ({ label: `v${v}`, points: points(s, p => p.requestsPerSecond) })));
-      // One line per error counter (today "errors"; outcome classes slot in as the API adds counters).
+      // One line per outcome class (server errors: the version's own; client errors: the callers'; rejected: back-pressure), as a share of all requests.
       charts.errors.update(all.flatMap(({ v, s }) => s.counters.filter(c => c !== 'requests').map(counter => ({
-        label: `v${v} ${counter}`,
+        label: `v${v} ${errorClasses[counter] ?? counter}`,
         points: points(s, p => (p.counts.requests ? (p.counts[counter] ?? 0) / p.counts.requests : null)),
       }))));
       charts.latency.update(all.flatMap(({ v, s }) => [
@@ -87,8 +90,10 @@ export async function versionPage(ctx, name, number) {
       ]));
       const mine = all[0].s;
       const total = mine.points.reduce((sum, p) => sum + p.counts.requests, 0);
-      const errors = mine.points.reduce((sum, p) => sum + (p.counts.errors ?? 0), 0);
-      summary.textContent = `v${number} over ${mine.window}: ${total} requests, ${errors} errors${total ? ` (${(100 * errors / total).toFixed(2)} %)` : ''}.`;
+      const sum = counter => mine.points.reduce((n, p) => n + (p.counts[counter] ?? 0), 0);
+      const errors = sum('errors');
+      summary.textContent = `v${number} over ${mine.window}: ${total} requests, ${errors} server errors${total ? ` (${(100 * errors / total).toFixed(2)} %)` : ''}, `
+        + `${sum('clientErrors')} client errors, ${sum('rejected')} rejected.`;
       summary.dataset.requests = String(total);
       updated.textContent = `Updated ${formatTime(new Date())}; refreshes every ${refreshMs / 1000} s.`;
     } catch (error) {
