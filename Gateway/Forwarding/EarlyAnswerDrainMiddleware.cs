@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace MlPlatform.Gateway.Forwarding;
 
@@ -17,6 +18,9 @@ public sealed class EarlyAnswerDrainMiddleware(RequestDelegate next, IOptions<Ea
         await next(context);
         var request = context.Request;
         if (context.Response.StatusCode < StatusCodes.Status400BadRequest
+            // The forwarder failed (no live instance, refused, timed out): the gateway's error pipeline has yet to write the answer's
+            // body, which completing the response here would cut off (an empty 503 without Retry-After).
+            || context.Features.Get<IForwarderErrorFeature>() is not null
             || !HttpProtocol.IsHttp11(request.Protocol)
             || request.ContentLength is 0
             || request.ContentLength is null && !request.Headers.TransferEncoding.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase)

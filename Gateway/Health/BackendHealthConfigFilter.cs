@@ -23,8 +23,11 @@ internal sealed class BackendHealthConfigFilter(IOptions<BackendHealthOptions> o
         {
             HealthCheck = new HealthCheckConfig
             {
-                // No live instance means no instance: the request is answered 503 rather than sent to a dead one.
-                AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyAndUnknown,
+                // Healthy instances while there are any. When none is, every instance is tried rather than none: a service the
+                // supervisor (or an operator) has just started is served at once instead of after the next probe (up to Interval of
+                // 503s), and a dead one still refuses the connection at once, which the error pipeline answers 503 + Retry-After
+                // naming the backend. Every instance is unproxied on the one-machine run, so "dead" is a refused connection, not a wait.
+                AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyOrPanic,
                 Active = new ActiveHealthCheckConfig
                 {
                     Enabled = true,

@@ -33,9 +33,13 @@ public sealed class OnlineScorerDrainFixture() : OnlineScorerShutdownFixture(dra
 
 /// <summary>
 /// A short drain time, to see it bound a request that never finishes. No time for the telemetry flush: the test releases the held body
-/// only once the process is gone, and the gateway's Kestrel answers 408 to a request body that sends nothing for 5 s.
+/// only once the process is gone, and the gateway cuts a request body that stalls past its minimum data rate's grace period (5 s by
+/// default: the stall here is the scorer's drain and exit, so the grace is raised for this platform only).
 /// </summary>
-public sealed class OnlineScorerDrainBoundFixture() : OnlineScorerShutdownFixture(drainSeconds: 3, flushSeconds: 0);
+public sealed class OnlineScorerDrainBoundFixture() : OnlineScorerShutdownFixture(drainSeconds: 3, flushSeconds: 0)
+{
+    protected override IEnumerable<string> ExtraArguments => [.. base.ExtraArguments, "Gateway:DataRates:RequestGracePeriod=00:00:30"];
+}
 
 [CollectionDefinition(Name)]
 public sealed class OnlineScorerDrainCollection : ICollectionFixture<OnlineScorerDrainFixture>
