@@ -23,11 +23,9 @@ internal sealed class BackendHealthConfigFilter(IOptions<BackendHealthOptions> o
         {
             HealthCheck = new HealthCheckConfig
             {
-                // Healthy instances while there are any. When none is, every instance is tried rather than none: a service the
-                // supervisor (or an operator) has just started is served at once instead of after the next probe (up to Interval of
-                // 503s), and a dead one still refuses the connection at once, which the error pipeline answers 503 + Retry-After
-                // naming the backend. Every instance is unproxied on the one-machine run, so "dead" is a refused connection, not a wait.
-                AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyOrPanic,
+                // No live instance means no instance: the request is answered 503 rather than sent to a dead one (or to a draining
+                // one over a kept-alive connection). A restarted instance is back with the next probe (Interval).
+                AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyAndUnknown,
                 Active = new ActiveHealthCheckConfig
                 {
                     Enabled = true,

@@ -39,6 +39,7 @@ public sealed class AlertRuleFaultTests(AlertRuleFaultFixture platform)
         Assert.False(firing.TryGetProperty("model", out _));
 
         await Task.WhenAll(workers.Select(w => ResourceProcesses.StartAsync(platform, w.ResourceId)));
+        await platform.WaitForGatewayRouteAsync("/v1/batch/jobs");
         var job = await batch.WaitForStatusAsync(id, "succeeded");
         Assert.Equal(60_000, job.GetProperty("rowsDone").GetInt64());
 

@@ -167,10 +167,7 @@ public sealed class RolloutTests(FeedbackFixture platform)
         var start = await platform.App.ResourceCommands.ExecuteCommandAsync("modelregistry", KnownResourceCommands.StartCommand).WaitAsync(PlatformFixture.StartTimeout);
         Assert.True(start.Success, start.Message);
         await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("modelregistry").WaitAsync(PlatformFixture.StartTimeout);
-        // The gateway answers 503 + Retry-After until its next health probe finds the registry back (every 2 s): wait for it, as a
-        // client honouring Retry-After would.
-        await EventuallyAsync(async () => (await client.GetAsync($"/v1/models/{name}")).StatusCode == HttpStatusCode.OK,
-            "the gateway routes to the restarted registry");
+        await platform.WaitForGatewayRouteAsync($"/v1/models/{name}");
 
         var finished = await WaitForOutcomeAsync(client, name, id);
         Assert.Equal("succeeded", finished.GetProperty("status").GetString());

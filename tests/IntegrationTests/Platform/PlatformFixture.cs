@@ -82,6 +82,30 @@ public class PlatformFixture : IAsyncLifetime
         return client;
     }
 
+    /// <summary>
+    /// Waits until the gateway forwards <paramref name="path"/> again (anything but 503) after the test restarted the service behind it:
+    /// the gateway takes a stopped instance out of rotation and re-admits it with its next health probe (every 2 s), answering 503 +
+    /// Retry-After meanwhile.
+    /// </summary>
+    public async Task WaitForGatewayRouteAsync(string path)
+    {
+        using var client = CreateGatewayClient();
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            using var response = await client.GetAsync(path);
+            if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable)
+            {
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The gateway still answers 503 for {path} after {StartTimeout}.");
+            }
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>A gRPC channel to the gateway's gRPC port (h2c); calls present keys as <c>authorization</c> metadata (<see cref="GrpcKey"/>).</summary>
     public global::Grpc.Net.Client.GrpcChannel CreateGatewayGrpcChannel() =>
         global::Grpc.Net.Client.GrpcChannel.ForAddress(App.GetEndpoint("gateway", "grpc"));

@@ -36,6 +36,7 @@ public sealed class RegistryRestartTests(RegistryFaultFixture platform)
             .WaitAsync(PlatformFixture.StartTimeout);
         Assert.True(start.Success, start.Message);
         await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("modelregistry").WaitAsync(PlatformFixture.StartTimeout);
+        await platform.WaitForGatewayRouteAsync("/v1/models");
 
         using var model = await ReadJsonAsync(await client.GetAsync($"/v1/models/{name}").WaitAsync(PlatformFixture.RequestTimeout));
         Assert.Equal(2, model.RootElement.GetProperty("latestVersion").GetInt32());

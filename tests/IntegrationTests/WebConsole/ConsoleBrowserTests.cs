@@ -215,7 +215,8 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         console.Fill("start-rollout-stepInterval", "2s");
         console.Fill("start-rollout-maxP99Ms", "60000");
         console.SubmitAndConfirm("start-rollout");
-        var panel = $"article.rollout[data-model='{name}']";
+        // The rollout's panel, not the guard's that watches production (set just before) in the same running list.
+        var panel = $"article.rollout[data-model='{name}'][data-kind='rollout']";
         console.WaitForText(panel, "Current canary weight: 1 %");
         console.WaitForText(panel, "inconclusive");
         browser.Until(d => d.FindElements(By.CssSelector($"{panel} table tbody tr")).Count >= 2, "two analyses");

@@ -32,7 +32,7 @@ public sealed class BackendHealthTests
         var cluster = await filter.ConfigureClusterAsync(new ClusterConfig { ClusterId = "batchscorer" }, CancellationToken.None);
 
         var health = cluster.HealthCheck!;
-        Assert.Equal("HealthyOrPanic", health.AvailableDestinationsPolicy);
+        Assert.Equal("HealthyAndUnknown", health.AvailableDestinationsPolicy);
         Assert.True(health.Active!.Enabled);
         Assert.Equal("/alive", health.Active.Path);
         Assert.Equal(TimeSpan.FromSeconds(1), health.Active.Timeout);

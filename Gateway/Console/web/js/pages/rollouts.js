@@ -47,7 +47,7 @@ export async function rolloutsPage(ctx) {
 function runningPanel(ctx, r, charts, reload) {
   const errorCanvas = h('canvas', { role: 'img', 'aria-label': `Error rate measured at each analysis of ${r.model} v${r.version}, against the threshold ${r.maxErrorRate}` });
   const latencyCanvas = h('canvas', { role: 'img', 'aria-label': `p99 latency measured at each analysis, against the threshold ${r.maxP99Ms} ms` });
-  const panel = h('article', { class: 'rollout', id: `rollout-${r.id}`, dataset: { model: r.model, status: r.status } },
+  const panel = h('article', { class: 'rollout', id: `rollout-${r.id}`, dataset: { model: r.model, kind: r.kind, status: r.status } },
     h('h3', null, `${r.model}: v${r.version}`, r.baselineVersion ? ` replacing v${r.baselineVersion}` : '', ' ', badge(r.status), r.kind === 'guard' ? ' (guard)' : ''),
     h('p', null, `Started ${formatTime(r.createdAt)} by ${r.actor}; deadline ${r.deadline}; next analysis ${formatTime(r.nextAnalysisAt)}.`),
     r.kind === 'rollout' ? h('ol', { class: 'steps', 'aria-label': 'Steps' }, r.steps.map((weight, i) =>
