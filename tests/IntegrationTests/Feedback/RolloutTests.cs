@@ -67,9 +67,17 @@ public sealed class RolloutTests(FeedbackFixture platform)
         Assert.Equal(0, traffic.Count("400"));
 
         using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
-        var (alertsStatus, alerts) = await GetJsonAsync(reader, "/v1/alerts?status=firing");
-        Assert.Equal(HttpStatusCode.OK, alertsStatus);
-        var alert = alerts.RootElement.EnumerateArray().Single(a => a.GetProperty("model").GetString() == name);
+        // The controller records the failed rollout first and raises its alert just after: wait for it.
+        JsonElement alert = default;
+        await EventuallyAsync(async () =>
+        {
+            var (alertsStatus, alerts) = await GetJsonAsync(reader, "/v1/alerts?status=firing");
+            Assert.Equal(HttpStatusCode.OK, alertsStatus);
+            var matching = alerts.RootElement.EnumerateArray().Where(a => a.GetProperty("model").GetString() == name).ToList();
+            Assert.True(matching.Count <= 1, $"{matching.Count} alerts for {name}");
+            alert = matching.FirstOrDefault().Clone();
+            return matching.Count == 1;
+        }, "the rollout-failed alert fires");
         Assert.Equal("rollout-failed", alert.GetProperty("alert").GetString());
         Assert.Equal("critical", alert.GetProperty("severity").GetString());
         Assert.Equal(v2, alert.GetProperty("version").GetInt32());
@@ -123,9 +131,17 @@ public sealed class RolloutTests(FeedbackFixture platform)
         Assert.Equal(0, traffic.Answers.Where(a => !a.Key.StartsWith('v')).Sum(a => a.Value));
 
         using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
-        var (_, alerts) = await GetJsonAsync(reader, "/v1/alerts?status=firing");
-        var alert = Assert.Single(alerts.RootElement.EnumerateArray(),
-            a => a.GetProperty("alert").GetString() == "rollout-failed" && a.GetProperty("model").GetString() == name);
+        // The controller records the failed rollout first and raises its alert just after: wait for it.
+        JsonElement alert = default;
+        await EventuallyAsync(async () =>
+        {
+            var (_, alerts) = await GetJsonAsync(reader, "/v1/alerts?status=firing");
+            var matching = alerts.RootElement.EnumerateArray()
+                .Where(a => a.GetProperty("alert").GetString() == "rollout-failed" && a.GetProperty("model").GetString() == name).ToList();
+            Assert.True(matching.Count <= 1, $"{matching.Count} rollout-failed alerts for {name}");
+            alert = matching.FirstOrDefault().Clone();
+            return matching.Count == 1;
+        }, "the rollout-failed alert fires");
         Assert.Equal(v2, alert.GetProperty("version").GetInt32());
         Assert.Equal(25, alert.GetProperty("threshold").GetDouble());
         Assert.Equal(p99, alert.GetProperty("value").GetDouble(), 0.001);
