@@ -75,7 +75,10 @@ public sealed class RolloutTests(FeedbackFixture platform)
             Assert.Equal(HttpStatusCode.OK, alertsStatus);
             var matching = alerts.RootElement.EnumerateArray().Where(a => a.GetProperty("model").GetString() == name).ToList();
             Assert.True(matching.Count <= 1, $"{matching.Count} alerts for {name}");
-            alert = matching.FirstOrDefault().Clone();
+            if (matching.Count == 1)
+            {
+                alert = matching[0].Clone();
+            }
             return matching.Count == 1;
         }, "the rollout-failed alert fires");
         Assert.Equal("rollout-failed", alert.GetProperty("alert").GetString());
@@ -139,7 +142,10 @@ public sealed class RolloutTests(FeedbackFixture platform)
             var matching = alerts.RootElement.EnumerateArray()
                 .Where(a => a.GetProperty("alert").GetString() == "rollout-failed" && a.GetProperty("model").GetString() == name).ToList();
             Assert.True(matching.Count <= 1, $"{matching.Count} rollout-failed alerts for {name}");
-            alert = matching.FirstOrDefault().Clone();
+            if (matching.Count == 1)
+            {
+                alert = matching[0].Clone();
+            }
             return matching.Count == 1;
         }, "the rollout-failed alert fires");
         Assert.Equal(v2, alert.GetProperty("version").GetInt32());
