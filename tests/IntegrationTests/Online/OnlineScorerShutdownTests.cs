@@ -41,8 +41,14 @@ public sealed class OnlineScorerShutdownTests(OnlineScorerDrainFixture platform)
         {
             // The scorer's own "not ready" (also 503) may come first over a kept-alive connection; wait for the gateway's.
             using var ready = await client.GetAsync("/v2/health/ready").WaitAsync(PlatformFixture.RequestTimeout);
-            return ready.StatusCode == HttpStatusCode.ServiceUnavailable
-                && (await ready.Content.ReadAsStringAsync()).Contains("No live instance of 'onlinescorer'", StringComparison.Ordinal);
+            if (ready.StatusCode != HttpStatusCode.ServiceUnavailable)
+            {
+                return false;
+            }
+            // The V2 error body is JSON, whose writer escapes the apostrophes: compare the decoded message.
+            using var error = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+            return error.RootElement.TryGetProperty("error", out var message)
+                && message.GetString()!.StartsWith("No live instance of 'onlinescorer'", StringComparison.Ordinal);
         }, "readiness through the gateway fails once the scorer stops accepting");
         using (var refusedInput = LinearInput(9f))
         {
