@@ -203,7 +203,8 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         var weight = rollout.CurrentWeight;
         var window = DurationText.Format(TimeSpan.FromSeconds(Math.Max(1, to - from + 1)));
         RolloutAnalysis Analysis(string decision) => new(now, rollout.CurrentStep + 1, weight, window, candidate.Requests, candidate.Errors,
-            Math.Round(candidate.ErrorRate, 6), candidate.P99Ms is { } p ? Math.Round(p, 3) : null, baseline?.Requests ?? 0,
+            // p99 rounded as the reason's "0.###" formats it (half away from zero), so the figure and the reason agree.
+            Math.Round(candidate.ErrorRate, 6), candidate.P99Ms is { } p ? Math.Round(p, 3, MidpointRounding.AwayFromZero) : null, baseline?.Requests ?? 0,
             Math.Round(baseline?.ErrorRate ?? 0, 6), decision, reason);
 
         if (verdict == Verdict.Inconclusive && now >= rollout.CreatedAt + deadline)
@@ -303,7 +304,7 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         var (verdict, reason) = AnalysisRules.Judge(candidate, baseline, new AnalysisThresholds(guard.MaxErrorRate, guard.MaxP99Ms, guard.MinRequests,
             settings.ErrorRateMargin, settings.P99Factor));
         RolloutAnalysis Analysis(string decision) => new(now, 1, null, guard.StepInterval, candidate.Requests, candidate.Errors,
-            Math.Round(candidate.ErrorRate, 6), candidate.P99Ms is { } p ? Math.Round(p, 3) : null, baseline?.Requests ?? 0,
+            Math.Round(candidate.ErrorRate, 6), candidate.P99Ms is { } p ? Math.Round(p, 3, MidpointRounding.AwayFromZero) : null, baseline?.Requests ?? 0,
             Math.Round(baseline?.ErrorRate ?? 0, 6), decision, reason);
 
         if (verdict == Verdict.Breach)
