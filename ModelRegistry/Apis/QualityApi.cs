@@ -51,17 +51,9 @@ public static class QualityApi
         string name, string version, [Description("Duration such as 15m, 1h, 24h; default 1h")] string? window,
         QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken)
     {
-        if (Problems.CheckName(name) is { } invalid)
+        if (CheckReportQuery(name, version, window, options.Value, out var number, out var span) is { } invalid)
         {
             return invalid;
-        }
-        if (!NameRules.TryParseVersion(version, out var number))
-        {
-            return Problems.InvalidVersion(version);
-        }
-        if (ParseWindow(window, options.Value) is not { } span)
-        {
-            return Problems.BadRequest("Invalid window", $"'window' is a duration such as 15m, 1h or 24h, at most {options.Value.MaxWindowHours}h.");
         }
         var (report, refusal) = await quality.GetDriftAsync(name, number, span, cancellationToken);
         return report is not null ? TypedResults.Ok(report) : Problems.NotFound(refusal!.Detail);
@@ -71,17 +63,9 @@ public static class QualityApi
         string name, string version, [Description("Duration such as 15m, 1h, 24h; default 1h")] string? window,
         QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken)
     {
-        if (Problems.CheckName(name) is { } invalid)
+        if (CheckReportQuery(name, version, window, options.Value, out var number, out var span) is { } invalid)
         {
             return invalid;
-        }
-        if (!NameRules.TryParseVersion(version, out var number))
-        {
-            return Problems.InvalidVersion(version);
-        }
-        if (ParseWindow(window, options.Value) is not { } span)
-        {
-            return Problems.BadRequest("Invalid window", $"'window' is a duration such as 15m, 1h or 24h, at most {options.Value.MaxWindowHours}h.");
         }
         var (report, refusal) = await quality.GetShadowAsync(name, number, span, cancellationToken);
         return report is not null
@@ -105,8 +89,7 @@ public static class QualityApi
         }
         if (request.ContentLength > options.Value.MaxFeedbackBytes)
         {
-            return Problems.Status(StatusCodes.Status413PayloadTooLarge, "Feedback too large",
-                $"A feedback body holds at most {options.Value.MaxFeedbackBytes} bytes; send the labels in several requests.");
+            return FeedbackTooLarge(options.Value);
         }
         using var body = new MemoryStream();
         var buffer = new byte[81920];
@@ -115,8 +98,7 @@ public static class QualityApi
         {
             if (body.Length + read > options.Value.MaxFeedbackBytes)
             {
-                return Problems.Status(StatusCodes.Status413PayloadTooLarge, "Feedback too large",
-                    $"A feedback body holds at most {options.Value.MaxFeedbackBytes} bytes; send the labels in several requests.");
+                return FeedbackTooLarge(options.Value);
             }
             body.Write(buffer, 0, read);
         }
@@ -132,17 +114,9 @@ public static class QualityApi
         string name, string version, [Description("Duration such as 15m, 1h, 24h; default 1h")] string? window,
         QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken)
     {
-        if (Problems.CheckName(name) is { } invalid)
+        if (CheckReportQuery(name, version, window, options.Value, out var number, out var span) is { } invalid)
         {
             return invalid;
-        }
-        if (!NameRules.TryParseVersion(version, out var number))
-        {
-            return Problems.InvalidVersion(version);
-        }
-        if (ParseWindow(window, options.Value) is not { } span)
-        {
-            return Problems.BadRequest("Invalid window", $"'window' is a duration such as 15m, 1h or 24h, at most {options.Value.MaxWindowHours}h.");
         }
         var (report, refusal) = await quality.GetAsync(name, number, span, cancellationToken);
         return report is not null
@@ -150,6 +124,32 @@ public static class QualityApi
             : refusal!.Status == StatusCodes.Status404NotFound ? Problems.NotFound(refusal.Detail)
             : Problems.Status(refusal.Status, "No quality settings", refusal.Detail);
     }
+
+    /// <summary>The checks the quality, drift and shadow reports share: the model name, the version and the window; the first refusal, or null.</summary>
+    private static BadRequest<ProblemDetails>? CheckReportQuery(string name, string version, string? window, QualityOptions options,
+        out int number, out TimeSpan span)
+    {
+        span = default;
+        if (Problems.CheckName(name) is { } invalid)
+        {
+            number = 0;
+            return invalid;
+        }
+        if (!NameRules.TryParseVersion(version, out number))
+        {
+            return Problems.InvalidVersion(version);
+        }
+        if (ParseWindow(window, options) is not { } parsed)
+        {
+            return Problems.BadRequest("Invalid window", $"'window' is a duration such as 15m, 1h or 24h, at most {options.MaxWindowHours}h.");
+        }
+        span = parsed;
+        return null;
+    }
+
+    private static ProblemHttpResult FeedbackTooLarge(QualityOptions options) =>
+        Problems.Status(StatusCodes.Status413PayloadTooLarge, "Feedback too large",
+            $"A feedback body holds at most {options.MaxFeedbackBytes} bytes; send the labels in several requests.");
 
     /// <summary>A window query parameter within the configured bound; null when invalid.</summary>
     internal static TimeSpan? ParseWindow(string? window, QualityOptions options) =>
