@@ -85,9 +85,30 @@ public sealed class ConsolePanelsAndReasonsTests(PlatformFixture platform, Brows
             console.Driver.Manage().Window.Size = new System.Drawing.Size(1280, 800);
         }
 
+        // v2 as the shadow of every production request (once the scorer has the alias): its page compares its answers with production's.
+        await OnlineScorerClient.SetAliasAsync(admin, name, "shadow", 2, weight: 100);
+        await OnlineScorerClient.EventuallyAsync(async () =>
+        {
+            await SendAsync(reader, $"/v2/models/{name}/infer", 6, 3, i => $"shadow-{Guid.NewGuid():N}", QualityTests.IrisFlower);
+            var (status, report) = await OnlineScorerClient.GetJsonAsync(reader, $"/v1/models/{name}/versions/2/shadow?window=1h");
+            using (report)
+            {
+                return status == HttpStatusCode.OK && report.RootElement.GetProperty("compared").GetInt32() >= 6;
+            }
+        }, "copies of production's requests compared with v2's answers");
+        console.Go($"#/models/{name}/versions/2");
+        var shadow = console.WaitForText("#shadow-panel", "agreement");
+        Assert.Contains("v2 against production v1 over ", shadow);
+        // Setosa and versicolor swapped: the shadow disagrees on some flowers, and the panel says so in numbers.
+        var agreement = double.Parse(console.Find("#shadow-panel .shadow-summary").GetAttribute("data-agreement")!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(agreement, 0, 0.99);
+        Assert.Contains("p99 latency", console.Find("#shadow-panel .shadow-table").Text);
+
         // The model page sums the aliased versions up; a model without the payload log says what to turn on.
         console.Go($"#/models/{name}");
         Assert.Contains("production", console.WaitForText("#model-quality-table", "shifted"));
+        Assert.Contains("shadow → v2 (copy of 100 % of production)", console.Find("#aliases").Text);
+        Assert.Contains("agreement", console.Find("#model-quality-table").Text);
         var plain = OnlineScorerClient.UniqueName("console-noqual");
         await OnlineScorerClient.RegisterAsync(admin, plain, "linear-v1.onnx");
         console.Go($"#/models/{plain}/versions/1");
@@ -136,6 +157,18 @@ public sealed class ConsolePanelsAndReasonsTests(PlatformFixture platform, Brows
             Assert.True(version.RootElement.GetProperty("archived").GetBoolean());
             Assert.Equal("superseded by the retrained model", version.RootElement.GetProperty("archiveReason").GetString());
             Assert.Equal("admin", version.RootElement.GetProperty("archivedBy").GetString());
+        }
+
+        // Archiving again changes nothing: the first time, caller and reason stay.
+        using (var again = await admin.DeleteAsync($"/v1/models/{name}/versions/2?reason=another").WaitAsync(PlatformFixture.RequestTimeout))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            Assert.Equal("superseded by the retrained model", JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("archiveReason").GetString());
+        }
+        using (var tooLong = await admin.DeleteAsync($"/v1/models/{name}/versions/1?reason={new string('x', 1001)}").WaitAsync(PlatformFixture.RequestTimeout))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+            Assert.Contains("'reason' has at most 1000 characters", await tooLong.Content.ReadAsStringAsync());
         }
 
         // The gates of an analysis (issue 18's quality gates), read whatever their shape, by the same code the rollouts page draws them with.
