@@ -67,7 +67,8 @@ public sealed class GatewayLimitsTests(GatewayLimitsFixture platform, ITestOutpu
     /// <summary>
     /// A body over the limit that the client goes on sending (HttpClient reads no answer before its body is sent): the gateway answers
     /// from the declared length, then reads and drops the rest, so the client reads its 413 instead of a reset connection. Sent in full
-    /// (2 MiB, past the server's 1 MiB default body limit, which a drain must not be held to) and sent slowly (in pieces, with pauses).
+    /// (8 MiB: more than the loopback socket buffers take, so the client is still writing when the answer is made; past the server's 1 MiB
+    /// default body limit, which the drain must not be held to) and sent slowly (in pieces, with pauses).
     /// </summary>
     [Theory]
     [InlineData("/v2/models/iris/infer", false)]
@@ -76,9 +77,9 @@ public sealed class GatewayLimitsTests(GatewayLimitsFixture platform, ITestOutpu
     public async Task ABodyOverTheLimitThatTheClientGoesOnSendingGetsIts413WithItsBody(string path, bool slowly)
     {
         var watch = Stopwatch.StartNew();
-        const int length = 2 << 20;
+        const int length = 8 << 20;
         using var client = platform.CreateGatewayClient(PlatformFixture.AdminApiKey);
-        using HttpContent content = slowly ? new SlowContent(length, pieces: 16, pause: TimeSpan.FromMilliseconds(100)) : new ByteArrayContent(new byte[length]);
+        using HttpContent content = slowly ? new SlowContent(length, pieces: 32, pause: TimeSpan.FromMilliseconds(50)) : new ByteArrayContent(new byte[length]);
         content.Headers.ContentType = new MediaTypeHeaderValue(path.StartsWith("/v2", StringComparison.Ordinal) ? "application/octet-stream" : "application/json");
 
         using var response = await client.PostAsync(path, content).WaitAsync(PlatformFixture.RequestTimeout);

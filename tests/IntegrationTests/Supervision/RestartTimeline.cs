@@ -8,8 +8,8 @@ namespace MlPlatform.IntegrationTests.Supervision;
 
 /// <summary>
 /// Where a restart's time goes, for the test output (never asserted: times depend on the machine's load): from the kill to the app host
-/// reporting the exit, to the supervisor's Start (after its backoff), the new process's exec (its start time in <c>/proc</c>), its first
-/// log line, the app host's health check passing, and whatever the test marks after (the gateway routing to it again).
+/// reporting the exit, to the supervisor's Start (after its backoff), the new process's exec (its start time in <c>/proc</c>), the first
+/// console line of the new run, the service answering its own <c>/health</c>, the app host's health check passing, and whatever the test marks after (the gateway routing to it again).
 /// </summary>
 public sealed class RestartTimeline : IAsyncDisposable
 {
@@ -96,7 +96,7 @@ public sealed class RestartTimeline : IAsyncDisposable
                 // Lines of the old run were delivered long before; the first batch after the new process runs is its own.
                 if (_newPid != 0)
                 {
-                    Mark("first log line of the new process");
+                    Mark("first console line of the new run (DCP's 'Starting process')");
                     return;
                 }
             }
