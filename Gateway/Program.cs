@@ -3,6 +3,7 @@ using MlPlatform.Gateway.Console;
 using MlPlatform.Gateway.Docs;
 using MlPlatform.Gateway.Errors;
 using MlPlatform.Gateway.Extensions;
+using MlPlatform.Gateway.Forwarding;
 using MlPlatform.Gateway.Health;
 using MlPlatform.Gateway.Limits;
 using MlPlatform.Gateway.Sessions;
@@ -31,11 +32,10 @@ app.MapApiDocsApi();
 app.MapSessionApi();
 app.MapReverseProxy(proxy =>
 {
-    proxy.UseGatewayTimeoutStatus();
+    // First: writes what a refused, failed or timed-out forward becomes (ForwardFailures decides), then drains the unread body.
+    proxy.UseMiddleware<ForwardOutcomeMiddleware>();
     proxy.UseBodySizeLimits();
     proxy.UseStreamMessageLimits();
-    // Outside the forwarder: a refusal the backend made from the headers reaches an HTTP/1.1 client still sending its body.
-    proxy.UseMiddleware<MlPlatform.Gateway.Forwarding.EarlyAnswerDrainMiddleware>();
     proxy.UseSessionAffinity();
     proxy.UseRetryOnAnotherInstance();
     proxy.UseLoadBalancing();

@@ -19,7 +19,7 @@ public static class BatchJobsApi
 
     public static IEndpointRouteBuilder MapBatchJobsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/batch/jobs").WithTags("Batch jobs");
+        var api = app.MapGroup("/v1/batch/jobs").WithTags("Batch jobs").AddEndpointFilter<RedisConnectedFilter>();
 
         api.MapPost("/", SubmitJob)
             .WithName("SubmitBatchJob")

@@ -12,7 +12,9 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddRedisClient("redis");
+        // Reconnect attempts on every heartbeat (1 s) rather than the default exponential backoff (several seconds once Redis has been down
+        // a while): the job routes answer 503 while the connection is down (RedisConnectedFilter), so it must come back as soon as Redis does.
+        builder.AddRedisClient("redis", configureOptions: options => options.ReconnectRetryPolicy = new StackExchange.Redis.LinearRetry(500));
         // Jobs live in Redis: while it is down every route answers 503 + Retry-After (plain message) instead of a 500.
         builder.AddDependencyUnavailableHandler(new DependencyOutage("Job state unavailable",
             "The batch scorer cannot reach the store that holds job state right now",

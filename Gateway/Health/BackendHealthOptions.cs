@@ -20,17 +20,24 @@ public sealed class BackendHealthOptions
     [Required, RegularExpression("^/.*")]
     public string Path { get; set; } = "/alive";
 
-    /// <summary>Time between probes of an instance. Default 2 s.</summary>
+    /// <summary>
+    /// Time between probes of an instance. Default 1 s: a restarted instance is back in rotation with its first successful probe, so this
+    /// is the longest a restart waits for the gateway (it was 2 s, a fifth of a registry restart); a probe of <c>/alive</c> costs next to nothing.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
-    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A probe not answered within this fails. At most 1 s. Default 1 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:00:01")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Failed probes in a row that take an instance out of rotation (one success brings it back). Default 2.</summary>
+    /// <summary>
+    /// Failed probes in a row that take an instance out of rotation (one success brings it back). Default 3: with probes every second, a
+    /// live instance too slow to answer on a loaded machine is taken out after 3 s of failed probes, no sooner than with the former 2 every 2 s
+    /// minus one interval. A dead one is out at once anyway (it refuses connections: <see cref="ReactivationPeriod"/>).
+    /// </summary>
     [Range(1, 100)]
-    public int ConsecutiveFailures { get; set; } = 2;
+    public int ConsecutiveFailures { get; set; } = 3;
 
     /// <summary>
     /// How long an instance stays out of rotation after it refused a connection (passive check, <see cref="ConnectFailureHealthPolicy"/>),

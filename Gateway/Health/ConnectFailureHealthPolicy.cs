@@ -25,7 +25,7 @@ internal sealed class ConnectFailureHealthPolicy(IDestinationHealthUpdater healt
     public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
     {
         var error = context.Features.Get<IForwarderErrorFeature>();
-        if (error is { Error: ForwarderError.Request } && ErrorPipelineExtensions.IsConnectionRefused(error.Exception))
+        if (error is { Error: ForwarderError.Request } && ForwardFailures.IsConnectionRefused(error.Exception))
         {
             health.SetPassive(cluster, destination, DestinationHealth.Unhealthy, options.Value.ReactivationPeriod);
         }

@@ -10,6 +10,8 @@ namespace MlPlatform.Gateway.Health;
 /// (a replica killed mid-request). Between a crash and the health check noticing it, clients so see neither a 503 nor a 502 while
 /// another instance lives. A GET or HEAD to a backend with one instance is retried on that instance, on a fresh connection: a kept-alive
 /// connection to a killed process breaks, a new one is refused (503). Registered before load balancing, which picks among what is left.
+/// Whether to retry is <see cref="ForwardFailures.MayRetry"/>'s call; what a failure that is not retried becomes is decided and written
+/// once, by <see cref="Forwarding.ForwardOutcomeMiddleware"/>.
 /// </summary>
 internal static partial class RetryOnAnotherInstance
 {
@@ -21,13 +23,13 @@ internal static partial class RetryOnAnotherInstance
             var candidates = proxyFeature.AvailableDestinations;
             await next();
 
-            if (context.Response.HasStarted || context.Features.Get<IForwarderErrorFeature>() is not { } error
-                || !MayRetry(context.Request.Method, error) || proxyFeature.ProxiedDestination is not { } failed)
+            if (context.Features.Get<IForwarderErrorFeature>() is not { } error
+                || !ForwardFailures.MayRetry(context, error) || proxyFeature.ProxiedDestination is not { } failed)
             {
                 return;
             }
             var others = candidates.Where(d => d != failed).ToList();
-            var refused = ErrorPipelineExtensions.IsConnectionRefused(error.Exception);
+            var refused = ForwardFailures.IsConnectionRefused(error.Exception);
             if (others.Count == 0)
             {
                 if (refused)
@@ -48,10 +50,6 @@ internal static partial class RetryOnAnotherInstance
         });
         return proxy;
     }
-
-    private static bool MayRetry(string method, IForwarderErrorFeature error) =>
-        error.Error == ForwarderError.Request
-        && (ErrorPipelineExtensions.IsConnectionRefused(error.Exception) || HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path}: instance {Destination} failed before answering ({Error}); trying another instance once")]
     private static partial void LogRetry(ILogger logger, string method, string path, string destination, ForwarderError error);

@@ -21,8 +21,9 @@ public sealed class BodySizeLimitMiddleware(RequestDelegate next, IOptions<BodyS
 
         if (context.Request.ContentLength > limit)
         {
-            return GatewayErrors.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Payload Too Large",
-                $"The request body of {context.Request.ContentLength} bytes exceeds this route's limit of {limit} bytes ('{name ?? "default"}').");
+            // Answered, and the body the client is still sending drained, by ForwardOutcomeMiddleware.
+            return ForwardFailures.Refuse(context, new GatewayAnswer(StatusCodes.Status413PayloadTooLarge, "Payload Too Large",
+                $"The request body of {context.Request.ContentLength} bytes exceeds this route's limit of {limit} bytes ('{name ?? "default"}')."));
         }
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {

@@ -148,8 +148,9 @@ internal static class LimitsExtensions
     /// <summary>Applies the route's body size limit inside the proxy pipeline, after the route is known and before the backend is called.</summary>
     public static IReverseProxyApplicationBuilder UseBodySizeLimits(this IReverseProxyApplicationBuilder proxy)
     {
-        proxy.UseMiddleware<BodySizeLimitMiddleware>();
+        // The data rate first: a body refused for its size is still drained, at the route's least rate.
         proxy.UseMiddleware<DataRateMiddleware>();
+        proxy.UseMiddleware<BodySizeLimitMiddleware>();
         return proxy;
     }
 }

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using MlPlatform.Inference.Fleet;
-using MlPlatform.ModelRegistry.Naming;
 using MlPlatform.ModelRegistry.Quality;
 using MlPlatform.ModelRegistry.Storage;
 
@@ -38,13 +37,9 @@ public static class PayloadsApi
         [Description("Most records returned; default 1000")] int? limit,
         ModelStore store, PayloadFiles files, IOptions<QualityOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (Problems.CheckName(name) is { } invalid)
+        if (Problems.CheckVersionRoute(name, version, out var number) is { } invalid)
         {
             return invalid;
-        }
-        if (!NameRules.TryParseVersion(version, out var number))
-        {
-            return Problems.InvalidVersion(version);
         }
         var now = time.GetUtcNow();
         if (!TryParseTime(to, now, now, out var end))

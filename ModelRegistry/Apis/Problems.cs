@@ -34,6 +34,16 @@ internal static class Problems
             ? BadRequest("Reserved model name", $"'{name}' is reserved: /v2/models/{name} serves the platform's statistics extension.")
             : null;
 
+    /// <summary>
+    /// The check every version-scoped route (<c>/v1/models/{name}/versions/{version}/…</c>: stats, series, payloads, quality reports)
+    /// makes first: a valid model name and a version number; null when both are, with the number in <paramref name="number"/>.
+    /// </summary>
+    public static BadRequest<ProblemDetails>? CheckVersionRoute(string name, string version, out int number)
+    {
+        number = 0;
+        return CheckName(name) ?? (NameRules.TryParseVersion(version, out number) ? null : InvalidVersion(version));
+    }
+
     public static BadRequest<ProblemDetails> InvalidVersion(string version) =>
         BadRequest("Invalid version", $"'{version}' is not a version: versions are integers from 1.");
 

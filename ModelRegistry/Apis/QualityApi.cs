@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using MlPlatform.Inference.Fleet;
-using MlPlatform.ModelRegistry.Naming;
 using MlPlatform.ModelRegistry.Quality;
 using MlPlatform.ModelRegistry.Storage;
 
@@ -130,14 +129,9 @@ public static class QualityApi
         out int number, out TimeSpan span)
     {
         span = default;
-        if (Problems.CheckName(name) is { } invalid)
+        if (Problems.CheckVersionRoute(name, version, out number) is { } invalid)
         {
-            number = 0;
             return invalid;
-        }
-        if (!NameRules.TryParseVersion(version, out number))
-        {
-            return Problems.InvalidVersion(version);
         }
         if (ParseWindow(window, options) is not { } parsed)
         {

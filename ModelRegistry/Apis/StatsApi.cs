@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MlPlatform.Inference.Fleet;
 using MlPlatform.ModelRegistry.Fleet;
-using MlPlatform.ModelRegistry.Naming;
 using MlPlatform.ModelRegistry.Storage;
 
 namespace MlPlatform.ModelRegistry.Apis;
@@ -43,13 +42,9 @@ public static class StatsApi
         [Description("Duration such as 15s, 1m, 5m; default 1m")] string? step,
         ModelStore store, FleetStatsSeriesReader reader, CancellationToken cancellationToken)
     {
-        if (Problems.CheckName(name) is { } invalid)
+        if (Problems.CheckVersionRoute(name, version, out var number) is { } invalid)
         {
             return invalid;
-        }
-        if (!NameRules.TryParseVersion(version, out var number))
-        {
-            return Problems.InvalidVersion(version);
         }
         if (!DurationText.TryParse(window ?? DefaultSeriesWindow, out var span))
         {
@@ -75,13 +70,9 @@ public static class StatsApi
         string name, string version, [Description("Duration such as 30s, 5m, 1h; default 5m")] string? window,
         ModelStore store, FleetStatsReader reader, CancellationToken cancellationToken)
     {
-        if (Problems.CheckName(name) is { } invalid)
+        if (Problems.CheckVersionRoute(name, version, out var number) is { } invalid)
         {
             return invalid;
-        }
-        if (!NameRules.TryParseVersion(version, out var number))
-        {
-            return Problems.InvalidVersion(version);
         }
         window ??= DefaultWindow;
         if (!DurationText.TryParse(window, out var span) || span < TimeSpan.FromSeconds(1) || span > reader.MaxWindow)

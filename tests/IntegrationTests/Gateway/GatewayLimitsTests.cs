@@ -1,11 +1,13 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace MlPlatform.IntegrationTests.Gateway;
 
 [Collection(GatewayLimitsCollection.Name)]
-public sealed class GatewayLimitsTests(GatewayLimitsFixture platform)
+public sealed class GatewayLimitsTests(GatewayLimitsFixture platform, ITestOutputHelper output)
 {
     /// <summary>Long enough for a paused Redis to stall the batch scorer well past the 1 s route timeout, short of its client's 5 s timeout.</summary>
     private const int RedisPauseMilliseconds = 3000;
@@ -60,6 +62,44 @@ public sealed class GatewayLimitsTests(GatewayLimitsFixture platform)
         Assert.Equal(
             $"The request body of {GatewayLimitsFixture.InferenceBodyLimit + 1} bytes exceeds this route's limit of {GatewayLimitsFixture.InferenceBodyLimit} bytes ('inference').",
             body.RootElement.GetProperty("error").GetString());
+    }
+
+    /// <summary>
+    /// A body over the limit that the client goes on sending (HttpClient reads no answer before its body is sent): the gateway answers
+    /// from the declared length, then reads and drops the rest, so the client reads its 413 instead of a reset connection. Sent in full
+    /// (8 MiB: more than the loopback socket buffers take, so the client is still writing when the answer is made; past the server's 1 MiB
+    /// default body limit, which the drain must not be held to) and sent slowly (in pieces, with pauses).
+    /// </summary>
+    [Theory]
+    [InlineData("/v2/models/iris/infer", false)]
+    [InlineData("/v2/models/iris/infer", true)]
+    [InlineData("/v1/models/iris/feedback", false)]
+    public async Task ABodyOverTheLimitThatTheClientGoesOnSendingGetsIts413WithItsBody(string path, bool slowly)
+    {
+        var watch = Stopwatch.StartNew();
+        const int length = 8 << 20;
+        using var client = platform.CreateGatewayClient(PlatformFixture.AdminApiKey);
+        using HttpContent content = slowly ? new SlowContent(length, pieces: 32, pause: TimeSpan.FromMilliseconds(50)) : new ByteArrayContent(new byte[length]);
+        content.Headers.ContentType = new MediaTypeHeaderValue(path.StartsWith("/v2", StringComparison.Ordinal) ? "application/octet-stream" : "application/json");
+
+        using var response = await client.PostAsync(path, content).WaitAsync(PlatformFixture.RequestTimeout);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Empty(response.Headers.Server);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var limit = path.StartsWith("/v2", StringComparison.Ordinal) ? $"{GatewayLimitsFixture.InferenceBodyLimit} bytes ('inference')" : "1048576 bytes ('default')";
+        var expected = $"The request body of {length} bytes exceeds this route's limit of {limit}.";
+        if (path.StartsWith("/v2", StringComparison.Ordinal))
+        {
+            Assert.Equal(expected, body.RootElement.GetProperty("error").GetString());
+        }
+        else
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(413, body.RootElement.GetProperty("status").GetInt32());
+            Assert.Equal(expected, body.RootElement.GetProperty("detail").GetString());
+        }
+        output.WriteLine($"413 for a {length}-byte body sent {(slowly ? "slowly" : "in full")} to {path}: {watch.ElapsedMilliseconds} ms");
     }
 
     [Fact]
@@ -167,6 +207,27 @@ public sealed class GatewayLimitsTests(GatewayLimitsFixture platform)
 
         using var next = await client.GetAsync("/v1/models").WaitAsync(PlatformFixture.RequestTimeout);
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    /// <summary>A body of a declared length sent in pieces with a pause after each: a client still sending long after the answer was made.</summary>
+    private sealed class SlowContent(int length, int pieces, TimeSpan pause) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            var piece = new byte[length / pieces];
+            for (var i = 0; i < pieces; i++)
+            {
+                await stream.WriteAsync(piece);
+                await stream.FlushAsync();
+                await Task.Delay(pause);
+            }
+        }
+
+        protected override bool TryComputeLength(out long computed)
+        {
+            computed = length;
+            return true;
+        }
     }
 
     /// <summary>A request body that sends its first bytes, then waits for the test before sending the rest.</summary>

@@ -84,7 +84,7 @@ public class PlatformFixture : IAsyncLifetime
 
     /// <summary>
     /// Waits until the gateway forwards <paramref name="path"/> again (anything but 503) after the test restarted the service behind it:
-    /// the gateway takes a stopped instance out of rotation and re-admits it with its next health probe (every 2 s), answering 503 +
+    /// the gateway takes a stopped instance out of rotation and re-admits it with its next health probe (every second), answering 503 +
     /// Retry-After meanwhile.
     /// </summary>
     public async Task WaitForGatewayRouteAsync(string path)

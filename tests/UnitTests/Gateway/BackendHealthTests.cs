@@ -36,12 +36,12 @@ public sealed class BackendHealthTests
         Assert.True(health.Active!.Enabled);
         Assert.Equal("/alive", health.Active.Path);
         Assert.Equal(TimeSpan.FromSeconds(1), health.Active.Timeout);
-        Assert.Equal(TimeSpan.FromSeconds(2), health.Active.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(1), health.Active.Interval);
         Assert.Equal("ConsecutiveFailures", health.Active.Policy);
         Assert.True(health.Passive!.Enabled);
         Assert.Equal("ConnectFailure", health.Passive.Policy);
         Assert.Equal(TimeSpan.FromSeconds(2), health.Passive.ReactivationPeriod);
-        Assert.Equal("2", cluster.Metadata!["ConsecutiveFailuresHealthPolicy.Threshold"]);
+        Assert.Equal("3", cluster.Metadata!["ConsecutiveFailuresHealthPolicy.Threshold"]);
     }
 
     [Fact]
