@@ -39,6 +39,8 @@ public sealed record Rollout
     public string? Reason { get; init; }
     public required string Actor { get; init; }
     public IReadOnlyList<RolloutAnalysis> Analyses { get; init; } = [];
+    /// <summary>The quality gates judged with every analysis; null when none.</summary>
+    public QualityGates? Gates { get; init; }
 }
 
 /// <summary>One analysis of a step's window: what was measured, and what was decided.</summary>
@@ -54,7 +56,8 @@ public sealed record RolloutAnalysis(
     long ProductionRequests,
     double ProductionErrorRate,
     string Decision,
-    string Reason);
+    string Reason,
+    IReadOnlyList<GateResult>? Gates = null);
 
 /// <summary>Body of <c>POST /v1/models/{name}/rollouts</c>; everything but <see cref="Version"/> has a default.</summary>
 public sealed record StartRolloutRequest(
@@ -65,7 +68,8 @@ public sealed record StartRolloutRequest(
     double? MaxP99Ms,
     long? MinRequests,
     string? Deadline,
-    bool? Force = null)
+    bool? Force = null,
+    QualityGates? Gates = null)
 {
     public static readonly int[] DefaultSteps = [10, 25, 50, 100];
     public const string DefaultStepInterval = "30s";

@@ -70,6 +70,7 @@ internal static class Extensions
         builder.Services.AddSingleton<QualityMetrics>();
         builder.Services.AddSingleton<QualityService>();
         builder.Services.AddSingleton<QualityAlerts>();
+        builder.Services.AddSingleton<QualityGateJudge>();
         builder.Services.AddHostedService<PayloadDrainer>();
         builder.Services.AddHostedService<DemoModelSeeder>();
     }

@@ -110,11 +110,18 @@ public sealed class QualityService(ModelStore models, ServingStore serving, Alia
     }
 
     /// <summary>The figures of one version in the window ending now.</summary>
-    public async Task<QualityFigures> FiguresAsync(string name, int version, QualitySettings settings, TimeSpan window, CancellationToken cancellationToken)
+    public Task<QualityFigures> FiguresAsync(string name, int version, QualitySettings settings, TimeSpan window, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        return FiguresAsync(name, version, settings, now - window, now, cancellationToken);
+    }
+
+    /// <summary>The figures of one version over the records logged from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public async Task<QualityFigures> FiguresAsync(string name, int version, QualitySettings settings, DateTimeOffset from, DateTimeOffset to,
+        CancellationToken cancellationToken)
+    {
         var records = new List<PayloadRecord>();
-        await foreach (var (_, record) in files.ReadAsync(name, version, now - window, now, options.Value.MaxRecordsPerAnalysis, cancellationToken))
+        await foreach (var (_, record) in files.ReadAsync(name, version, from, to, options.Value.MaxRecordsPerAnalysis, cancellationToken))
         {
             records.Add(record);
         }
