@@ -71,6 +71,7 @@ internal static class Extensions
         builder.Services.AddSingleton<QualityService>();
         builder.Services.AddSingleton<QualityAlerts>();
         builder.Services.AddSingleton<QualityGateJudge>();
+        builder.Services.AddSingleton<ReferenceStore>();
         builder.Services.AddHostedService<PayloadDrainer>();
         builder.Services.AddHostedService<DemoModelSeeder>();
     }
