@@ -101,7 +101,7 @@ public sealed class RegistryClient(IHttpClientFactory httpClientFactory)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(version);
-        return SendAsync(HttpMethod.Put, $"/v1/models/{Uri.EscapeDataString(name)}/versions/{version}/reference", actor, cancellationToken,
+        return SendAsync(HttpMethod.Put, $"/v1/models/{Uri.EscapeDataString(name)}/versions/{version}/reference/profile", actor, cancellationToken,
             JsonContent.Create(profile));
     }
 

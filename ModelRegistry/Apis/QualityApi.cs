@@ -41,16 +41,16 @@ public static class QualityApi
         api.MapGet("/versions/{version}/drift", GetDrift)
             .WithName("GetDrift")
             .WithSummary("Input drift of a version: per-feature PSI of the window's requests against its first logged ones")
-            .WithDescription("window is a duration (default 1h). The reference is the version's first Quality:DriftReferenceRecords logged requests "
+            .WithDescription("window is a duration (default 1h). The reference is the version's stored profile (a batch job's input, POST .../reference), else its first Quality:DriftReferenceRecords logged requests "
                 + "(default 500); maxPsi is null until it is complete. PSI: below 0.1 stable, above 0.2 a shift.");
 
-        api.MapPut("/versions/{version}/reference", PutReference)
+        api.MapPut("/versions/{version}/reference/profile", PutReference)
             .WithName("PutDriftReference")
             .WithSummary("Store a version's drift reference profile (per-feature bin edges and shares)")
             .WithDescription("Sent by the batch scorer, which computes it from a succeeded job's input for POST .../reference {\"jobId\"} (operator, routed "
                 + "to the batch scorer). Replaces the version's first logged requests as its drift reference. Admin through the gateway.");
 
-        api.MapGet("/versions/{version}/reference", GetReference)
+        api.MapGet("/versions/{version}/reference/profile", GetReference)
             .WithName("GetDriftReference")
             .WithSummary("A version's stored drift reference profile; 404 when it has none (its first logged requests are the reference)");
 

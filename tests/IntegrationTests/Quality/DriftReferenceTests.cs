@@ -72,6 +72,16 @@ public sealed class DriftReferenceTests(FeedbackFixture platform, ITestOutputHel
                 profile.RootElement.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("feature").GetString()));
         }
 
+        // The registry keeps it (readers may look at it; the registry-side path is the batch scorer's to write, admin through the gateway).
+        var (storedStatus, stored) = await OnlineScorerClient.GetJsonAsync(reader, $"/v1/models/{shifted}/versions/1/reference/profile");
+        Assert.Equal(HttpStatusCode.OK, storedStatus);
+        Assert.Equal(jobId, stored.RootElement.GetProperty("jobId").GetString());
+        using (var notAdmin = await operatorClient.PutAsJsonAsync($"/v1/models/{shifted}/versions/1/reference/profile", stored.RootElement)
+            .WaitAsync(PlatformFixture.RequestTimeout))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, notAdmin.StatusCode);
+        }
+
         await Task.WhenAll(
             SendAsync(reader, $"/v2/models/{shifted}/infer", 300, 4, i => $"live-{i}", i => DriftTests.Spread(ReferenceRows + i, 3f)),
             SendAsync(reader, $"/v2/models/{steady}/infer", 300, 4, i => $"live-{i}", i => DriftTests.Spread(ReferenceRows + i, 0f)));
