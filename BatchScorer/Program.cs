@@ -14,5 +14,6 @@ app.UseExceptionHandler();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapBatchJobsApi();
+app.MapReferenceApi();
 
 app.Run();

@@ -186,7 +186,7 @@ public static class BatchJobsApi
     /// The job from Redis, restoring it from the data folder first when Redis lost it; null when it does not exist or is not the
     /// caller's (another key's job is answered like a missing one, so its existence is not disclosed).
     /// </summary>
-    private static async Task<JobView?> FindAsync(
+    internal static async Task<JobView?> FindAsync(
         string id, JobCaller caller, JobStore store, JobFiles files, Queue.JobRestorer restorer, CancellationToken cancellationToken)
     {
         if (!JobFiles.IsValidJobId(id))

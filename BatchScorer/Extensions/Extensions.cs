@@ -1,4 +1,5 @@
 using MlPlatform.BatchScorer.Jobs;
+using MlPlatform.BatchScorer.Profiles;
 using MlPlatform.BatchScorer.Queue;
 using MlPlatform.BatchScorer.Results;
 using MlPlatform.BatchScorer.Scoring;
@@ -24,6 +25,7 @@ internal static class Extensions
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<BatchJobOptions>().BindConfiguration(BatchJobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<BatchWorkerOptions>().BindConfiguration(BatchWorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ReferenceOptions>().BindConfiguration(ReferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<BatchMetrics>();
@@ -38,6 +40,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ChunkScorer>();
         builder.Services.AddSingleton<JobSubmitter>();
         builder.Services.AddSingleton<ResultReader>();
+        builder.Services.AddSingleton<ReferenceProfiler>();
 
         builder.Services.AddHostedService<ChunkWorker>();
         builder.Services.AddHostedService<JobReconciler>();

@@ -24,7 +24,7 @@ public sealed class ChunkScorer(JobFiles files, ModelSessions sessions, IOptions
     public async Task<ChunkOutcome> ScoreAsync(JobManifest manifest, ChunkRange chunk, CancellationToken cancellationToken)
     {
         using var lease = await sessions.AcquireAsync(manifest.Sha256, cancellationToken);
-        var bytes = await ReadChunkAsync(manifest.Id, chunk, cancellationToken);
+        var bytes = await files.ReadChunkAsync(manifest.Id, chunk, cancellationToken);
 
         var parser = RowParsers.Create(manifest.Format, manifest.Inputs, manifest.CsvHeader);
         var batch = new RowBatch(manifest.Inputs, Math.Min(options.Value.InferenceBatchSize, chunk.RowCount));
@@ -88,23 +88,6 @@ public sealed class ChunkScorer(JobFiles files, ModelSessions sessions, IOptions
                 File.Delete(temporaryPath);
             }
         }
-    }
-
-    private async Task<ReadOnlyMemory<byte>> ReadChunkAsync(string jobId, ChunkRange chunk, CancellationToken cancellationToken)
-    {
-        var bytes = new byte[chunk.Length];
-        using var handle = File.OpenHandle(files.InputPath(jobId), FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
-        var read = 0;
-        while (read < bytes.Length)
-        {
-            var n = await RandomAccess.ReadAsync(handle, bytes.AsMemory(read), chunk.Offset + read, cancellationToken);
-            if (n == 0)
-            {
-                throw new InvalidDataException($"The stored input ends before chunk {chunk.Index} does.");
-            }
-            read += n;
-        }
-        return bytes;
     }
 
     private static async Task FlushBatchAsync(

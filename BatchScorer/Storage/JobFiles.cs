@@ -101,6 +101,25 @@ public sealed class JobFiles
         return await JsonSerializer.DeserializeAsync(stream, BatchJson.Default.JobFinalState, cancellationToken);
     }
 
+    /// <summary>The stored input bytes of <paramref name="chunk"/>.</summary>
+    /// <exception cref="InvalidDataException">The stored input ends before the chunk does.</exception>
+    public async Task<ReadOnlyMemory<byte>> ReadChunkAsync(string jobId, ChunkRange chunk, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[chunk.Length];
+        using var handle = File.OpenHandle(InputPath(jobId), FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
+        var read = 0;
+        while (read < bytes.Length)
+        {
+            var n = await RandomAccess.ReadAsync(handle, bytes.AsMemory(read), chunk.Offset + read, cancellationToken);
+            if (n == 0)
+            {
+                throw new InvalidDataException($"The stored input ends before chunk {chunk.Index} does.");
+            }
+            read += n;
+        }
+        return bytes;
+    }
+
     /// <summary>Publishes a finished chunk's result file. A result already published wins: a chunk is written once.</summary>
     /// <returns>True when this call published the file, false when another delivery of the chunk had already done so.</returns>
     public static bool PublishChunkResult(string temporaryPath, string finalPath)

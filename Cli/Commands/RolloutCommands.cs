@@ -38,6 +38,18 @@ public sealed class RolloutStartSettings : ModelNameSettings
     [Description("Give up (fail) after this long, e.g. 10m")]
     public string? Deadline { get; init; }
 
+    [CommandOption("--accuracy-drop-max <FRACTION>")]
+    [Description("Quality gate: roll back when accuracy falls more than this (0-1) below production's on labelled requests")]
+    public double? AccuracyDropMax { get; init; }
+
+    [CommandOption("--drift-psi-max <PSI>")]
+    [Description("Quality gate: roll back when the version's input drift PSI exceeds this (e.g. 0.25)")]
+    public double? DriftPsiMax { get; init; }
+
+    [CommandOption("--shadow-agreement-min <FRACTION>")]
+    [Description("Quality gate: roll back when the version's shadow agreement with production is below this (0-1)")]
+    public double? ShadowAgreementMin { get; init; }
+
     [CommandOption("--force")]
     [Description("Roll out even a version whose signature breaks production's clients (refused otherwise; recorded as forced)")]
     public bool Force { get; init; }
@@ -68,6 +80,11 @@ public sealed class RolloutStartCommand : GatewayCommand<RolloutStartSettings>
         if (settings.Deadline is not null) body["deadline"] = settings.Deadline;
         if (settings.Force) body["force"] = true;
         if (settings.Reason is not null) body["reason"] = settings.Reason;
+        var gates = new JsonObject();
+        if (settings.AccuracyDropMax is { } drop) gates["accuracyDropMax"] = drop;
+        if (settings.DriftPsiMax is { } psi) gates["driftPsiMax"] = psi;
+        if (settings.ShadowAgreementMin is { } agreement) gates["shadowAgreementMin"] = agreement;
+        if (gates.Count > 0) body["gates"] = gates;
 
         var rollout = await client.SendJsonAsync(HttpMethod.Post, $"v1/models/{Escape(settings.Name)}/rollouts", body, ct);
         if (settings.Json)
@@ -100,8 +117,28 @@ public sealed class RolloutStatusCommand : GatewayCommand<RolloutSettings>
         else if (rollout is JsonObject obj)
         {
             Printer.Object(obj, $"rollout {settings.Id}");
+            PrintGates(obj);
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The quality gates' results of every analysis that judged some: one row per gate.</summary>
+    private static void PrintGates(JsonObject rollout)
+    {
+        var analyses = (rollout["analyses"] as JsonArray ?? []).OfType<JsonObject>().Where(a => a["gates"] is JsonArray { Count: > 0 }).ToList();
+        if (analyses.Count == 0)
+        {
+            return;
+        }
+        var table = Printer.NewTable("step", "at", "gate", "result", "value", "threshold", "n", "detail");
+        foreach (var analysis in analyses)
+        {
+            foreach (var gate in ((JsonArray)analysis["gates"]!).OfType<JsonObject>())
+            {
+                table.AddCells(analysis["step"], analysis["at"], gate["gate"], gate["result"], gate["value"], gate["threshold"], gate["count"], gate["detail"]);
+            }
+        }
+        Printer.Write(table);
     }
 }
 

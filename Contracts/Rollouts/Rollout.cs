@@ -42,6 +42,8 @@ public sealed record Rollout
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? StartReason { get; init; }
     public IReadOnlyList<RolloutAnalysis> Analyses { get; init; } = [];
+    /// <summary>The quality gates judged with every analysis; null when none.</summary>
+    public QualityGates? Gates { get; init; }
 }
 
 /// <summary>One analysis of a step's window: what was measured, and what was decided.</summary>
@@ -57,7 +59,8 @@ public sealed record RolloutAnalysis(
     long ProductionRequests,
     double ProductionErrorRate,
     string Decision,
-    string Reason);
+    string Reason,
+    IReadOnlyList<GateResult>? Gates = null);
 
 /// <summary>
 /// Body of <c>POST /v1/models/{name}/rollouts</c>; everything but <see cref="Version"/> has a default. <see cref="Reason"/> (optional,
@@ -72,7 +75,8 @@ public sealed record StartRolloutRequest(
     long? MinRequests,
     string? Deadline,
     bool? Force = null,
-    string? Reason = null)
+    string? Reason = null,
+    QualityGates? Gates = null)
 {
     public static readonly int[] DefaultSteps = [10, 25, 50, 100];
     public const string DefaultStepInterval = "30s";

@@ -95,9 +95,19 @@ public sealed class RegistryClient(IHttpClientFactory httpClientFactory)
         return SendAsync(HttpMethod.Delete, path, actor, cancellationToken);
     }
 
-    private async Task SendAsync(HttpMethod method, string uri, string? actor, CancellationToken cancellationToken)
+    /// <summary>Stores <paramref name="profile"/> as the drift reference of <paramref name="version"/> (the batch scorer's job profiles).</summary>
+    /// <exception cref="HttpRequestException">The registry is unreachable or refused (unknown version, invalid profile).</exception>
+    public Task PutReferenceAsync(string name, int version, InputProfile profile, string? actor, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, uri);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(version);
+        return SendAsync(HttpMethod.Put, $"/v1/models/{Uri.EscapeDataString(name)}/versions/{version}/reference/profile", actor, cancellationToken,
+            JsonContent.Create(profile));
+    }
+
+    private async Task SendAsync(HttpMethod method, string uri, string? actor, CancellationToken cancellationToken, HttpContent? content = null)
+    {
+        using var request = new HttpRequestMessage(method, uri) { Content = content };
         if (actor is not null)
         {
             // The registry records who asked; it trusts the header only with the internal credential the client attaches.

@@ -40,10 +40,59 @@ public static class QualityApi
         api.MapGet("/versions/{version}/drift", GetDrift)
             .WithName("GetDrift")
             .WithSummary("Input drift of a version: per-feature PSI of the window's requests against its first logged ones")
-            .WithDescription("window is a duration (default 1h). The reference is the version's first Quality:DriftReferenceRecords logged requests "
+            .WithDescription("window is a duration (default 1h). The reference is the version's stored profile (a batch job's input, POST .../reference), else its first Quality:DriftReferenceRecords logged requests "
                 + "(default 500); maxPsi is null until it is complete. PSI: below 0.1 stable, above 0.2 a shift.");
 
+        api.MapPut("/versions/{version}/reference/profile", PutReference)
+            .WithName("PutDriftReference")
+            .WithSummary("Store a version's drift reference profile (per-feature bin edges and shares)")
+            .WithDescription("Sent by the batch scorer, which computes it from a succeeded job's input for POST .../reference {\"jobId\"} (operator, routed "
+                + "to the batch scorer). Replaces the version's first logged requests as its drift reference. Admin through the gateway.");
+
+        api.MapGet("/versions/{version}/reference/profile", GetReference)
+            .WithName("GetDriftReference")
+            .WithSummary("A version's stored drift reference profile; 404 when it has none (its first logged requests are the reference)");
+
         return app;
+    }
+
+    public static async Task<Results<Ok<InputProfile>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> PutReference(
+        string name, string version, InputProfile? body, ModelStore models, ReferenceStore references, CancellationToken cancellationToken)
+    {
+        if (Problems.CheckName(name) is { } invalid)
+        {
+            return invalid;
+        }
+        if (!NameRules.TryParseVersion(version, out var number))
+        {
+            return Problems.InvalidVersion(version);
+        }
+        if (ReferenceStore.Check(body) is { } problem)
+        {
+            return Problems.BadRequest("Invalid reference", problem);
+        }
+        if ((await models.GetModelAsync(name, cancellationToken))?.Versions.Any(v => v.Version == number) != true)
+        {
+            return Problems.NotFound($"Model '{name}' has no version {number}.");
+        }
+        await references.PutAsync(name, number, body!, cancellationToken);
+        return TypedResults.Ok(body!);
+    }
+
+    public static async Task<Results<Ok<InputProfile>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> GetReference(
+        string name, string version, ReferenceStore references, CancellationToken cancellationToken)
+    {
+        if (Problems.CheckName(name) is { } invalid)
+        {
+            return invalid;
+        }
+        if (!NameRules.TryParseVersion(version, out var number))
+        {
+            return Problems.InvalidVersion(version);
+        }
+        return await references.GetAsync(name, number, cancellationToken) is { } profile
+            ? TypedResults.Ok(profile)
+            : Problems.NotFound($"Version {number} of '{name}' has no stored drift reference; its first logged requests are its reference.");
     }
 
     public static async Task<Results<Ok<DriftReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> GetDrift(

@@ -19,8 +19,10 @@ public static class RolloutsApi
         api.MapPost("/", StartRollout)
             .WithName("StartRollout")
             .WithSummary("Start a progressive rollout of a version through the canary alias")
-            .WithDescription("Body {version, steps?, stepInterval?, maxErrorRate?, maxP99Ms?, minRequests?, deadline?, force?, reason?} (defaults [10,25,50,100], 30s, 0.01, 250, 50, 10m). "
+            .WithDescription("Body {version, steps?, stepInterval?, maxErrorRate?, maxP99Ms?, minRequests?, deadline?, force?, reason?, gates?} (defaults [10,25,50,100], 30s, 0.01, 250, 50, 10m, none). "
                 + "reason (at most 1000 characters) is recorded as the rollout's startReason and in the canary's alias history. "
+                + "gates {accuracyDropMax?, driftPsiMax?, shadowAgreementMin?}: quality gates judged on each step's window once it holds enough data; "
+                + "a gate without enough data is inconclusive and never holds a step, a failed one rolls back. "
                 + "A version whose signature is incompatible with production's answers 409 with the differences unless force is true. "
                 + "Each step gives the canary its weight; each interval is analysed from the fleet statistics; a breach rolls back, the last step promotes. 409 while another rollout of the model runs.");
 
@@ -86,13 +88,18 @@ public static class RolloutsApi
             return badReason;
         }
 
+        if (CheckGates(body.Gates) is { } badGate)
+        {
+            return Problems.BadRequest("Invalid rollout", badGate);
+        }
+
         var (refusal, forcedOver) = await ContractCheck.CheckAsync(models, name, body.Version.Value, body.Force == true, cancellationToken);
         if (refusal is not null)
         {
             return refusal;
         }
         var result = await service.StartAsync(name, body.Version.Value, steps, interval, maxErrorRate, maxP99Ms, minRequests, deadline,
-            Problems.CallerOf(request), cancellationToken, forcedOver, Problems.TrimmedOrNull(body.Reason));
+            Problems.CallerOf(request), cancellationToken, forcedOver, Problems.TrimmedOrNull(body.Reason), body.Gates);
         return result.Status switch
         {
             StoreStatus.Ok => TypedResults.Created($"/v1/models/{name}/rollouts/{result.Value!.Id}", result.Value),
@@ -100,6 +107,15 @@ public static class RolloutsApi
             _ => Problems.NotFound(result.Error!),
         };
     }
+
+    /// <summary>The first gate out of its bounds, as a sentence naming it; null when all are valid.</summary>
+    internal static string? CheckGates(QualityGates? gates) => gates switch
+    {
+        { AccuracyDropMax: { } d } when d is < 0 or > 1 || double.IsNaN(d) => "'gates.accuracyDropMax' is a fraction from 0 to 1.",
+        { DriftPsiMax: { } p } when p is < 0 or > 100 || double.IsNaN(p) => "'gates.driftPsiMax' is a PSI from 0 to 100 (0.2 is a common shift threshold).",
+        { ShadowAgreementMin: { } a } when a is < 0 or > 1 || double.IsNaN(a) => "'gates.shadowAgreementMin' is a fraction from 0 to 1.",
+        _ => null,
+    };
 
     public static async Task<Results<Ok<IReadOnlyList<Rollout>>, BadRequest<ProblemDetails>>> ListRollouts(
         string name, RolloutStore store, CancellationToken cancellationToken) =>

@@ -70,6 +70,8 @@ internal static class Extensions
         builder.Services.AddSingleton<QualityMetrics>();
         builder.Services.AddSingleton<QualityService>();
         builder.Services.AddSingleton<QualityAlerts>();
+        builder.Services.AddSingleton<QualityGateJudge>();
+        builder.Services.AddSingleton<ReferenceStore>();
         builder.Services.AddHostedService<PayloadDrainer>();
         builder.Services.AddHostedService<DemoModelSeeder>();
     }

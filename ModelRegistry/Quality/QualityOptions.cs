@@ -46,4 +46,18 @@ public sealed class QualityOptions
     /// <summary>How many of the most drifting features a drift report lists. Default 10.</summary>
     [Range(1, 10_000)]
     public int DriftTopFeatures { get; set; } = 10;
+
+    /// <summary>
+    /// Labelled rows the version and its baseline each need in a rollout step's (or guard window's) window before an
+    /// <c>accuracyDropMax</c> gate is judged; fewer make it inconclusive, which never holds a step. Default 50.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int GateMinLabelled { get; set; } = 50;
+
+    /// <summary>
+    /// Live requests (after the drift reference) a <c>driftPsiMax</c> gate, and compared shadow requests a <c>shadowAgreementMin</c>
+    /// gate, needs in the window before it is judged; fewer make it inconclusive. Default 50.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int GateMinRequests { get; set; } = 50;
 }

@@ -12,7 +12,7 @@ public sealed record QualityRefusal(int Status, string Detail);
 /// Computes a version's online quality over a window from the payload log and the labels, and the same for its baseline: the production
 /// version when the version is not production, else the version production had before it.
 /// </summary>
-public sealed class QualityService(ModelStore models, ServingStore serving, AliasStore aliases, PayloadFiles files, FeedbackStore feedback,
+public sealed class QualityService(ModelStore models, ServingStore serving, AliasStore aliases, PayloadFiles files, FeedbackStore feedback, ReferenceStore references,
     QualityMetrics metrics, IOptions<QualityOptions> options, TimeProvider time)
 {
     public async Task<(QualityReport? Report, QualityRefusal? Refusal)> GetAsync(string name, int version, TimeSpan window, CancellationToken cancellationToken)
@@ -72,7 +72,7 @@ public sealed class QualityService(ModelStore models, ServingStore serving, Alia
             c.ShadowErrors, c.Shadow, c.Production), null);
     }
 
-    /// <summary>Input drift of <paramref name="version"/>: its live window against its first logged requests.</summary>
+    /// <summary>Input drift of <paramref name="version"/>: its live window against its stored reference (a batch job's profile), else its first logged requests.</summary>
     public async Task<(DriftReport? Report, QualityRefusal? Refusal)> GetDriftAsync(string name, int version, TimeSpan window, CancellationToken cancellationToken)
     {
         var model = await models.GetModelAsync(name, cancellationToken);
@@ -82,6 +82,10 @@ public sealed class QualityService(ModelStore models, ServingStore serving, Alia
         }
         var now = time.GetUtcNow();
         var settings = options.Value;
+        if (await references.GetAsync(name, version, cancellationToken) is { } profile)
+        {
+            return (await DriftAgainstProfileAsync(name, version, window, profile, now, cancellationToken), null);
+        }
         var reference = new List<PayloadRecord>();
         await foreach (var (_, record) in files.ReadAsync(name, version, DateTimeOffset.UnixEpoch, now, settings.DriftReferenceRecords, cancellationToken))
         {
@@ -109,12 +113,41 @@ public sealed class QualityService(ModelStore models, ServingStore serving, Alia
             features.Take(settings.DriftTopFeatures).ToList()), null);
     }
 
+    private async Task<DriftReport> DriftAgainstProfileAsync(string name, int version, TimeSpan window, InputProfile profile, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var live = new List<PayloadRecord>();
+        await foreach (var (_, record) in files.ReadAsync(name, version, now - window, now, options.Value.MaxRecordsPerAnalysis, cancellationToken))
+        {
+            if (record.Route != PayloadRoutes.Shadow)
+            {
+                live.Add(record);
+            }
+        }
+        var features = live.Count == 0 ? [] : DriftCalculator.Compute(profile.Features, live);
+        double? maxPsi = features.Count == 0 ? null : features[0].Psi;
+        if (maxPsi is { } psi)
+        {
+            metrics.SetDrift(name, version, psi);
+        }
+        var source = profile.JobId is { } job ? $"{profile.Source}:{job}" : profile.Source;
+        return new DriftReport(name, version, DurationText.Format(window), source, (int)Math.Min(int.MaxValue, profile.Rows), live.Count, maxPsi,
+            features.Take(options.Value.DriftTopFeatures).ToList());
+    }
+
     /// <summary>The figures of one version in the window ending now.</summary>
-    public async Task<QualityFigures> FiguresAsync(string name, int version, QualitySettings settings, TimeSpan window, CancellationToken cancellationToken)
+    public Task<QualityFigures> FiguresAsync(string name, int version, QualitySettings settings, TimeSpan window, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        return FiguresAsync(name, version, settings, now - window, now, cancellationToken);
+    }
+
+    /// <summary>The figures of one version over the records logged from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public async Task<QualityFigures> FiguresAsync(string name, int version, QualitySettings settings, DateTimeOffset from, DateTimeOffset to,
+        CancellationToken cancellationToken)
+    {
         var records = new List<PayloadRecord>();
-        await foreach (var (_, record) in files.ReadAsync(name, version, now - window, now, options.Value.MaxRecordsPerAnalysis, cancellationToken))
+        await foreach (var (_, record) in files.ReadAsync(name, version, from, to, options.Value.MaxRecordsPerAnalysis, cancellationToken))
         {
             records.Add(record);
         }

@@ -78,5 +78,19 @@ public static class AnalysisRules
                 $"error rate {rate:0.####} and p99 {candidate.P99Ms ?? 0:0.###} ms over {candidate.Requests} requests are within thresholds"));
     }
 
+    /// <summary>The analysis entry of a window: its figures rounded as reasons print them, the decision and the gates' results.</summary>
+    public static RolloutAnalysis Record(DateTimeOffset at, int step, int? weight, string window, WindowFigures candidate, WindowFigures? baseline,
+        string decision, string reason, IReadOnlyList<GateResult>? gateResults) =>
+        new(at, step, weight, window, candidate.Requests, candidate.Errors, Math.Round(candidate.ErrorRate, 6),
+            // p99 rounded as the reason's "0.###" formats it (half away from zero), so the figure and the reason agree.
+            candidate.P99Ms is { } p ? Math.Round(p, 3, MidpointRounding.AwayFromZero) : null, baseline?.Requests ?? 0,
+            Math.Round(baseline?.ErrorRate ?? 0, 6), decision, reason, gateResults);
+
+    /// <summary>What an error or latency failure's alert reports: the p99 when only it was over its threshold, else the error rate.</summary>
+    public static (double Value, double Threshold) AlertFigures(WindowFigures figures, Rollout rollout) =>
+        figures.ErrorRate <= rollout.MaxErrorRate && figures.P99Ms > rollout.MaxP99Ms
+            ? (figures.P99Ms ?? 0, rollout.MaxP99Ms)
+            : (Math.Round(figures.ErrorRate, 6), rollout.MaxErrorRate);
+
     private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace MlPlatform.ModelRegistry.Rollouts;
 
 /// <summary>The guard after a plain promotion of <c>production</c> (section <c>Guard</c>).</summary>
-public sealed class GuardOptions
+public sealed class GuardOptions : IValidatableObject
 {
     public const string SectionName = "Guard";
 
@@ -48,4 +48,31 @@ public sealed class GuardOptions
     /// </summary>
     [Range(1, 86_400)]
     public int BaselineWindowSeconds { get; set; } = 300;
+
+    /// <summary>Quality gates judged with every window of the guard (<c>Guard:Gates:AccuracyDropMax</c> …); none by default.</summary>
+    public GuardGateOptions Gates { get; set; } = new();
+
+    // Data annotations do not descend into Gates: its bounds are checked here, with the setting's full name.
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(Gates, new ValidationContext(Gates), results, validateAllProperties: true);
+        return results.Select(r => new ValidationResult($"Guard:Gates: {r.ErrorMessage}", r.MemberNames.Select(m => $"Gates.{m}")));
+    }
+}
+
+/// <summary>The guard's quality gates (section <c>Guard:Gates</c>); an unset gate is not judged.</summary>
+public sealed class GuardGateOptions
+{
+    [Range(0.0, 1.0)]
+    public double? AccuracyDropMax { get; set; }
+
+    [Range(0.0, 100.0)]
+    public double? DriftPsiMax { get; set; }
+
+    [Range(0.0, 1.0)]
+    public double? ShadowAgreementMin { get; set; }
+
+    public QualityGates? ToGates() =>
+        new QualityGates(AccuracyDropMax, DriftPsiMax, ShadowAgreementMin) is { Any: true } gates ? gates : null;
 }

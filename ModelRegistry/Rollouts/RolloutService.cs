@@ -12,7 +12,7 @@ namespace MlPlatform.ModelRegistry.Rollouts;
 
 /// <summary>Starts, advances, promotes, rolls back and aborts rollouts, and runs the guard after plain promotions.</summary>
 public sealed partial class RolloutService(RolloutStore rollouts, ModelStore models, EventPublisher events, FleetStatsReader stats,
-    AlertCenter alerts, IOptions<GuardOptions> guardOptions, IOptions<RolloutOptions> rolloutOptions, TimeProvider time, ILogger<RolloutService> logger)
+    AlertCenter alerts, QualityGateJudge gates, IOptions<GuardOptions> guardOptions, IOptions<RolloutOptions> rolloutOptions, TimeProvider time, ILogger<RolloutService> logger)
 {
     public const string CanaryAlias = AliasNames.Canary;
     public const string RolloutFailedAlert = "rollout-failed";
@@ -28,7 +28,7 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
 
     public async Task<StoreResult<Rollout>> StartAsync(string model, int version, int[] steps, TimeSpan stepInterval, double maxErrorRate,
         double maxP99Ms, long minRequests, TimeSpan deadline, Caller caller, CancellationToken cancellationToken, IReadOnlyList<string>? forcedOver = null,
-        string? reason = null)
+        string? reason = null, QualityGates? qualityGates = null)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -63,7 +63,7 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
                 Status = Rollout.StatusRunning, Steps = steps, StepInterval = DurationText.Format(stepInterval), MaxErrorRate = maxErrorRate,
                 MaxP99Ms = maxP99Ms, MinRequests = minRequests, Deadline = DurationText.Format(deadline), CurrentStep = 0, CurrentWeight = steps[0],
                 CreatedAt = now, StepStartedAt = now, NextAnalysisAt = now + stepInterval, Actor = caller.Actor,
-                StartReason = reason,
+                StartReason = reason, Gates = qualityGates is { Any: true } ? qualityGates : null,
             };
             var started = await rollouts.TryInsertAsync(rollout,
                 [AliasEdit.Set(CanaryAlias, version, steps[0], $"rollout {rollout.Id} step 1: {steps[0]}%{Because(reason)}", forcedOver)], ControllerCaller, cancellationToken);
@@ -155,7 +155,7 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
                 Id = Guid.NewGuid().ToString("N"), Model = model, Kind = Rollout.KindGuard, Version = version, BaselineVersion = previous,
                 Status = Rollout.StatusRunning, Steps = [], StepInterval = DurationText.Format(window), MaxErrorRate = guard.MaxErrorRate,
                 MaxP99Ms = guard.MaxP99Ms, MinRequests = guard.MinRequests, Deadline = DurationText.Format(TimeSpan.FromSeconds(guard.PeriodSeconds)),
-                CreatedAt = now, StepStartedAt = now, NextAnalysisAt = now + window, Actor = caller.Actor,
+                CreatedAt = now, StepStartedAt = now, NextAnalysisAt = now + window, Actor = caller.Actor, Gates = guard.Gates.ToGates(),
             }, cancellationToken);
         }
         finally
@@ -205,24 +205,32 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         var settings = rolloutOptions.Value;
         var (verdict, reason) = AnalysisRules.Judge(candidate, baseline, new AnalysisThresholds(rollout.MaxErrorRate, rollout.MaxP99Ms, rollout.MinRequests,
             settings.ErrorRateMargin, settings.P99Factor));
+        // Quality gates over the step's window, the baseline (production) over the same one; only a failure acts.
+        var gateResults = await gates.JudgeAsync(rollout.Model, rollout.Version, rollout.Gates, rollout.StepStartedAt, now, rollout.BaselineVersion,
+            (rollout.StepStartedAt, now), cancellationToken);
         var weight = rollout.CurrentWeight;
         var window = DurationText.Format(TimeSpan.FromSeconds(Math.Max(1, to - from + 1)));
-        RolloutAnalysis Analysis(string decision) => new(now, rollout.CurrentStep + 1, weight, window, candidate.Requests, candidate.Errors,
-            // p99 rounded as the reason's "0.###" formats it (half away from zero), so the figure and the reason agree.
-            Math.Round(candidate.ErrorRate, 6), candidate.P99Ms is { } p ? Math.Round(p, 3, MidpointRounding.AwayFromZero) : null, baseline?.Requests ?? 0,
-            Math.Round(baseline?.ErrorRate ?? 0, 6), decision, reason);
+        RolloutAnalysis Analysis(string decision) => AnalysisRules.Record(now, rollout.CurrentStep + 1, weight, window, candidate, baseline, decision, reason, gateResults);
 
+        if (verdict != Verdict.Breach && GateRules.FirstFailure(gateResults) is { } failedGate)
+        {
+            reason = GateRules.Reason(failedGate);
+            await FailAsync(rollout, revision, Analysis("rollback"), now, $"rolled back at step {rollout.CurrentStep + 1} ({weight}%): {reason}",
+                (failedGate.Value ?? 0, failedGate.Threshold), cancellationToken);
+            return;
+        }
         if (verdict == Verdict.Inconclusive && now >= rollout.CreatedAt + deadline)
         {
             await FailAsync(rollout, revision, Analysis("fail"), now,
-                $"deadline {rollout.Deadline} passed at step {rollout.CurrentStep + 1} ({weight}%) without a verdict: {reason}", candidate, cancellationToken);
+                $"deadline {rollout.Deadline} passed at step {rollout.CurrentStep + 1} ({weight}%) without a verdict: {reason}",
+                AnalysisRules.AlertFigures(candidate, rollout), cancellationToken);
             return;
         }
         switch (verdict)
         {
             case Verdict.Breach:
                 await FailAsync(rollout, revision, Analysis("rollback"), now,
-                    $"rolled back at step {rollout.CurrentStep + 1} ({weight}%): {reason}", candidate, cancellationToken);
+                    $"rolled back at step {rollout.CurrentStep + 1} ({weight}%): {reason}", AnalysisRules.AlertFigures(candidate, rollout), cancellationToken);
                 return;
             case Verdict.Inconclusive:
                 await rollouts.TryUpdateAsync(rollout with { NextAnalysisAt = now + interval, Analyses = [.. rollout.Analyses, Analysis("wait")] },
@@ -262,8 +270,8 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         }
     }
 
-    private async Task FailAsync(Rollout rollout, long revision, RolloutAnalysis analysis, DateTimeOffset now, string reason, WindowFigures figures,
-        CancellationToken cancellationToken)
+    private async Task FailAsync(Rollout rollout, long revision, RolloutAnalysis analysis, DateTimeOffset now, string reason,
+        (double Value, double Threshold) measured, CancellationToken cancellationToken)
     {
         var failed = rollout with
         {
@@ -277,9 +285,7 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         }
         await PublishAsync(transition);
         LogFinished(logger, rollout.Model, rollout.Version, rollout.Id, failed.Status, reason);
-        var p99Breach = figures.ErrorRate <= rollout.MaxErrorRate && figures.P99Ms > rollout.MaxP99Ms;
-        await alerts.FireAsync(RolloutFailedAlert, rollout.Id, "critical", rollout.Model, rollout.Version,
-            p99Breach ? figures.P99Ms ?? 0 : Math.Round(figures.ErrorRate, 6), p99Breach ? rollout.MaxP99Ms : rollout.MaxErrorRate,
+        await alerts.FireAsync(RolloutFailedAlert, rollout.Id, "critical", rollout.Model, rollout.Version, measured.Value, measured.Threshold,
             $"Rollout {rollout.Id} of {rollout.Model} version {rollout.Version} failed: {reason}. Production stays at version {rollout.BaselineVersion}.",
             Links(rollout), cancellationToken);
     }
@@ -308,9 +314,15 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
             : null;
         var (verdict, reason) = AnalysisRules.Judge(candidate, baseline, new AnalysisThresholds(guard.MaxErrorRate, guard.MaxP99Ms, guard.MinRequests,
             settings.ErrorRateMargin, settings.P99Factor));
-        RolloutAnalysis Analysis(string decision) => new(now, 1, null, guard.StepInterval, candidate.Requests, candidate.Errors,
-            Math.Round(candidate.ErrorRate, 6), candidate.P99Ms is { } p ? Math.Round(p, 3, MidpointRounding.AwayFromZero) : null, baseline?.Requests ?? 0,
-            Math.Round(baseline?.ErrorRate ?? 0, 6), decision, reason);
+        // Quality gates over the guard's window; accuracy against the previous version's labelled requests before the promotion.
+        var gateResults = await gates.JudgeAsync(guard.Model, guard.Version, guard.Gates, now - window, now, guard.BaselineVersion,
+            (guard.CreatedAt - TimeSpan.FromSeconds(settings.BaselineWindowSeconds), guard.CreatedAt), cancellationToken);
+        var failedGate = verdict == Verdict.Breach ? null : GateRules.FirstFailure(gateResults);
+        if (failedGate is not null)
+        {
+            (verdict, reason) = (Verdict.Breach, GateRules.Reason(failedGate));
+        }
+        RolloutAnalysis Analysis(string decision) => AnalysisRules.Record(now, 1, null, guard.StepInterval, candidate, baseline, decision, reason, gateResults);
 
         if (verdict == Verdict.Breach)
         {
@@ -333,9 +345,8 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
                 await PublishAsync(transition);
                 var outcome = transition.Rollout.Reason!;
                 LogFinished(logger, guard.Model, guard.Version, guard.Id, failed.Status, outcome);
-                var p99Breach = candidate.ErrorRate <= guard.MaxErrorRate;
-                await alerts.FireAsync(GuardRollbackAlert, guard.Id, "critical", guard.Model, guard.Version,
-                    p99Breach ? candidate.P99Ms ?? 0 : Math.Round(candidate.ErrorRate, 6), p99Breach ? guard.MaxP99Ms : guard.MaxErrorRate,
+                var (value, threshold) = failedGate is not null ? (failedGate.Value ?? 0, failedGate.Threshold) : AnalysisRules.AlertFigures(candidate, guard);
+                await alerts.FireAsync(GuardRollbackAlert, guard.Id, "critical", guard.Model, guard.Version, value, threshold,
                     $"Guard {guard.Id}: version {guard.Version} of {guard.Model} {outcome}.", Links(guard), cancellationToken);
             }
             return;

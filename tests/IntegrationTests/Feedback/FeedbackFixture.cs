@@ -35,6 +35,8 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
     public const string DriftingModel = "drifting";
     public const string ShadowedModel = "shadowed";
     public const string LabelledModel = "labelled";
+    /// <summary>The model whose drift reference comes from a batch job (tests/IntegrationTests/Quality/DriftReferenceTests).</summary>
+    public const string ReferencedModel = "referenced";
 
     /// <summary>The model the fixture's client-errors alert rule watches.</summary>
     public const string MisusedModel = "misused";
@@ -98,6 +100,12 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         "Registry:Alerts:Rules:5:Threshold=0.1",
         "Registry:Alerts:Rules:5:WindowSeconds=3600",
         "Registry:Alerts:Rules:5:MinRequests=30",
+        "Registry:Alerts:Rules:6:Name=quality-drift-batch-reference",
+        "Registry:Alerts:Rules:6:Kind=drift",
+        $"Registry:Alerts:Rules:6:Model={ReferencedModel}",
+        "Registry:Alerts:Rules:6:Threshold=0.2",
+        "Registry:Alerts:Rules:6:WindowSeconds=3600",
+        "Registry:Alerts:Rules:6:MinRequests=50",
     ];
 
     async Task IAsyncLifetime.InitializeAsync()

@@ -6,7 +6,8 @@ namespace MlPlatform.IntegrationTests.Online;
 /// </summary>
 public sealed class OnlineScorerRedisOutageFixture : PlatformFixture
 {
-    protected override IEnumerable<string> ExtraArguments => ["OnlineScorer:Reconciliation:IntervalSeconds=600"];
+    // A one-copy shadow queue: ShadowQueueTests fills it with a slow shadow version (no other test here shadows).
+    protected override IEnumerable<string> ExtraArguments => ["OnlineScorer:Reconciliation:IntervalSeconds=600", "OnlineScorer:Shadow:QueueCapacity=1"];
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]

@@ -50,14 +50,14 @@ public sealed class DriftTests(PlatformFixture platform)
     }
 
     /// <summary>Flower <paramref name="i"/> of an even spread over each feature's range (a low-discrepancy sequence), petal length moved by <paramref name="shift"/>.</summary>
-    private static float[] Spread(int i, float shift)
+    internal static float[] Spread(int i, float shift)
     {
         static float Frac(double x) => (float)(x - Math.Floor(x));
         return [4.5f + Frac(i * 0.6180339887) * 2f, 2.5f + Frac(i * 0.4142135623) * 1.2f, 1.2f + Frac(i * 0.7320508075) * 5f + shift,
             0.1f + Frac(i * 0.2360679774) * 2.3f];
     }
 
-    private static async Task<JsonElement> DriftAsync(HttpClient client, string name)
+    internal static async Task<JsonElement> DriftAsync(HttpClient client, string name)
     {
         using var response = await client.GetAsync($"/v1/models/{name}/versions/1/drift?window=1h").WaitAsync(PlatformFixture.RequestTimeout);
         var text = await response.Content.ReadAsStringAsync();

@@ -24,6 +24,7 @@ public sealed class RouteTableTests
         { "grpc", "reader" },
         { "models-payloads", "operator" },
         { "models-feedback", "operator" },
+        { "models-reference", "operator" },
         { "models-read", "reader" },
         { "models-upload", "admin" },
         { "models", "admin" },
