@@ -59,13 +59,9 @@ public static class QualityApi
     public static async Task<Results<Ok<InputProfile>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> PutReference(
         string name, string version, InputProfile? body, ModelStore models, ReferenceStore references, CancellationToken cancellationToken)
     {
-        if (Problems.CheckName(name) is { } invalid)
+        if (Problems.CheckVersionRoute(name, version, out var number) is { } invalid)
         {
             return invalid;
-        }
-        if (!NameRules.TryParseVersion(version, out var number))
-        {
-            return Problems.InvalidVersion(version);
         }
         if (ReferenceStore.Check(body) is { } problem)
         {
@@ -82,13 +78,9 @@ public static class QualityApi
     public static async Task<Results<Ok<InputProfile>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> GetReference(
         string name, string version, ReferenceStore references, CancellationToken cancellationToken)
     {
-        if (Problems.CheckName(name) is { } invalid)
+        if (Problems.CheckVersionRoute(name, version, out var number) is { } invalid)
         {
             return invalid;
-        }
-        if (!NameRules.TryParseVersion(version, out var number))
-        {
-            return Problems.InvalidVersion(version);
         }
         return await references.GetAsync(name, number, cancellationToken) is { } profile
             ? TypedResults.Ok(profile)
