@@ -45,6 +45,30 @@ internal sealed class Phase
         return phase;
     }
 
+    /// <summary>The phases of one kind from every round as one: latencies, errors, outcomes and load samples pooled, durations added.</summary>
+    public static Phase Merge(string name, IReadOnlyList<Phase> rounds)
+    {
+        var merged = new Phase { Name = name, StartedUtc = rounds[0].StartedUtc, Duration = TimeSpan.FromTicks(rounds.Sum(r => r.Duration.Ticks)) };
+        foreach (var round in rounds)
+        {
+            foreach (var latency in round._validLatencies)
+            {
+                merged._validLatencies.Add(latency);
+            }
+            foreach (var (key, n) in round._validErrors)
+            {
+                merged._validErrors.AddOrUpdate(key, n, (_, m) => m + n);
+            }
+            foreach (var (key, n) in round._hostile)
+            {
+                merged._hostile.AddOrUpdate(key, n, (_, m) => m + n);
+            }
+            merged._load.AddRange(round._load);
+            merged._scorerPeakRss = Math.Max(merged._scorerPeakRss, round._scorerPeakRss);
+        }
+        return merged;
+    }
+
     public string Summary()
     {
         var sorted = _validLatencies.Order().ToArray();
