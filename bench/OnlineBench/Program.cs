@@ -20,8 +20,9 @@ using MlPlatform.Inference.Tensors;
 //     [--set Section:Key=value ...] (AppHost configuration, e.g. Gateway:... settings to compare)
 //     [--max-queue-delay-ms 0] (the batched model's max queue delay)
 //     [--grpc] (only gRPC raw contents vs REST binary through the gateway at c16, written into its own section of --out)
-//     [--shadow] (only production p99 at c4 with and without a shadow alias at weight 50, written to bench/results/shadow.md)
-//     [--rounds N] (interleaved rounds of the target ratios, of --grpc and of --shadow; 3, 3 and 5 by default)
+//     [--shadow] (only production p99 at c4 with and without a shadow alias at weight 50, written to --out or bench/results/shadow.md)
+//     [--with-grpc] [--with-shadow [--shadow-out path]] (both after the full run, on the same platform)
+//     [--rounds N] (interleaved rounds of the target ratios and of the gRPC comparison, 3) [--shadow-rounds N] (5)
 // bench/run-quiet.sh runs every bench the open issues ask for, in one session, from one Release build.
 // It starts the whole platform itself (Aspire testing host: random ports, temporary data folder, local redis-server).
 if (Arg("--bare-proxy") is { } bareProxyTarget)
@@ -179,13 +180,14 @@ var scorerUrl = app.GetEndpoint("onlinescorer", "http").ToString();
 using var gateway = NewClient(gatewayUrl, ("Authorization", $"Bearer {AdminKey}"));
 using var direct = NewClient(scorerUrl, (PlatformHeaders.InternalKey, InternalKey));
 
-foreach (var (name, batching) in new[] { ("bench-conv-batched", true), ("bench-conv-unbatched", false) })
+// A third model batches with a 1 ms queue delay: what letting a run wait for more requests gains at c8 (issue 20's batching target).
+foreach (var (name, batching, delayMs) in new[] { ("bench-conv-batched", true, maxQueueDelayMs), ("bench-conv-unbatched", false, 0.0), ("bench-conv-batched-delay", true, 1.0) })
 {
     using var upload = new ByteArrayContent(await File.ReadAllBytesAsync(modelPath));
     upload.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
     (await gateway.PostAsync($"/v1/models/{name}/versions", upload)).EnsureSuccessStatusCode();
     (await gateway.PutAsJsonAsync($"/v1/models/{name}/serving",
-        new { batching = new { enabled = batching, maxBatchSize = 32, maxQueueDelayMs = batching ? maxQueueDelayMs : 0.0 } })).EnsureSuccessStatusCode();
+        new { batching = new { enabled = batching, maxBatchSize = 32, maxQueueDelayMs = delayMs } })).EnsureSuccessStatusCode();
     (await gateway.PutAsJsonAsync($"/v1/models/{name}/aliases/production", new { version = 1, reason = "benchmark" })).EnsureSuccessStatusCode();
     while (!(await gateway.GetAsync($"/v2/models/{name}/ready")).IsSuccessStatusCode)
     {
@@ -195,7 +197,7 @@ foreach (var (name, batching) in new[] { ("bench-conv-batched", true), ("bench-c
 
 Console.WriteLine($"gateway {gatewayUrl}, scorer {scorerUrl}");
 // Warm both paths (JIT tiering, connection pools, ORT's first batched runs) before anything is recorded.
-foreach (var model in new[] { "bench-conv-batched", "bench-conv-unbatched" })
+foreach (var model in new[] { "bench-conv-batched", "bench-conv-unbatched", "bench-conv-batched-delay" })
 {
     foreach (var client in new[] { direct, gateway })
     {
@@ -204,9 +206,10 @@ foreach (var model in new[] { "bench-conv-batched", "bench-conv-unbatched" })
     }
 }
 
-if (shadowOnly)
+// Issue 18: production p99 at c4 with a shadow alias at weight 50 against none, in alternating rounds (ShadowComparison).
+async Task RunShadowAsync(string shadowOutput)
 {
-    // Issue 18: production p99 at c4 with a shadow alias at weight 50 against none, in alternating rounds (ShadowComparison).
+    var shadowMachine = DescribeMachine();
     await ShadowComparison.SetUpAsync(gateway, modelPath);
     async Task<(double Copied, double Dropped)> ShadowCountersAsync()
     {
@@ -229,44 +232,45 @@ if (shadowOnly)
     }
     var shadowSend = Sender(gateway, $"/v2/models/{ShadowComparison.Model}/infer", binary: false);
     await LoadRunner.RunAsync("warm-up", 4, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), shadowSend);
-    var shadowRuns = await ShadowComparison.RunAsync(gateway, int.Parse(Arg("--rounds") ?? "5", CultureInfo.InvariantCulture), warmup, duration,
+    var shadowRuns = await ShadowComparison.RunAsync(gateway, int.Parse(Arg("--shadow-rounds") ?? "5", CultureInfo.InvariantCulture), warmup, duration,
         shadowSend, ShadowCountersAsync, Record);
-    machine += $"- Load average at end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")}{Environment.NewLine}";
-    var shadowOutput = Arg("--out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "shadow.md");
-    await File.WriteAllTextAsync(shadowOutput, ShadowComparison.Render(machine, shadowRuns, seconds, $"JSON body {jsonBody.Length} bytes"));
+    shadowMachine += $"- Load average at end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")}{Environment.NewLine}";
+    await File.WriteAllTextAsync(shadowOutput, ShadowComparison.Render(shadowMachine, shadowRuns, seconds, $"JSON body {jsonBody.Length} bytes"));
     Console.WriteLine($"Wrote {shadowOutput}");
-    DeleteDataDir();
-    return;
 }
 
-if (grpcOnly)
+// Issue 17: gRPC raw vs REST binary through the gateway at c16, alternating run by run (GrpcComparison), into its section of the report.
+async Task RunGrpcAsync(string grpcOutput)
 {
-    // gRPC raw vs REST binary through the gateway at c16, alternating run by run (GrpcComparison).
+    var grpcMachine = DescribeMachine();
     using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(app.GetEndpoint("gateway", "grpc"), new Grpc.Net.Client.GrpcChannelOptions
     {
         HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionLifetime = Timeout.InfiniteTimeSpan },
     });
     var rounds = int.Parse(Arg("--rounds") ?? "3", CultureInfo.InvariantCulture);
+    var grpcRuns = new List<Measurement>();
     foreach (var model in new[] { "bench-conv-batched", "bench-conv-unbatched" })
     {
         var grpcSender = GrpcComparison.Sender(channel, AdminKey, model, "image", imageValues, [1, 3, imageHeight, imageWidth]);
         await LoadRunner.RunAsync("warm-up", 16, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), grpcSender);
         for (var round = 1; round <= rounds; round++)
         {
-            Record(await LoadRunner.RunAsync($"REST binary, {model}, run {round}", 16, warmup, duration, Sender(gateway, $"/v2/models/{model}/infer", binary: true)));
-            Record(await LoadRunner.RunAsync($"gRPC raw, {model}, run {round}", 16, warmup, duration, grpcSender));
+            grpcRuns.Add(await LoadRunner.RunAsync($"REST binary, {model}, run {round}", 16, warmup, duration, Sender(gateway, $"/v2/models/{model}/infer", binary: true)));
+            Record(grpcRuns[^1]);
+            grpcRuns.Add(await LoadRunner.RunAsync($"gRPC raw, {model}, run {round}", 16, warmup, duration, grpcSender));
+            Record(grpcRuns[^1]);
         }
     }
-    machine += $"- Load average at end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")}{Environment.NewLine}";
-    GrpcComparison.WriteInto(output, GrpcComparison.Render(machine, results, seconds, 16));
-    Console.WriteLine($"Wrote the gRPC comparison into {output}");
-    try
-    {
-        Directory.Delete(dataDir, recursive: true);
-    }
-    catch (IOException)
-    {
-    }
+    grpcMachine += $"- Load average at end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")}{Environment.NewLine}";
+    GrpcComparison.WriteInto(grpcOutput, GrpcComparison.Render(grpcMachine, grpcRuns, seconds, 16));
+    Console.WriteLine($"Wrote the gRPC comparison into {grpcOutput}");
+}
+
+var shadowOut = Arg("--shadow-out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "shadow.md");
+if (shadowOnly || grpcOnly)
+{
+    await (shadowOnly ? RunShadowAsync(Arg("--out") ?? shadowOut) : RunGrpcAsync(output));
+    DeleteDataDir();
     return;
 }
 
@@ -436,6 +440,7 @@ using (var roundInput = TensorBuffer.FromValues<float>("image", TensorDataType.F
         (TargetRounds.GatewayBinary16, scenario => Load(scenario, gateway, "/v2/models/bench-conv-batched/infer", true, 16)),
         (TargetRounds.GatewayJson8On, scenario => Load(scenario, gateway, "/v2/models/bench-conv-batched/infer", false, 8)),
         (TargetRounds.GatewayJson8Off, scenario => Load(scenario, gateway, "/v2/models/bench-conv-unbatched/infer", false, 8)),
+        (TargetRounds.GatewayJson8Delay, scenario => Load(scenario, gateway, "/v2/models/bench-conv-batched-delay/infer", false, 8)),
     ], Record);
 }
 var loadAtEnd = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
@@ -447,13 +452,16 @@ var bodies = $"request bodies: JSON {jsonBody.Length} bytes, binary {binaryBody.
 await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost, batchRows, maxQueueDelayMs, modelDescription, concurrencies,
     TargetRounds.Render(targetRuns, large, results), bodies));
 Console.WriteLine($"Wrote {output}");
-try
+// One platform start for everything: the gRPC comparison and the shadow bench on the same platform, after the rest.
+if (args.Contains("--with-grpc"))
 {
-    Directory.Delete(dataDir, recursive: true);
+    await RunGrpcAsync(output);
 }
-catch (IOException)
+if (args.Contains("--with-shadow"))
 {
+    await RunShadowAsync(shadowOut);
 }
+DeleteDataDir();
 return;
 
 void DeleteDataDir()

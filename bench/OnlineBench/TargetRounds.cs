@@ -16,6 +16,7 @@ public static class TargetRounds
     public const string GatewayBinary16 = "gateway, batching on, binary, c16";
     public const string GatewayJson8On = "gateway, batching on, JSON, c8";
     public const string GatewayJson8Off = "gateway, batching off, JSON, c8";
+    public const string GatewayJson8Delay = "gateway, batching on with a 1 ms max queue delay, JSON, c8";
 
     /// <summary>Runs <paramref name="rounds"/> rounds of <paramref name="scenarios"/>, recording each run as "name, round r".</summary>
     public static async Task<List<Measurement>> RunAsync(int rounds, IReadOnlyList<(string Name, Func<string, Task<Measurement>> Measure)> scenarios,
@@ -50,7 +51,7 @@ public static class TargetRounds
             var values = runs.Where(r => r.Scenario.StartsWith(name + ", round ", StringComparison.Ordinal)).Select(of).Order().ToArray();
             return values.Length == 0 ? double.NaN : values.Length % 2 == 1 ? values[values.Length / 2] : (values[values.Length / 2 - 1] + values[values.Length / 2]) / 2;
         }
-        foreach (var name in new[] { InProcess, HandWritten16, GatewayJson16, GatewayBinary16, GatewayJson8On, GatewayJson8Off })
+        foreach (var name in new[] { InProcess, HandWritten16, GatewayJson16, GatewayBinary16, GatewayJson8On, GatewayJson8Off, GatewayJson8Delay })
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {Median(name, m => m.Throughput):F1} | {Median(name, m => m.P50Ms):F3} | {Median(name, m => m.P99Ms):F3} |");
         }
@@ -67,6 +68,8 @@ public static class TargetRounds
         Row("gateway c16 (batching on, JSON) / in-process batch 1", tput(GatewayJson16) / tput(InProcess), large ? 1.0 : 0.6);
         Row("gateway c16 (batching on, binary) / in-process batch 1", tput(GatewayBinary16) / tput(InProcess), large ? 1.5 : 1.0);
         Row("batching on / off, gateway JSON c8 (throughput)", tput(GatewayJson8On) / tput(GatewayJson8Off), 1.8);
+        sb.AppendLine(CultureInfo.InvariantCulture,
+            $"| (info) batching on with a 1 ms max queue delay / off, gateway JSON c8 (throughput; p99 {Median(GatewayJson8Delay, m => m.P99Ms):F1} vs {Median(GatewayJson8Off, m => m.P99Ms):F1} ms) | {tput(GatewayJson8Delay) / tput(GatewayJson8Off):F2}x | | |");
         Measurement? Find(string scenario) => all.FirstOrDefault(m => m.Scenario == scenario);
         foreach (var encoding in new[] { "JSON", "binary" })
         {
