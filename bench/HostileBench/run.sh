@@ -23,8 +23,9 @@ fi
     "Gateway:ApiKeys:Keys:bench-valid:Role=reader" "Gateway:ApiKeys:Keys:bench-valid:Key=$valid" \
     "Gateway:ApiKeys:Keys:bench-hostile:Role=reader" "Gateway:ApiKeys:Keys:bench-hostile:Key=$hostile" >"$log" 2>&1 &
 platform=$!
-# `dotnet run` does not pass SIGINT on to the AppHost it started: stop the AppHost (its child) itself.
-trap 'kill -INT $(pgrep -P $platform) $platform 2>/dev/null; wait $platform 2>/dev/null; rm -rf "$data"' EXIT
+# `dotnet run` does not pass signals on to the AppHost it started: stop the AppHost (its child) itself. SIGTERM, not SIGINT: a
+# background job of a non-interactive shell starts with SIGINT ignored, so the AppHost never saw it and the script waited forever.
+trap 'kill -TERM $(pgrep -P $platform) $platform 2>/dev/null; wait $platform 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 300); do
   curl -fsS "http://localhost:$port/v2/health/ready" >/dev/null 2>&1 && break
   sleep 2

@@ -40,11 +40,14 @@ var seconds = double.Parse(Arg("--seconds") ?? "4", CultureInfo.InvariantCulture
 var output = Arg("--out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "online.md");
 var duration = TimeSpan.FromSeconds(seconds);
 var warmup = TimeSpan.FromSeconds(1);
-// --large: the large-input model instead (FP32 [N,3,48,192], generated; JSON bodies with four decimals, as clients write them).
+// --large: the large-input model instead (FP32 [N,3,48,192], generated; JSON bodies with four decimals, as clients write them): a small
+// CNN with a dense head (what issue 20's ratios need), or with --large-cheap a near-free graph (reading the tensor is all that is measured).
 var large = args.Contains("--large");
 var (imageHeight, imageWidth) = large ? (48, 192) : (32, 32);
 var modelPath = large
-    ? LargeInputModel.Write(Directory.CreateTempSubdirectory("mlplatform-bench-model").FullName, imageHeight, imageWidth)
+    ? args.Contains("--large-cheap")
+        ? LargeInputModel.Write(Directory.CreateTempSubdirectory("mlplatform-bench-model").FullName, imageHeight, imageWidth)
+        : LargeInputModel.WriteCnn(Directory.CreateTempSubdirectory("mlplatform-bench-model").FullName, imageHeight, imageWidth)
     : Path.Combine(AppContext.BaseDirectory, "models", "conv.onnx");
 const string AdminKey = "bench-admin-key-0123456789abcdef";
 const string InternalKey = "bench-internal-key-0123456789abcdef0123456789";
@@ -446,7 +449,9 @@ using (var roundInput = TensorBuffer.FromValues<float>("image", TensorDataType.F
 var loadAtEnd = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
 machine += $"- Load average at end: {loadAtEnd}{Environment.NewLine}";
 var modelDescription = large
-    ? $"a generated large-input model (bench/OnlineBench/LargeInputModel.cs: FP32 [N,3,48,192] -> 4x4 stride-4 conv to 4 channels -> ReduceMean -> [N,4], cheap so that reading the tensor dominates); JSON bodies {jsonBody.Length} bytes (four decimals per value), binary {binaryBody.Length} bytes"
+    ? args.Contains("--large-cheap")
+        ? $"a generated large-input model (bench/OnlineBench/LargeInputModel.cs: FP32 [N,3,48,192] -> 4x4 stride-4 conv to 4 channels -> ReduceMean -> [N,4], cheap so that reading the tensor dominates); JSON bodies {jsonBody.Length} bytes (four decimals per value), binary {binaryBody.Length} bytes"
+        : $"a generated large-input CNN (bench/OnlineBench/LargeInputModel.cs WriteCnn: FP32 [N,3,48,192] -> 3x3/2 conv 32 -> 3x3/2 conv 64 -> 3x3 conv 64 (ReLU after each) -> dense 256 (38 MB of weights) + ReLU -> dense 10; `--large-cheap` for the near-free graph where reading the tensor is all); JSON bodies {jsonBody.Length} bytes (four decimals per value), binary {binaryBody.Length} bytes"
     : null;
 var bodies = $"request bodies: JSON {jsonBody.Length} bytes, binary {binaryBody.Length} bytes";
 await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost, batchRows, maxQueueDelayMs, modelDescription, concurrencies,

@@ -82,7 +82,7 @@ public static class ShadowComparison
         sb.AppendLine("## Machine");
         sb.AppendLine(machine);
         sb.AppendLine("## Runs");
-        sb.AppendLine("| run | requests/s | p50 ms | p99 ms | requests | errors | shadow copies run | dropped |");
+        sb.AppendLine("| run | requests/s | p50 ms | p99 ms | requests | errors | shadow copies (1 s warm-up + run) | dropped |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (m, copied, dropped) in runs)
         {

@@ -76,8 +76,10 @@ public static class TargetRounds
             var direct = Find($"hop pair: scorer direct, batching off, {encoding}");
             var gateway = Find($"hop pair: gateway, batching off, {encoding}");
             var bare = Find($"hop pair: bare YARP forwarder, batching off, {encoding}");
-            Row($"gateway hop p50 / bare YARP hop p50, c1 {encoding} (hop = proxied p50 - direct p50, one interleaved loop)",
-                (gateway?.P50Ms - direct?.P50Ms) / (bare?.P50Ms - direct?.P50Ms) ?? double.NaN, 1.25, higherIsBetter: false);
+            // A hop at or below zero is noise (a loaded machine): no ratio is read from it.
+            var (gatewayHop, bareHop) = (gateway?.P50Ms - direct?.P50Ms ?? double.NaN, bare?.P50Ms - direct?.P50Ms ?? double.NaN);
+            Row($"gateway hop p50 / bare YARP hop p50, c1 {encoding} (hop = proxied p50 - direct p50, one interleaved loop; {gatewayHop:F3} / {bareHop:F3} ms)",
+                gatewayHop > 0 && bareHop > 0 ? gatewayHop / bareHop : double.NaN, 1.25, higherIsBetter: false);
         }
         var json = Find("scorer alone pair: JSON, batching off");
         var binary = Find("scorer alone pair: binary, batching off");
