@@ -42,6 +42,10 @@ public sealed class RolloutStartSettings : ModelNameSettings
     [Description("Roll out even a version whose signature breaks production's clients (refused otherwise; recorded as forced)")]
     public bool Force { get; init; }
 
+    [CommandOption("--reason <TEXT>")]
+    [Description("Why (recorded as the rollout's startReason and in the canary's alias history)")]
+    public string? Reason { get; init; }
+
     public override ValidationResult Validate() =>
         Steps is not null && Steps.Split(',').Any(s => !int.TryParse(s, out var p) || p is < 1 or > 100)
             ? ValidationResult.Error("--steps must be comma-separated percentages 1-100, e.g. 10,25,50,100.")
@@ -63,6 +67,7 @@ public sealed class RolloutStartCommand : GatewayCommand<RolloutStartSettings>
         if (settings.MinRequests is { } min) body["minRequests"] = min;
         if (settings.Deadline is not null) body["deadline"] = settings.Deadline;
         if (settings.Force) body["force"] = true;
+        if (settings.Reason is not null) body["reason"] = settings.Reason;
 
         var rollout = await client.SendJsonAsync(HttpMethod.Post, $"v1/models/{Escape(settings.Name)}/rollouts", body, ct);
         if (settings.Json)
@@ -76,7 +81,7 @@ public sealed class RolloutStartCommand : GatewayCommand<RolloutStartSettings>
     }
 }
 
-public sealed class RolloutSettings : ModelNameSettings
+public class RolloutSettings : ModelNameSettings
 {
     [CommandArgument(1, "<ID>")]
     [Description("Rollout id (from 'mlp rollout start')")]
@@ -100,11 +105,19 @@ public sealed class RolloutStatusCommand : GatewayCommand<RolloutSettings>
     }
 }
 
-public sealed class RolloutAbortCommand : GatewayCommand<RolloutSettings>
+public sealed class RolloutAbortSettings : RolloutSettings
 {
-    protected override async Task<int> RunAsync(RolloutSettings settings, GatewayClient client, CancellationToken ct)
+    [CommandOption("--reason <TEXT>")]
+    [Description("Why (recorded in the rollout's reason and the canary's alias history)")]
+    public string? Reason { get; init; }
+}
+
+public sealed class RolloutAbortCommand : GatewayCommand<RolloutAbortSettings>
+{
+    protected override async Task<int> RunAsync(RolloutAbortSettings settings, GatewayClient client, CancellationToken ct)
     {
-        var rollout = await client.SendJsonAsync(HttpMethod.Delete, $"v1/models/{Escape(settings.Name)}/rollouts/{Escape(settings.Id)}", null, ct);
+        var query = settings.Reason is null ? "" : $"?reason={Uri.EscapeDataString(settings.Reason)}";
+        var rollout = await client.SendJsonAsync(HttpMethod.Delete, $"v1/models/{Escape(settings.Name)}/rollouts/{Escape(settings.Id)}{query}", null, ct);
         if (settings.Json)
         {
             Printer.Json(rollout);

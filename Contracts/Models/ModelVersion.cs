@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace MlPlatform.Contracts;
 
 /// <summary>
@@ -14,7 +16,20 @@ public sealed record ModelVersion(
     string? CreatedBy,
     string? Description,
     IReadOnlyDictionary<string, string> Tags,
-    bool Archived);
+    bool Archived)
+{
+    /// <summary>When the version was archived; absent while it is not.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? ArchivedAt { get; init; }
+
+    /// <summary>The key id that archived it; absent while it is not archived, and for versions archived before it was recorded.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ArchivedBy { get; init; }
+
+    /// <summary>Why it was archived (the archive request's <c>reason</c>); absent when none was given.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ArchiveReason { get; init; }
+}
 
 /// <summary>A model with all its versions (ascending) and the aliases that point into them (<c>GET /v1/models/{name}</c>).</summary>
 public sealed record ModelDetails(

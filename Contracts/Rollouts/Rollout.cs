@@ -38,6 +38,9 @@ public sealed record Rollout
     /// <summary>Why the rollout ended, with the measured figures when it failed.</summary>
     public string? Reason { get; init; }
     public required string Actor { get; init; }
+    /// <summary>Why <see cref="Actor"/> started it (the start request's <c>reason</c>); absent when none was given, and for guards.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? StartReason { get; init; }
     public IReadOnlyList<RolloutAnalysis> Analyses { get; init; } = [];
 }
 
@@ -56,7 +59,10 @@ public sealed record RolloutAnalysis(
     string Decision,
     string Reason);
 
-/// <summary>Body of <c>POST /v1/models/{name}/rollouts</c>; everything but <see cref="Version"/> has a default.</summary>
+/// <summary>
+/// Body of <c>POST /v1/models/{name}/rollouts</c>; everything but <see cref="Version"/> has a default. <see cref="Reason"/> (optional,
+/// recorded as the rollout's <c>startReason</c> and in the canary's alias history) says why.
+/// </summary>
 public sealed record StartRolloutRequest(
     int? Version,
     int[]? Steps,
@@ -65,7 +71,8 @@ public sealed record StartRolloutRequest(
     double? MaxP99Ms,
     long? MinRequests,
     string? Deadline,
-    bool? Force = null)
+    bool? Force = null,
+    string? Reason = null)
 {
     public static readonly int[] DefaultSteps = [10, 25, 50, 100];
     public const string DefaultStepInterval = "30s";

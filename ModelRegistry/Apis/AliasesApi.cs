@@ -11,7 +11,7 @@ namespace MlPlatform.ModelRegistry.Apis;
 
 public static class AliasesApi
 {
-    public const int MaxReasonLength = 1000;
+    public const int MaxReasonLength = Problems.MaxReasonLength;
 
     public static IEndpointRouteBuilder MapAliasesApi(this IEndpointRouteBuilder app)
     {

@@ -56,7 +56,8 @@ public static class ModelsApi
         api.MapDelete("/{name}/versions/{version}", ArchiveVersion)
             .WithName("ArchiveVersion")
             .WithSummary("Archive a version")
-            .WithDescription("The version stays readable and its artifact stays for audit, but no alias may point at it. 409 while an alias points at it or it is pinned on the online scorers.");
+            .WithDescription("The version stays readable and its artifact stays for audit, but no alias may point at it. 409 while an alias points at it or it is pinned on the online scorers. "
+                + "?reason= (optional, at most 1000 characters) is recorded on the version with the caller (archiveReason, archivedBy).");
 
         return app;
     }
@@ -236,7 +237,8 @@ public static class ModelsApi
     }
 
     public static async Task<Results<Ok<ModelVersion>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> ArchiveVersion(
-        string name, string version, ModelStore store, CancellationToken cancellationToken)
+        string name, string version, [Description("Why the version is archived (recorded on the version); optional")] string? reason,
+        HttpRequest request, ModelStore store, CancellationToken cancellationToken)
     {
         if (Problems.CheckName(name) is { } invalid)
         {
@@ -246,7 +248,11 @@ public static class ModelsApi
         {
             return Problems.InvalidVersion(version);
         }
-        var result = await store.ArchiveVersionAsync(name, number, cancellationToken);
+        if (Problems.CheckOptionalReason(reason) is { } badReason)
+        {
+            return badReason;
+        }
+        var result = await store.ArchiveVersionAsync(name, number, Problems.CallerOf(request).Actor, Problems.TrimmedOrNull(reason), cancellationToken);
         return result.Status switch
         {
             StoreStatus.Ok => TypedResults.Ok(result.Value!),

@@ -37,6 +37,16 @@ internal static class Problems
     public static BadRequest<ProblemDetails> InvalidVersion(string version) =>
         BadRequest("Invalid version", $"'{version}' is not a version: versions are integers from 1.");
 
+    /// <summary>Longest reason a change records (alias changes, rollouts, archived versions).</summary>
+    public const int MaxReasonLength = 1000;
+
+    /// <summary>A 400 when an optional reason is longer than <see cref="MaxReasonLength"/>, else null.</summary>
+    public static BadRequest<ProblemDetails>? CheckOptionalReason(string? reason) =>
+        reason?.Length > MaxReasonLength ? BadRequest("Invalid reason", $"'reason' has at most {MaxReasonLength} characters.") : null;
+
+    /// <summary>A reason without surrounding spaces, or null when none (or only spaces) was given.</summary>
+    public static string? TrimmedOrNull(string? reason) => string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
+
     /// <summary>The caller as the gateway forwards it; "anonymous" when the request did not come with an identity.</summary>
     public static Caller CallerOf(HttpRequest request)
     {

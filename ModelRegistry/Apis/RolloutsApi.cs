@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MlPlatform.Inference.Fleet;
@@ -18,7 +19,8 @@ public static class RolloutsApi
         api.MapPost("/", StartRollout)
             .WithName("StartRollout")
             .WithSummary("Start a progressive rollout of a version through the canary alias")
-            .WithDescription("Body {version, steps?, stepInterval?, maxErrorRate?, maxP99Ms?, minRequests?, deadline?, force?} (defaults [10,25,50,100], 30s, 0.01, 250, 50, 10m). "
+            .WithDescription("Body {version, steps?, stepInterval?, maxErrorRate?, maxP99Ms?, minRequests?, deadline?, force?, reason?} (defaults [10,25,50,100], 30s, 0.01, 250, 50, 10m). "
+                + "reason (at most 1000 characters) is recorded as the rollout's startReason and in the canary's alias history. "
                 + "A version whose signature is incompatible with production's answers 409 with the differences unless force is true. "
                 + "Each step gives the canary its weight; each interval is analysed from the fleet statistics; a breach rolls back, the last step promotes. 409 while another rollout of the model runs.");
 
@@ -32,7 +34,8 @@ public static class RolloutsApi
 
         api.MapDelete("/{id}", AbortRollout)
             .WithName("AbortRollout")
-            .WithSummary("Abort a running rollout: the canary is removed, production untouched");
+            .WithSummary("Abort a running rollout: the canary is removed, production untouched")
+            .WithDescription("?reason= (optional, at most 1000 characters) is recorded in the rollout's reason and the canary's alias history.");
 
         return app;
     }
@@ -78,6 +81,10 @@ public static class RolloutsApi
         {
             return Problems.BadRequest("Invalid rollout", "'minRequests' is from 1 to 10000000.");
         }
+        if (Problems.CheckOptionalReason(body.Reason) is { } badReason)
+        {
+            return badReason;
+        }
 
         var (refusal, forcedOver) = await ContractCheck.CheckAsync(models, name, body.Version.Value, body.Force == true, cancellationToken);
         if (refusal is not null)
@@ -85,7 +92,7 @@ public static class RolloutsApi
             return refusal;
         }
         var result = await service.StartAsync(name, body.Version.Value, steps, interval, maxErrorRate, maxP99Ms, minRequests, deadline,
-            Problems.CallerOf(request), cancellationToken, forcedOver);
+            Problems.CallerOf(request), cancellationToken, forcedOver, Problems.TrimmedOrNull(body.Reason));
         return result.Status switch
         {
             StoreStatus.Ok => TypedResults.Created($"/v1/models/{name}/rollouts/{result.Value!.Id}", result.Value),
@@ -111,13 +118,18 @@ public static class RolloutsApi
     }
 
     public static async Task<Results<Ok<Rollout>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> AbortRollout(
-        string name, string id, HttpRequest request, RolloutService service, CancellationToken cancellationToken)
+        string name, string id, [Description("Why the rollout is aborted (recorded in the rollout and the canary's history); optional")] string? reason,
+        HttpRequest request, RolloutService service, CancellationToken cancellationToken)
     {
         if (Problems.CheckName(name) is { } invalid)
         {
             return invalid;
         }
-        var result = await service.AbortAsync(name, id, Problems.CallerOf(request), cancellationToken);
+        if (Problems.CheckOptionalReason(reason) is { } badReason)
+        {
+            return badReason;
+        }
+        var result = await service.AbortAsync(name, id, Problems.CallerOf(request), cancellationToken, Problems.TrimmedOrNull(reason));
         return result.Status switch
         {
             StoreStatus.Ok => TypedResults.Ok(result.Value!),

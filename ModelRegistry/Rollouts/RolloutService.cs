@@ -27,7 +27,8 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task<StoreResult<Rollout>> StartAsync(string model, int version, int[] steps, TimeSpan stepInterval, double maxErrorRate,
-        double maxP99Ms, long minRequests, TimeSpan deadline, Caller caller, CancellationToken cancellationToken, IReadOnlyList<string>? forcedOver = null)
+        double maxP99Ms, long minRequests, TimeSpan deadline, Caller caller, CancellationToken cancellationToken, IReadOnlyList<string>? forcedOver = null,
+        string? reason = null)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -62,9 +63,10 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
                 Status = Rollout.StatusRunning, Steps = steps, StepInterval = DurationText.Format(stepInterval), MaxErrorRate = maxErrorRate,
                 MaxP99Ms = maxP99Ms, MinRequests = minRequests, Deadline = DurationText.Format(deadline), CurrentStep = 0, CurrentWeight = steps[0],
                 CreatedAt = now, StepStartedAt = now, NextAnalysisAt = now + stepInterval, Actor = caller.Actor,
+                StartReason = reason,
             };
             var started = await rollouts.TryInsertAsync(rollout,
-                [AliasEdit.Set(CanaryAlias, version, steps[0], $"rollout {rollout.Id} step 1: {steps[0]}%", forcedOver)], ControllerCaller, cancellationToken);
+                [AliasEdit.Set(CanaryAlias, version, steps[0], $"rollout {rollout.Id} step 1: {steps[0]}%{Because(reason)}", forcedOver)], ControllerCaller, cancellationToken);
             if (started is null)
             {
                 return StoreResult<Rollout>.Conflict($"Another rollout of '{model}' is running; abort it (DELETE) or wait for it to finish.");
@@ -79,8 +81,11 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         }
     }
 
+    /// <summary>A caller's reason as the suffix of a recorded one ("...: why"), or nothing.</summary>
+    private static string Because(string? reason) => reason is null ? "" : $": {reason}";
+
     /// <summary>Aborts a running rollout the way a breach rolls it back: canary removed, production untouched.</summary>
-    public async Task<StoreResult<Rollout>> AbortAsync(string model, string id, Caller caller, CancellationToken cancellationToken)
+    public async Task<StoreResult<Rollout>> AbortAsync(string model, string id, Caller caller, CancellationToken cancellationToken, string? reason = null)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -100,10 +105,10 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
                 var aborted = rollout with
                 {
                     Status = Rollout.StatusAborted, CurrentWeight = null, FinishedAt = time.GetUtcNow(),
-                    Reason = $"aborted by {caller.Actor}",
+                    Reason = $"aborted by {caller.Actor}{Because(reason)}",
                 };
                 IReadOnlyList<AliasEdit> edits = rollout.Kind == Rollout.KindRollout
-                    ? [AliasEdit.Remove(CanaryAlias, rollout.Version, $"rollout {id} aborted by {caller.Actor}")]
+                    ? [AliasEdit.Remove(CanaryAlias, rollout.Version, $"rollout {id} aborted by {caller.Actor}{Because(reason)}")]
                     : [];
                 if (await rollouts.TryTransitionAsync(aborted, revision, edits, caller, cancellationToken) is { } transition)
                 {

@@ -101,7 +101,7 @@ public sealed class ModelStore(RegistryUnitOfWork work)
     }
 
     /// <summary>Marks a version archived (its artifact stays for audit); refused while an alias points at it or it is pinned.</summary>
-    public async Task<StoreResult<ModelVersion>> ArchiveVersionAsync(string name, int version, CancellationToken cancellationToken)
+    public async Task<StoreResult<ModelVersion>> ArchiveVersionAsync(string name, int version, string? actor, string? reason, CancellationToken cancellationToken)
     {
         await using var write = await work.BeginAsync(cancellationToken);
         if (await write.Models.ReadVersionAsync(name, version, cancellationToken) is null)
@@ -119,7 +119,7 @@ public sealed class ModelStore(RegistryUnitOfWork work)
             return StoreResult<ModelVersion>.Conflict(
                 $"Version {version} of '{name}' cannot be archived while it is pinned on the online scorers; unload it first (POST /v2/repository/models/{name}/unload).");
         }
-        await write.Models.ArchiveVersionAsync(name, version, cancellationToken);
+        await write.Models.ArchiveVersionAsync(name, version, actor, reason, cancellationToken);
         var archived = (await write.Models.ReadVersionAsync(name, version, cancellationToken))!;
         await write.CommitAsync(cancellationToken);
         return StoreResult<ModelVersion>.Ok(archived);

@@ -118,6 +118,11 @@ public sealed class RegistryDatabase(IOptions<StorageOptions> options, ILogger<R
         """
         ALTER TABLE alias_history ADD COLUMN differences_json TEXT NULL;
         """,
+        // Who archived a version and why (the archive request's reason); older rows and reasonless requests keep NULL.
+        """
+        ALTER TABLE versions ADD COLUMN archived_by TEXT NULL;
+        ALTER TABLE versions ADD COLUMN archive_reason TEXT NULL;
+        """,
     ];
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)

@@ -105,13 +105,20 @@ public sealed class ModelTable(RegistryTransaction work)
         return await update.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
-    /// <summary>Marks a version archived; archiving it again keeps the first time.</summary>
-    public async Task ArchiveVersionAsync(string name, int version, CancellationToken cancellationToken)
+    /// <summary>Marks a version archived by <paramref name="actor"/> for <paramref name="reason"/>; archiving it again keeps the first time, actor and reason.</summary>
+    public async Task ArchiveVersionAsync(string name, int version, string? actor, string? reason, CancellationToken cancellationToken)
     {
-        using var archive = work.Command("UPDATE versions SET archived_at = COALESCE(archived_at, $at) WHERE model = $name AND version = $version");
+        using var archive = work.Command("""
+            UPDATE versions SET archived_by = CASE WHEN archived_at IS NULL THEN $actor ELSE archived_by END,
+                archive_reason = CASE WHEN archived_at IS NULL THEN $reason ELSE archive_reason END,
+                archived_at = COALESCE(archived_at, $at)
+            WHERE model = $name AND version = $version
+            """);
         archive.Parameters.AddWithValue("$name", name);
         archive.Parameters.AddWithValue("$version", version);
         archive.Parameters.AddWithValue("$at", Format(work.Clock.GetUtcNow()));
+        archive.Parameters.AddWithValue("$actor", OrNull(actor));
+        archive.Parameters.AddWithValue("$reason", OrNull(reason));
         await archive.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -119,7 +126,8 @@ public sealed class ModelTable(RegistryTransaction work)
     public async Task<List<ModelVersion>> ReadVersionsAsync(string name, int? version, CancellationToken cancellationToken)
     {
         using var command = work.Command("""
-            SELECT v.version, v.sha256, b.size_bytes, b.signature_json, v.created_at, v.description, v.tags_json, v.archived_at, v.created_by
+            SELECT v.version, v.sha256, b.size_bytes, b.signature_json, v.created_at, v.description, v.tags_json, v.archived_at, v.created_by,
+                v.archived_by, v.archive_reason
             FROM versions v JOIN blobs b ON b.sha256 = v.sha256
             WHERE v.model = $name AND ($version IS NULL OR v.version = $version)
             ORDER BY v.version
@@ -140,7 +148,12 @@ public sealed class ModelTable(RegistryTransaction work)
                 reader.IsDBNull(8) ? null : reader.GetString(8),
                 reader.IsDBNull(5) ? null : reader.GetString(5),
                 JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6), Json) ?? [],
-                !reader.IsDBNull(7)));
+                !reader.IsDBNull(7))
+            {
+                ArchivedAt = reader.IsDBNull(7) ? null : ParseTime(reader.GetString(7)),
+                ArchivedBy = reader.IsDBNull(9) ? null : reader.GetString(9),
+                ArchiveReason = reader.IsDBNull(10) ? null : reader.GetString(10),
+            });
         }
         return versions;
     }

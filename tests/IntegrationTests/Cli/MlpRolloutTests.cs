@@ -16,7 +16,7 @@ public sealed class MlpRolloutTests(PlatformFixture platform)
 
         // Long steps: the controller must not judge this rollout while the test looks at it.
         var started = await mlp.RunAsync("rollout", "start", name, "2", "--steps", "20,100", "--step-interval", "1h", "--deadline", "2h",
-            "--max-error-rate", "0.05", "--max-p99-ms", "500", "--min-requests", "10", "--json");
+            "--max-error-rate", "0.05", "--max-p99-ms", "500", "--min-requests", "10", "--reason", "try v2 on a fifth", "--json");
         Assert.True(started.ExitCode == 0, started.ToString());
         string id;
         using (var rollout = JsonDocument.Parse(started.Stdout))
@@ -24,6 +24,7 @@ public sealed class MlpRolloutTests(PlatformFixture platform)
             id = rollout.RootElement.GetProperty("id").GetString()!;
             Assert.Equal("running", rollout.RootElement.GetProperty("status").GetString());
             Assert.Equal([20, 100], rollout.RootElement.GetProperty("steps").EnumerateArray().Select(s => s.GetInt32()));
+            Assert.Equal("try v2 on a fifth", rollout.RootElement.GetProperty("startReason").GetString());
         }
 
         var status = await mlp.RunAsync("rollout", "status", name, id);
@@ -38,13 +39,14 @@ public sealed class MlpRolloutTests(PlatformFixture platform)
         Assert.Equal(2, second.ExitCode);
         Assert.StartsWith("error: 409 Conflict: ", second.Stderr);
 
-        var aborted = await mlp.RunAsync("rollout", "abort", name, id);
+        var aborted = await mlp.RunAsync("rollout", "abort", name, id, "--reason", "seen enough");
         Assert.True(aborted.ExitCode == 0, aborted.ToString());
         Assert.Contains($"Aborted rollout {id}", aborted.Stdout);
         var after = await mlp.RunAsync("rollout", "status", name, id, "--json");
         using (var rollout = JsonDocument.Parse(after.Stdout))
         {
             Assert.Equal("aborted", rollout.RootElement.GetProperty("status").GetString());
+            Assert.EndsWith(": seen enough", rollout.RootElement.GetProperty("reason").GetString());
         }
 
         var model = await mlp.RunAsync("models", "show", name);

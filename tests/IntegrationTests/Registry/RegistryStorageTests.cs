@@ -65,6 +65,8 @@ public sealed class RegistryStorageTests(RegistryFaultFixture platform)
         }
         await StartRegistryAsync();
         await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("modelregistry").WaitAsync(PlatformFixture.StartTimeout);
+        // Healthy in the AppHost is not yet admitted by the gateway (its next /alive probe); the next tests of this collection register at once.
+        await platform.WaitForGatewayRouteAsync("/v1/models");
 
         Assert.Equal(blobsBefore, BlobFiles());
         foreach (var (version, bytes) in new[] { (1, first), (2, second) })

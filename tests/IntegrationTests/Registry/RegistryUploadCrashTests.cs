@@ -48,6 +48,7 @@ public sealed class RegistryUploadCrashTests(BatchFaultFixture platform)
 
         await RegistryStorageTests.StartRegistryAsync(platform);
         await platform.App.ResourceNotifications.WaitForResourceHealthyAsync("modelregistry").WaitAsync(PlatformFixture.StartTimeout);
+        await platform.WaitForGatewayRouteAsync("/v1/models");
 
         Assert.Empty(Directory.GetFiles(tempDir));
         using (var missing = await client.GetAsync($"/v1/models/{name}").WaitAsync(PlatformFixture.RequestTimeout))

@@ -214,6 +214,7 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         console.Fill("start-rollout-steps", "1, 100");
         console.Fill("start-rollout-stepInterval", "2s");
         console.Fill("start-rollout-maxP99Ms", "60000");
+        console.Fill("start-rollout-reason", "v2 retrained on November's data");
         console.SubmitAndConfirm("start-rollout");
         // The rollout's panel, not the guard's that watches production (set just before) in the same running list.
         var panel = $"article.rollout[data-model='{name}'][data-kind='rollout']";
@@ -223,6 +224,7 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         console.Screenshot("rollout", height: 1200);
 
         var formId = console.Script<string>("return document.querySelector(arguments[0]).id", panel).Replace("rollout-", "abort-", StringComparison.Ordinal);
+        console.Fill($"{formId}-reason", "enough seen at 1 %");
         console.SubmitAndConfirm(formId);
         browser.Until(d => d.FindElements(By.CssSelector(panel)).Count == 0, "the rollout leaves the running list");
         console.WaitForText("#past-rollouts-table", name);
@@ -230,6 +232,13 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         var rollout = JsonDocument.Parse(await rollouts.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Single(r => r.GetProperty("kind").GetString() == "rollout");
         Assert.Equal("aborted", rollout.GetProperty("status").GetString());
         Assert.Equal("admin", rollout.GetProperty("actor").GetString());
+        // Both reasons recorded: why it started, why it was aborted (in the rollout and in the canary's alias history).
+        Assert.Equal("v2 retrained on November's data", rollout.GetProperty("startReason").GetString());
+        Assert.Equal("aborted by admin: enough seen at 1 %", rollout.GetProperty("reason").GetString());
+        using var canary = await admin.GetAsync($"/v1/models/{name}/aliases/canary/history").WaitAsync(PlatformFixture.RequestTimeout);
+        var reasons = JsonDocument.Parse(await canary.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Select(c => c.GetProperty("reason").GetString()).ToList();
+        Assert.Contains(reasons, r => r!.EndsWith("step 1: 1%: v2 retrained on November's data", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r!.EndsWith("aborted by admin: enough seen at 1 %", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -308,6 +317,24 @@ public sealed class ConsoleBrowserTests(PlatformFixture platform, BrowserFixture
         Assert.Equal("reader", identity.RootElement.GetProperty("role").GetString());
         Assert.Equal("api-key", identity.RootElement.GetProperty("authenticatedBy").GetString());
         Assert.False(identity.RootElement.TryGetProperty("csrfToken", out _));
+    }
+
+    [Fact]
+    public void TheApiReferenceShowsNoHostedServiceButtonsNamesItsGroupsApartAndLinksTheConsole()
+    {
+        browser.Driver.Navigate().GoToUrl(new Uri(platform.App.GetEndpoint("gateway", "http"), "/docs"));
+        // Scalar draws the reference from the merged document in the page: wait for a tag group of the registry.
+        var text = browser.Until(d => ((IJavaScriptExecutor)d).ExecuteScript("return document.body.innerText") is string t && t.Contains("Model registry", StringComparison.Ordinal) ? t : null,
+            "the API reference's groups")!;
+        foreach (var offPlatform in new[] { "Ask AI", "Generate SDK", "Deploy .NET", "Deploy" })
+        {
+            Assert.DoesNotContain(text.Split('\n'), line => line.Trim() == offPlatform);
+        }
+        // The schemas' group is "Schemas", so no sidebar group is called "Models" (it was twice: the registry's and V2's schemas).
+        Assert.DoesNotContain(text.Split('\n'), line => line.Trim() == "Models");
+        var console = browser.Driver.FindElements(By.CssSelector("a[href='/ui/']"));
+        Assert.NotEmpty(console);
+        browser.Screenshot("api-docs");
     }
 
     private HttpClient CookielessClient() => new(new HttpClientHandler { UseCookies = false })

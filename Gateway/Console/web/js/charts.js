@@ -62,3 +62,27 @@ function toDatasets(datasets, stepped) {
     spanGaps: false,
   }));
 }
+
+/**
+ * A horizontal bar chart: one bar per label, each its own colour (which only repeats what the labels and the table say), and
+ * dashed vertical lines at the thresholds, named in the legend.
+ */
+export function barChart(canvas, { labels, values, colors, label, thresholds }) {
+  const lines = (thresholds ?? []).map((t, i) => ({
+    type: 'line', label: t.label, data: labels.map(() => t.value), indexAxis: 'y', borderColor: i === 0 ? '#a16207' : '#b91c1c',
+    backgroundColor: 'transparent', borderDash: [6, 4], borderWidth: 2, pointRadius: 0, fill: false,
+  }));
+  const chart = new window.Chart(canvas, {
+    type: 'bar',
+    data: { labels, datasets: [{ label, data: values, backgroundColor: colors, borderColor: colors, borderWidth: 1 }, ...lines] },
+    options: {
+      indexAxis: 'y',
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      scales: { x: { beginAtZero: true, title: { display: true, text: label } } },
+      plugins: { legend: { display: true } },
+    },
+  });
+  return { chart, destroy() { chart.destroy(); } };
+}

@@ -16,11 +16,16 @@ export function field(label, input, hint) {
     h('label', { for: id }, label), input, hint ? h('p', { class: 'hint' }, hint) : null, error);
 }
 
+/** The message of an empty required reason, worded like the registry's for the APIs that require one, so every form says the same. */
+export const reasonRequired = "'reason' is required: say why; it is recorded with the change.";
+
 /**
  * An action form: collects values, shows "confirm" with a summary, then calls send(values).
- * fieldFor(problem) picks the field a server error belongs to (by the problem's 'errors' keys, else by what its detail names).
+ * required: names of fields that must not be empty, checked before the confirmation (for APIs where the field is optional for
+ * older clients but the console asks for it); the message goes next to the field, as a server's would.
+ * A server error goes next to the field it names (by the problem's 'errors' keys, else by what its detail names).
  */
-export function actionForm({ id, title, fields, describe, send, done }) {
+export function actionForm({ id, title, fields, describe, send, done, required }) {
   const status = h('p', { class: 'form-status', role: 'status', 'aria-live': 'polite' });
   const confirmArea = h('div', { class: 'confirm', hidden: true });
   const submit = h('button', { type: 'submit' }, title);
@@ -37,6 +42,13 @@ export function actionForm({ id, title, fields, describe, send, done }) {
     event.preventDefault();
     clearErrors();
     const values = Object.fromEntries(new FormData(form).entries());
+    const missing = (required ?? []).filter(name => !String(values[name] ?? '').trim());
+    if (missing.length > 0) {
+      confirmArea.hidden = true;
+      for (const name of missing) place(form, name, name === 'reason' ? reasonRequired : `'${name}' is required.`);
+      form.querySelector(`[name="${CSS.escape(missing[0])}"]`)?.focus();
+      return;
+    }
     const yes = h('button', { type: 'button', class: 'danger', id: `${id}-confirm` }, 'Confirm');
     const no = h('button', { type: 'button', id: `${id}-cancel` }, 'Cancel');
     let sending = false;
@@ -59,7 +71,8 @@ export function actionForm({ id, title, fields, describe, send, done }) {
       }
     });
     no.addEventListener('click', () => { confirmArea.hidden = true; submit.focus(); });
-    replace(confirmArea, h('p', null, describe(values)), yes, ' ', no);
+    const why = String(values.reason ?? '').trim();
+    replace(confirmArea, h('p', null, describe(values)), why ? h('p', null, 'Reason recorded: ', h('q', null, why)) : null, yes, ' ', no);
     confirmArea.hidden = false;
     yes.focus();
   });

@@ -3,6 +3,7 @@ import * as api from '../api.js';
 import { lineChart } from '../charts.js';
 import { actionForm, field } from '../forms.js';
 import { aliasText } from './models.js';
+import { modelQualityRows, qualityWindows } from '../quality.js';
 
 export function signatureSummary(signature) {
   const part = specs => specs.map(t => `${t.name} ${t.datatype}${shapeText(t.shape)}`).join(', ');
@@ -18,6 +19,7 @@ export async function modelPage(ctx, name) {
     aliases: h('section', { id: 'aliases', 'aria-labelledby': 'aliases-title' }),
     versions: h('section', { id: 'versions-section', 'aria-labelledby': 'versions-title' }),
     timeline: h('section', { id: 'timeline', 'aria-labelledby': 'timeline-title' }),
+    quality: h('section', { id: 'model-quality', 'aria-labelledby': 'model-quality-title' }),
     actions: h('section', { id: 'actions', 'aria-labelledby': 'actions-title' }),
     serving: h('section', { id: 'serving', 'aria-labelledby': 'serving-title' }),
   };
@@ -46,7 +48,7 @@ export async function modelPage(ctx, name) {
           formatBytes(v.sizeBytes),
           signatureSummary(v.signature),
           tagList(v.tags),
-          v.archived ? badge('archived') : aliased.has(v.version) ? badge(aliased.get(v.version).join(', '), 'aliased') : badge('live'),
+          v.archived ? [badge('archived'), v.archiveReason ? h('span', { class: 'hint' }, ` by ${v.archivedBy ?? 'unknown'}: ${v.archiveReason}`) : null] : aliased.has(v.version) ? badge(aliased.get(v.version).join(', '), 'aliased') : badge('live'),
         ]), { id: 'versions' }));
 
     const aliasNames = [...new Set(['production', 'canary', ...model.aliases.map(a => a.name)])];
@@ -92,10 +94,20 @@ export async function modelPage(ctx, name) {
     }
   };
 
-  const refresh = async () => { const model = await load(); await loadServing(); return model; };
+  const loadQuality = async model => {
+    const settings = await api.get(`${base}/serving`);
+    const window = '1h';
+    const rows = await modelQualityRows(base, model, settings, window);
+    replace(sections.quality, h('h2', { id: 'model-quality-title' }, 'Quality, drift and shadow'),
+      rows.length === 0 ? h('p', null, 'No production, canary or shadow version to judge yet.')
+      : [h('p', { class: 'hint' }, `Last ${window} of the aliased versions (PSI below 0.1 stable, above 0.2 a shift); a version's page has the charts and other windows (${qualityWindows.join(', ')}).`),
+        !settings.payloadLog?.enabled ? h('p', { class: 'empty' }, 'The payload log is off, so there is nothing to judge: turn it on (and add quality settings) in the serving settings below.') : null,
+        table(null, ['Alias', 'Version', 'Accuracy (or MAE) vs baseline', 'Largest drift (PSI)', 'Shadow'], rows, { id: 'model-quality-table' })]);
+  };
+  const refresh = async () => { const model = await load(); await loadServing(); await loadQuality(model).catch(() => {}); return model; };
   const model = await load();
   const loadServing = await servingSection(ctx, sections.serving, base);
-  await loadServing();
+  await Promise.all([loadServing(), loadQuality(model).catch(error => replace(sections.quality, h('p', { class: 'error' }, error.message)))]);
   actionsSection(ctx, sections.actions, base, model, refresh);
 }
 
@@ -138,7 +150,9 @@ function actionsSection(ctx, section, base, model, refresh) {
       field('Step interval', text('start-rollout-stepInterval', 'stepInterval', { value: '30s' })),
       field('Max error rate', text('start-rollout-maxErrorRate', 'maxErrorRate', { value: '0.01', inputmode: 'decimal' })),
       field('Max p99 (ms)', number('start-rollout-maxP99Ms', 'maxP99Ms', { value: 250 })),
+      field('Reason (required, recorded with the rollout)', reason('start-rollout-reason')),
     ],
+    required: ['reason'],
     describe: v => `Roll version ${v.version} of ${model.name} out through the canary alias (${v.steps} %), analysed every ${v.stepInterval}?`,
     send: v => api.post(`${base}/rollouts`, {
       version: v.version === '' ? null : Number(v.version),
@@ -146,6 +160,7 @@ function actionsSection(ctx, section, base, model, refresh) {
       stepInterval: v.stepInterval || null,
       maxErrorRate: v.maxErrorRate === '' ? null : Number(v.maxErrorRate),
       maxP99Ms: v.maxP99Ms === '' ? null : Number(v.maxP99Ms),
+      reason: v.reason,
     }),
     done: async () => { location.hash = '#/rollouts'; },
   });
@@ -162,9 +177,11 @@ function actionsSection(ctx, section, base, model, refresh) {
   const archive = actionForm({
     id: 'archive',
     title: 'Archive a version',
-    fields: [field('Version', number('archive-version', 'version', { min: 1 }), 'It stays readable for audit; no alias may point at it any more.')],
+    fields: [field('Version', number('archive-version', 'version', { min: 1 }), 'It stays readable for audit; no alias may point at it any more.'),
+      field('Reason (required, recorded on the version)', reason('archive-reason'))],
+    required: ['reason'],
     describe: v => `Archive version ${v.version} of ${model.name}? This cannot be undone.`,
-    send: v => api.del(`${base}/versions/${encode(v.version || '0')}`),
+    send: v => api.del(`${base}/versions/${encode(v.version || '0')}?reason=${encode(v.reason.trim())}`),
     done: refresh,
   });
 
@@ -175,14 +192,23 @@ async function servingSection(ctx, section, base) {
   return async () => {
     const settings = await api.get(`${base}/serving`);
     const canEdit = ctx.allows('admin');
-    const num = (id, fieldName, value) => h('input', { id, name: fieldName, type: 'number', value: value ?? '', disabled: !canEdit });
+    const num = (id, fieldName, value, attrs) => h('input', { id, name: fieldName, type: 'number', value: value ?? '', disabled: !canEdit, ...attrs });
+    const text = (id, fieldName, value) => h('input', { id, name: fieldName, type: 'text', autocomplete: 'off', value: value ?? '', disabled: !canEdit });
     const check = (id, fieldName, checked) => h('input', { id, name: fieldName, type: 'checkbox', value: 'true', checked: Boolean(checked), disabled: !canEdit });
+    const task = h('select', { id: 'serving-task', name: 'task', disabled: !canEdit },
+      ['', 'classification', 'regression'].map(t => h('option', { value: t, selected: (settings.quality?.task ?? '') === t }, t || 'none (not judged)')));
+    // Field names are the last segment of the server's member names (payloadLog.sampleRate → sampleRate), so its 400s land next to them.
     const fields = [
       field('Instances (1–64)', num('serving-instanceCount', 'instanceCount', settings.instanceCount)),
       field('Dynamic batching', check('serving-batching', 'batchingEnabled', settings.batching?.enabled)),
       field('Max batch size (1–4096)', num('serving-maxBatchSize', 'maxBatchSize', settings.batching?.maxBatchSize)),
       field('Max queue delay (ms, 0–10000)', num('serving-maxQueueDelayMs', 'maxQueueDelayMs', settings.batching?.maxQueueDelayMs)),
       field('Response cache', check('serving-responseCache', 'responseCache', settings.responseCache?.enabled)),
+      field('Payload log (records requests for quality, drift and shadow)', check('serving-payloadLog', 'payloadLogEnabled', settings.payloadLog?.enabled)),
+      field('Payload log sample rate (0–1)', num('serving-sampleRate', 'sampleRate', settings.payloadLog?.sampleRate, { step: 'any' })),
+      field('Quality task', task),
+      field('Quality output (tensor judged)', text('serving-output', 'output', settings.quality?.output)),
+      field('Class labels (comma-separated, optional)', text('serving-labels', 'labels', settings.quality?.labels?.join(', '))),
     ];
     const toNumber = value => (value === undefined || value === '' ? null : Number(value));
     const form = canEdit ? actionForm({
@@ -190,12 +216,18 @@ async function servingSection(ctx, section, base) {
       title: 'Save serving settings',
       fields,
       describe: () => 'Replace how the scorers serve this model? Scorers reload it with these settings.',
+      // PUT replaces the whole settings: every member the form does not edit (warm-up shapes, the payload log's record size) is sent back as it was.
       send: v => api.put(`${base}/serving`, {
+        ...settings,
         instanceCount: toNumber(v.instanceCount),
         batching: v.batchingEnabled || v.maxBatchSize || v.maxQueueDelayMs
           ? { enabled: Boolean(v.batchingEnabled), maxBatchSize: toNumber(v.maxBatchSize), maxQueueDelayMs: toNumber(v.maxQueueDelayMs) } : null,
         warmupShapes: settings.warmupShapes ?? null,
         responseCache: v.responseCache ? { enabled: true } : null,
+        payloadLog: v.payloadLogEnabled || v.sampleRate
+          ? { ...(settings.payloadLog ?? {}), enabled: Boolean(v.payloadLogEnabled), sampleRate: toNumber(v.sampleRate) } : null,
+        quality: v.task || v.output
+          ? { task: v.task, output: v.output, labels: v.labels.trim() ? v.labels.split(',').map(l => l.trim()).filter(Boolean) : null } : null,
       }),
     }) : h('div', { class: 'readonly' }, fields);
     replace(section, h('h2', { id: 'serving-title' }, 'Serving settings'), form);

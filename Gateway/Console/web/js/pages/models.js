@@ -1,8 +1,10 @@
 import { h, replace, encode, table, formatTime } from '../dom.js';
 import * as api from '../api.js';
 
+/** An alias in words; a shadow's weight is the share of production's requests copied to it (not taken from production), and says so. */
 export function aliasText(alias) {
-  return alias.weight === null || alias.weight === undefined ? `${alias.name} → v${alias.version}` : `${alias.name} → v${alias.version} (${alias.weight} %)`;
+  if (alias.weight === null || alias.weight === undefined) return `${alias.name} → v${alias.version}`;
+  return alias.name === 'shadow' ? `${alias.name} → v${alias.version} (copy of ${alias.weight} % of production)` : `${alias.name} → v${alias.version} (${alias.weight} %)`;
 }
 
 /** Models: searchable by name prefix and by tag (k=v), with aliases (canary weight included) and the latest version. */

@@ -1,6 +1,7 @@
 import { h, replace, encode, table, formatTime, formatBytes, tagList, shapeText, badge } from '../dom.js';
 import * as api from '../api.js';
 import { lineChart } from '../charts.js';
+import { versionQualitySection } from '../quality.js';
 
 /** Windows offered, each with the step that keeps a chart near a hundred points. 15 min reads the per-second data, longer ones the per-minute. */
 const windows = [
@@ -9,6 +10,7 @@ const windows = [
   { window: '6h', step: '5m', label: '6 h' },
 ];
 const refreshMs = 5000;
+const qualityRefreshMs = 30000;
 
 /** The series' error counters by outcome class: whose fault a failed request was (docs/feedback-loops.md). Unknown counters keep their name. */
 const errorClasses = { errors: 'server errors', clientErrors: 'client errors', rejected: 'rejected' };
@@ -29,6 +31,9 @@ export async function versionPage(ctx, name, number) {
     errors: h('canvas', { id: 'chart-errors', role: 'img', 'aria-label': 'Server-error, client-error and rejected rates over time' }),
     latency: h('canvas', { id: 'chart-latency', role: 'img', 'aria-label': 'p50 and p99 server latency over time' }),
   };
+
+  const isShadow = model.aliases.some(a => a.name === 'shadow' && a.version === number);
+  const quality = versionQualitySection(ctx, base, number, isShadow);
 
   replace(ctx.main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/models' }, 'Models'), ' / ', h('a', { href: `#/models/${encode(name)}` }, name), ` / v${number}`),
@@ -56,7 +61,8 @@ export async function versionPage(ctx, name, number) {
         h('figure', null, h('figcaption', null, 'Requests per second'), h('div', { class: 'chart' }, canvases.rate)),
         h('figure', null, h('figcaption', null, 'Error rate by outcome class'), h('div', { class: 'chart' }, canvases.errors)),
         h('figure', null, h('figcaption', null, 'Server latency (ms)'), h('div', { class: 'chart' }, canvases.latency))),
-      updated));
+      updated),
+    quality.section);
 
   const charts = {
     rate: lineChart(canvases.rate, { datasets: [], yTitle: 'requests/s' }),
@@ -104,6 +110,8 @@ export async function versionPage(ctx, name, number) {
   };
   windowSelect.addEventListener('change', refresh);
   compareSelect.addEventListener('change', refresh);
-  await refresh();
+  await Promise.all([refresh(), quality.load().catch(error => { quality.section.append(h('p', { class: 'error' }, `Could not load the quality reports: ${error.message}`)); })]);
   ctx.every(refreshMs, refresh);
+  // The reports read the payload log files: a slower refresh than the traffic charts is enough.
+  ctx.every(qualityRefreshMs, () => quality.load().catch(() => {}));
 }
