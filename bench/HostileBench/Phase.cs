@@ -34,14 +34,16 @@ internal sealed class Phase
         var started = Stopwatch.GetTimestamp();
         var tasks = new List<Task> { phase.SampleAsync(stop.Token) };
         using var valid = Client(gateway, validKey);
-        tasks.AddRange(Enumerable.Range(0, validClients).Select(_ => phase.ValidLoopAsync(valid, setup, stop.Token)));
+        var validLoops = Enumerable.Range(0, validClients).Select(_ => phase.ValidLoopAsync(valid, setup, stop.Token)).ToList();
         using var hostile = Client(gateway, hostileKey);
         if (withHostile)
         {
             tasks.AddRange(new HostileTraffic(gateway, hostileKey, setup, phase.CountHostile).Start(stop.Token));
         }
-        await Task.WhenAll(tasks);
+        await Task.WhenAll(validLoops);
+        // The valid clients' time: hostile requests still ending (a trickled upload) must not stretch it.
         phase.Duration = Stopwatch.GetElapsedTime(started);
+        await Task.WhenAll(tasks);
         return phase;
     }
 

@@ -20,6 +20,9 @@ var startLoad = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg")
 var setup = await Setup.RunAsync(gateway, adminKey);
 Console.WriteLine($"model {setup.Model} version {setup.Version}; big artifact {setup.BigModel} version {setup.BigVersion}");
 
+// A few unrecorded seconds first: the valid clients' first requests (connections, JIT) would otherwise land in the first quiet round.
+var warmUp = await Phase.RunAsync("warm-up", gateway, setup, validKey, hostileKey, validClients, TimeSpan.FromSeconds(5), withHostile: false);
+Console.WriteLine($"[hostile] {warmUp.Summary()} (not recorded)");
 // Quiet and hostile phases alternate in rounds (quiet, hostile, hostile, quiet, ...), so both see the machine's other load alike.
 var rounds = int.Parse(Arg("--rounds") ?? "5", CultureInfo.InvariantCulture);
 var (quietRounds, hostileRounds) = (new List<Phase>(), new List<Phase>());
@@ -38,7 +41,7 @@ var hostileRun = Phase.Merge("hostile: valid clients + hostile traffic (all roun
 Console.WriteLine(quietRun.Summary());
 Console.WriteLine(hostileRun.Summary());
 
-await File.WriteAllTextAsync(output, Report.Write(gateway, validClients, quietRun, hostileRun, [.. quietRounds.Zip(hostileRounds).SelectMany(p => new[] { p.First, p.Second })], startLoad));
+await File.WriteAllTextAsync(output, Report.Write(gateway, validClients, quietRun, hostileRun, [.. quietRounds.Zip(hostileRounds).SelectMany((p, i) => i % 2 == 0 ? new[] { p.First, p.Second } : [p.Second, p.First])], startLoad));
 Console.WriteLine($"written to {output}");
 
 string? Arg(string name)
