@@ -17,6 +17,13 @@ public sealed class EarlyAnswerOptions
     public long MinBodyBytes { get; set; } = 64 * 1024;
 
     /// <summary>
+    /// Whether a body the gateway has already received in full (it fits Kestrel's request buffer and the client sent it at once) goes
+    /// to the backend without waiting for the go-ahead: written from memory, it cannot race the backend's early answer, and the wait
+    /// would cost the hop a round trip. False makes every body over <see cref="MinBodyBytes"/> wait (to measure that round trip). Default true.
+    /// </summary>
+    public bool SendReceivedBodyAtOnce { get; set; } = true;
+
+    /// <summary>
     /// How long the gateway waits for that go-ahead before it sends the body anyway. The backends are Kestrel, which sends it as soon as
     /// the handler reads the body, so the wait ends early in practice; it must outlast a backend that is slow to decide (a model load).
     /// Default 30 s.

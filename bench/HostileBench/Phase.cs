@@ -34,15 +34,41 @@ internal sealed class Phase
         var started = Stopwatch.GetTimestamp();
         var tasks = new List<Task> { phase.SampleAsync(stop.Token) };
         using var valid = Client(gateway, validKey);
-        tasks.AddRange(Enumerable.Range(0, validClients).Select(_ => phase.ValidLoopAsync(valid, setup, stop.Token)));
+        var validLoops = Enumerable.Range(0, validClients).Select(_ => phase.ValidLoopAsync(valid, setup, stop.Token)).ToList();
         using var hostile = Client(gateway, hostileKey);
         if (withHostile)
         {
             tasks.AddRange(new HostileTraffic(gateway, hostileKey, setup, phase.CountHostile).Start(stop.Token));
         }
-        await Task.WhenAll(tasks);
+        await Task.WhenAll(validLoops);
+        // The valid clients' time: hostile requests still ending (a trickled upload) must not stretch it.
         phase.Duration = Stopwatch.GetElapsedTime(started);
+        await Task.WhenAll(tasks);
         return phase;
+    }
+
+    /// <summary>The phases of one kind from every round as one: latencies, errors, outcomes and load samples pooled, durations added.</summary>
+    public static Phase Merge(string name, IReadOnlyList<Phase> rounds)
+    {
+        var merged = new Phase { Name = name, StartedUtc = rounds[0].StartedUtc, Duration = TimeSpan.FromTicks(rounds.Sum(r => r.Duration.Ticks)) };
+        foreach (var round in rounds)
+        {
+            foreach (var latency in round._validLatencies)
+            {
+                merged._validLatencies.Add(latency);
+            }
+            foreach (var (key, n) in round._validErrors)
+            {
+                merged._validErrors.AddOrUpdate(key, n, (_, m) => m + n);
+            }
+            foreach (var (key, n) in round._hostile)
+            {
+                merged._hostile.AddOrUpdate(key, n, (_, m) => m + n);
+            }
+            merged._load.AddRange(round._load);
+            merged._scorerPeakRss = Math.Max(merged._scorerPeakRss, round._scorerPeakRss);
+        }
+        return merged;
     }
 
     public string Summary()

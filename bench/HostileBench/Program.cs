@@ -4,7 +4,8 @@ using MlPlatform.Bench.Hostile;
 // Hostile-load benchmark (issue 16): valid readers' latency and errors while other readers send malformed, oversized, slow and
 // memory-heavy traffic, against a platform already running (`./platform start`, Release). Writes a markdown report. Usage:
 //   dotnet run -c Release --project bench/HostileBench -- --gateway http://localhost:8000 --admin-key KEY --valid-key KEY --hostile-key KEY
-//     [--quiet-seconds 60] [--seconds 300] [--valid-clients 4] [--out bench/results/hostile.md]
+//     [--quiet-seconds 60] [--seconds 300] [--rounds 5] [--valid-clients 4] [--out bench/results/hostile.md]
+// The quiet and hostile time is split into --rounds alternating rounds (quiet 60/5 s, hostile 300/5 s, ...), pooled per kind.
 // The valid and hostile keys must be two different reader keys (e.g. Gateway:ApiKeys:Keys:valid:Role=reader / :Key=... at start).
 var gateway = new Uri(Arg("--gateway") ?? "http://localhost:8000");
 var adminKey = Arg("--admin-key") ?? throw new ArgumentException("--admin-key is required");
@@ -15,15 +16,32 @@ var hostile = TimeSpan.FromSeconds(double.Parse(Arg("--seconds") ?? "300", Cultu
 var validClients = int.Parse(Arg("--valid-clients") ?? "4", CultureInfo.InvariantCulture);
 var output = Arg("--out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "hostile.md");
 
+var startLoad = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
 var setup = await Setup.RunAsync(gateway, adminKey);
 Console.WriteLine($"model {setup.Model} version {setup.Version}; big artifact {setup.BigModel} version {setup.BigVersion}");
 
-var quietRun = await Phase.RunAsync("quiet: valid clients only", gateway, setup, validKey, hostileKey, validClients, quiet, withHostile: false);
+// A few unrecorded seconds first: the valid clients' first requests (connections, JIT) would otherwise land in the first quiet round.
+var warmUp = await Phase.RunAsync("warm-up", gateway, setup, validKey, hostileKey, validClients, TimeSpan.FromSeconds(5), withHostile: false);
+Console.WriteLine($"[hostile] {warmUp.Summary()} (not recorded)");
+// Quiet and hostile phases alternate in rounds (quiet, hostile, hostile, quiet, ...), so both see the machine's other load alike.
+var rounds = int.Parse(Arg("--rounds") ?? "5", CultureInfo.InvariantCulture);
+var (quietRounds, hostileRounds) = (new List<Phase>(), new List<Phase>());
+for (var round = 1; round <= rounds; round++)
+{
+    foreach (var withHostile in round % 2 == 1 ? new[] { false, true } : [true, false])
+    {
+        var phase = await Phase.RunAsync($"{(withHostile ? "hostile" : "quiet")}, round {round}", gateway, setup, validKey, hostileKey, validClients,
+            (withHostile ? hostile : quiet) / rounds, withHostile);
+        Console.WriteLine($"[hostile] {phase.Summary()}");
+        (withHostile ? hostileRounds : quietRounds).Add(phase);
+    }
+}
+var quietRun = Phase.Merge("quiet: valid clients only (all rounds)", quietRounds);
+var hostileRun = Phase.Merge("hostile: valid clients + hostile traffic (all rounds)", hostileRounds);
 Console.WriteLine(quietRun.Summary());
-var hostileRun = await Phase.RunAsync("hostile: valid clients + hostile traffic", gateway, setup, validKey, hostileKey, validClients, hostile, withHostile: true);
 Console.WriteLine(hostileRun.Summary());
 
-await File.WriteAllTextAsync(output, Report.Write(gateway, validClients, quietRun, hostileRun));
+await File.WriteAllTextAsync(output, Report.Write(gateway, validClients, quietRun, hostileRun, [.. quietRounds.Zip(hostileRounds).SelectMany((p, i) => i % 2 == 0 ? new[] { p.First, p.Second } : [p.Second, p.First])], startLoad));
 Console.WriteLine($"written to {output}");
 
 string? Arg(string name)

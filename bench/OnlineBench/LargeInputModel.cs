@@ -41,6 +41,65 @@ public static class LargeInputModel
     }
 
     /// <summary>
+    /// A small CNN for the same input, for issue 20's throughput ratios (against in-process ONNX Runtime and the hand-written endpoint),
+    /// which the cheap graph cannot give (in process it runs in ~20 us, so no HTTP path comes near it): 3x3 convolutions of 32 (stride 2),
+    /// 64 (stride 2) and 64 channels with ReLU, then a dense head of 256 (ReLU) and 10 outputs, as text-line and image classifiers have;
+    /// the dense layer's ~38 MB of weights are read once per run, which batching amortises (as for the small model). Sized to cost what
+    /// issue 20's CNN did (a few ms per image in process, one thread). FP32 <c>[N, 10]</c> out.
+    /// </summary>
+    public static string WriteCnn(string folder, int height, int width)
+    {
+        var path = Path.Combine(folder, "cnn-" + Name(height, width));
+        var (h1, w1) = ((height - 1) / 2 + 1, (width - 1) / 2 + 1);
+        var (h2, w2) = ((h1 - 1) / 2 + 1, (w1 - 1) / 2 + 1);
+        var flat = 64L * h2 * w2;
+        float[] Weights(long count, int seed, float scale)
+        {
+            var values = new float[count];
+            for (var i = 0L; i < count; i++)
+            {
+                values[i] = ((i * 37 + seed) % 17 - 8) * scale;
+            }
+            return values;
+        }
+        var conv = new Proto().Message(5, IntsAttribute("kernel_shape", [3, 3])).Message(5, IntsAttribute("strides", [2, 2]))
+            .Message(5, IntsAttribute("pads", [1, 1, 1, 1]));
+        var same = new Proto().Message(5, IntsAttribute("kernel_shape", [3, 3])).Message(5, IntsAttribute("pads", [1, 1, 1, 1]));
+        var gemm = new Proto().Message(5, IntAttribute("transB", 1));
+        var graph = new Proto()
+            .Message(1, Node(["image", "w1", "b1"], ["c1"], "Conv", conv))
+            .Message(1, Node(["c1"], ["r1"], "Relu", new Proto()))
+            .Message(1, Node(["r1", "w2", "b2"], ["c2"], "Conv", conv))
+            .Message(1, Node(["c2"], ["r2"], "Relu", new Proto()))
+            .Message(1, Node(["r2", "w5", "b5"], ["c5"], "Conv", same))
+            .Message(1, Node(["c5"], ["r5"], "Relu", new Proto()))
+            .Message(1, Node(["r5"], ["flat"], "Flatten", new Proto().Message(5, IntAttribute("axis", 1))))
+            .Message(1, Node(["flat", "w3", "b3"], ["d3"], "Gemm", gemm))
+            .Message(1, Node(["d3"], ["r3"], "Relu", new Proto()))
+            .Message(1, Node(["r3", "w4", "b4"], ["features"], "Gemm", gemm))
+            .String(2, "large_input_cnn")
+            .Message(5, FloatTensor("w1", [32, 3, 3, 3], Weights(32 * 3 * 9, 1, 1 / 32f)))
+            .Message(5, FloatTensor("b1", [32], Weights(32, 2, 1 / 64f)))
+            .Message(5, FloatTensor("w2", [64, 32, 3, 3], Weights(64 * 32 * 9, 3, 1 / 256f)))
+            .Message(5, FloatTensor("b2", [64], Weights(64, 4, 1 / 64f)))
+            .Message(5, FloatTensor("w5", [64, 64, 3, 3], Weights(64 * 64 * 9, 9, 1 / 512f)))
+            .Message(5, FloatTensor("b5", [64], Weights(64, 10, 1 / 64f)))
+            .Message(5, FloatTensor("w3", [256, flat], Weights(256 * flat, 5, 1 / 4096f)))
+            .Message(5, FloatTensor("b3", [256], Weights(256, 6, 1 / 64f)))
+            .Message(5, FloatTensor("w4", [10, 256], Weights(10 * 256, 7, 1 / 256f)))
+            .Message(5, FloatTensor("b4", [10], Weights(10, 8, 1 / 64f)))
+            .Message(11, ValueInfo("image", [-1, 3, height, width]))
+            .Message(12, ValueInfo("features", [-1, 10]));
+        var model = new Proto()
+            .Varint(1, 7) // ir_version
+            .String(2, "mlplatform-bench")
+            .Message(7, graph)
+            .Message(8, new Proto().String(1, "").Varint(2, 13)); // opset_import: default domain, opset 13
+        File.WriteAllBytes(path, model.ToArray());
+        return path;
+    }
+
+    /// <summary>
     /// A V2 JSON request body for one image, numbers written as clients write them: <paramref name="format"/> "4" = four decimals
     /// (<c>0.1234</c>), "R" = the shortest text that round-trips a float (<c>float.ToString("R")</c>, up to 9 significant digits),
     /// "R64" = the same for a double (17 digits: what Python's json module writes for numpy float64 values).

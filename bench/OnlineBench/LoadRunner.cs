@@ -97,6 +97,48 @@ public static class LoadRunner
         return (Of(scenarioA, a, errorsA), Of(scenarioB, b, errorsB));
     }
 
+    /// <summary>
+    /// One worker cycling through several targets request by request (the starting target rotating each round), so all of them see the
+    /// same moment-to-moment machine load: the hop is measured against the scorer directly and a bare YARP forwarder in one loop.
+    /// </summary>
+    public static async Task<Measurement[]> RunInterleavedAsync(TimeSpan warmup, TimeSpan duration,
+        params (string Scenario, Func<CancellationToken, Task<bool>> Send)[] targets)
+    {
+        var warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < warmEnd)
+        {
+            foreach (var (_, send) in targets)
+            {
+                await send(CancellationToken.None);
+            }
+        }
+        var latencies = targets.Select(_ => new List<long>(8192)).ToArray();
+        var errors = new long[targets.Length];
+        var started = Stopwatch.GetTimestamp();
+        var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        for (var round = 0; Stopwatch.GetTimestamp() < end; round++)
+        {
+            for (var k = 0; k < targets.Length; k++)
+            {
+                var i = (round + k) % targets.Length;
+                var t0 = Stopwatch.GetTimestamp();
+                var ok = await targets[i].Send(CancellationToken.None);
+                latencies[i].Add(Stopwatch.GetTimestamp() - t0);
+                if (!ok)
+                {
+                    errors[i]++;
+                }
+            }
+        }
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return [.. targets.Select((t, i) =>
+        {
+            var sorted = latencies[i].Order().ToArray();
+            // Each target had the worker for its share of the time.
+            return new Measurement(t.Scenario, 1, sorted.Length, 1, errors[i], seconds / targets.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99));
+        })];
+    }
+
     /// <summary>The same loop for synchronous work on the calling thread (in-process ONNX Runtime).</summary>
     public static Measurement RunSync(string scenario, TimeSpan warmup, TimeSpan duration, Action work, long itemsPerRequest)
     {

@@ -18,7 +18,10 @@ public static class ProcessSchedule
     public static IReadOnlyList<int> FindByUrl(string url)
     {
         var found = new List<int>();
-        var wanted = "ASPNETCORE_URLS=" + url.TrimEnd('/');
+        // One endpoint is ASPNETCORE_URLS; with several (the scorer's and gateway's gRPC endpoints) Aspire sets Kestrel__Endpoints__<name>__Url.
+        var wanted = url.TrimEnd('/');
+        bool Matches(string e) => e == "ASPNETCORE_URLS=" + wanted
+            || (e.StartsWith("Kestrel__Endpoints__", StringComparison.Ordinal) && e.EndsWith("__Url=" + wanted, StringComparison.Ordinal));
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
@@ -28,7 +31,7 @@ public static class ProcessSchedule
             try
             {
                 var environment = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0');
-                if (environment.Any(e => e == wanted))
+                if (environment.Any(Matches))
                 {
                     found.Add(pid);
                 }
