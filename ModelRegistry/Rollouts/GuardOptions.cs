@@ -49,7 +49,7 @@ public sealed class GuardOptions : IValidatableObject
     [Range(1, 86_400)]
     public int BaselineWindowSeconds { get; set; } = 300;
 
-    /// <summary>Quality gates judged with every window of the guard (<c>Guard:Gates:AccuracyDropMax</c> …); none by default.</summary>
+    /// <summary>Quality gates judged with every window of the guard, on the version since its promotion (<c>Guard:Gates:AccuracyDropMax</c> …); none by default.</summary>
     public GuardGateOptions Gates { get; set; } = new();
 
     // Data annotations do not descend into Gates: its bounds are checked here, with the setting's full name.

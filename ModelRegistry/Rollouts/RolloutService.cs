@@ -314,8 +314,9 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
             : null;
         var (verdict, reason) = AnalysisRules.Judge(candidate, baseline, new AnalysisThresholds(guard.MaxErrorRate, guard.MaxP99Ms, guard.MinRequests,
             settings.ErrorRateMargin, settings.P99Factor));
-        // Quality gates over the guard's window; accuracy against the previous version's labelled requests before the promotion.
-        var gateResults = await gates.JudgeAsync(guard.Model, guard.Version, guard.Gates, now - window, now, guard.BaselineVersion,
+        // Quality gates over everything since the promotion (labels come late: a sliding window moves past a request before its label
+        // arrives); accuracy against the previous version's labelled requests before the promotion.
+        var gateResults = await gates.JudgeAsync(guard.Model, guard.Version, guard.Gates, guard.CreatedAt, now, guard.BaselineVersion,
             (guard.CreatedAt - TimeSpan.FromSeconds(settings.BaselineWindowSeconds), guard.CreatedAt), cancellationToken);
         var failedGate = verdict == Verdict.Breach ? null : GateRules.FirstFailure(gateResults);
         if (failedGate is not null)

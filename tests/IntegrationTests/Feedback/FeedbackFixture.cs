@@ -38,6 +38,17 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
     /// <summary>The model whose drift reference comes from a batch job (tests/IntegrationTests/Quality/DriftReferenceTests).</summary>
     public const string ReferencedModel = "referenced";
 
+    /// <summary>The guard's accuracy gate (<c>Guard:Gates:AccuracyDropMax</c>, tests/IntegrationTests/Quality/GuardQualityGateTests).</summary>
+    public const double GuardAccuracyDropMax = 0.02;
+
+    /// <summary>
+    /// The labelled requests the gate needs on each side (<c>Quality:GateMinLabelled</c>). The gate guards every promotion of this platform,
+    /// but only a model with classification quality settings and that many labels on both sides is judged: QualityAlertTests labels 60 a
+    /// side of its swapped version, which must stay production for its accuracy-drop alert, so the bar is above that; the other tests
+    /// of this platform send no labels.
+    /// </summary>
+    public const int GuardGateMinLabelled = 80;
+
     /// <summary>The model the fixture's client-errors alert rule watches.</summary>
     public const string MisusedModel = "misused";
 
@@ -49,6 +60,8 @@ public sealed class FeedbackFixture : PlatformFixture, IAsyncLifetime
         "Registry:Guard:WindowSeconds=3",
         "Registry:Guard:MinRequests=10",
         "Registry:Guard:MaxErrorRate=0.5",
+        $"Registry:Guard:Gates:AccuracyDropMax={GuardAccuracyDropMax.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+        $"Registry:Quality:GateMinLabelled={GuardGateMinLabelled}",
         "Registry:Alerts:EvaluationIntervalMilliseconds=500",
         // The listeners are on loopback, which webhooks may only reach with this switch.
         "Registry:Alerts:AllowPrivateWebhookTargets=true",
