@@ -9,7 +9,8 @@ internal static class Repository
     /// <summary>The four services that ship as container images, by project name.</summary>
     public static readonly string[] Services = ["Gateway", "ModelRegistry", "OnlineScorer", "BatchScorer"];
 
-    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(5);
+    // A Release publish took over 5 min at load average 35-40 (other builds and the integration suite on the same 2 cores).
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(10);
 
     public static string Root { get; } = FindRoot();
 
