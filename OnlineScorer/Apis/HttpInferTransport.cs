@@ -85,7 +85,7 @@ internal sealed class HttpInferTransport(HttpRequest request, InferenceLimitsOpt
     public void Dispose()
     {
         ReturnBody();
-        budget.Release(_reserved);
+        budget.Release(_reserved, endsRequest: _reserved > 0);
         _reserved = 0;
     }
 
@@ -96,7 +96,8 @@ internal sealed class HttpInferTransport(HttpRequest request, InferenceLimitsOpt
         var cost = bodyBytes + json * JsonExpansion + (bodyBytes - json);
         if (cost > _reserved)
         {
-            budget.Reserve(cost - _reserved);
+            // The first reservation makes the request count as production work in flight until the transport is disposed.
+            budget.Reserve(cost - _reserved, newRequest: _reserved == 0);
             _reserved = cost;
         }
     }

@@ -61,7 +61,9 @@ internal static class Extensions
         builder.Services.AddSingleton<PayloadMetrics>();
         builder.Services.AddSingleton<PayloadRecorder>();
         builder.Services.AddHostedService<PayloadShipper>();
+        builder.Services.AddSingleton<ShadowMetrics>();
         builder.Services.AddSingleton<ShadowQueue>();
+        builder.Services.AddSingleton<ShadowGate>();
         builder.Services.AddSingleton<InferenceService>();
         builder.Services.AddHostedService<ShadowWorker>();
         builder.Services.AddSingleton<ServerReadiness>();

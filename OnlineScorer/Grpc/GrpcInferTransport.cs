@@ -27,14 +27,14 @@ internal sealed class GrpcInferTransport(ModelInferRequest message, InferenceLim
     {
         // The parsed message is held for the whole call, and decoding copies its contents into tensors of about the same size.
         var cost = 2L * message.CalculateSize();
-        budget.Reserve(cost);
+        budget.Reserve(cost, newRequest: cost > 0);
         _reserved = cost;
         return ValueTask.CompletedTask;
     }
 
     public void Dispose()
     {
-        budget.Release(_reserved);
+        budget.Release(_reserved, endsRequest: _reserved > 0);
         _reserved = 0;
     }
 

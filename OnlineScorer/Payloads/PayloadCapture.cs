@@ -31,6 +31,9 @@ public sealed class PayloadCapture : IDisposable
 
     public string Route { get; }
 
+    /// <summary>The model's sample picked the request (false: recorded only because it was forced, for a shadow comparison).</summary>
+    public bool Sampled { get; init; } = true;
+
     /// <summary>The most bytes the record's JSON may take with its tensors.</summary>
     public int MaxBytes => _maxBytes;
 

@@ -36,7 +36,8 @@ public sealed class PayloadRecorder
     /// Starts recording <paramref name="request"/> when its model logs payloads and the sample picks it (null otherwise). With the log
     /// on, a request without an id gets one whether or not it is sampled, so clients see one response shape.
     /// </summary>
-    /// <param name="force">Record regardless of the sample (a request copied to the shadow version, and the copy itself).</param>
+    /// <param name="force">Record regardless of the sample (a request copied to the shadow version, and the copy itself); the capture's
+    /// <see cref="PayloadCapture.Sampled"/> says whether the sample picked it anyway.</param>
     public PayloadCapture? Begin(InferCall call, LoadedVersion version, InferRequest request, bool force = false)
     {
         if (version.Settings.PayloadLog is not { Enabled: true } settings)
@@ -45,12 +46,16 @@ public sealed class PayloadRecorder
         }
         request.Id ??= Guid.NewGuid().ToString("N");
         var rate = settings.SampleRate ?? PayloadLogSettings.DefaultSampleRate;
-        if (!force && (rate <= 0 || (rate < 1 && Random.Shared.NextDouble() >= rate)))
+        var sampled = rate >= 1 || (rate > 0 && Random.Shared.NextDouble() < rate);
+        if (!sampled && !force)
         {
             return null;
         }
         var capture = new PayloadCapture(request.Id, version.Model, version.Version, RouteOf(call, version),
-            settings.MaxBytesPerRecord ?? PayloadLogSettings.DefaultMaxBytesPerRecord);
+            settings.MaxBytesPerRecord ?? PayloadLogSettings.DefaultMaxBytesPerRecord)
+        {
+            Sampled = sampled,
+        };
         capture.CopyInputs(request.Inputs);
         return capture;
     }
@@ -58,12 +63,31 @@ public sealed class PayloadRecorder
     /// <summary>Records a successful call; the outputs are copied before the caller returns them to the pool.</summary>
     public void Succeeded(PayloadCapture? capture, IReadOnlyList<TensorBuffer> outputs, TimeSpan latency)
     {
-        if (capture is null)
+        if (capture is not null)
         {
-            return;
+            Ship(Complete(capture, outputs, latency));
         }
+    }
+
+    /// <summary>
+    /// Finishes a successful call's record without shipping it (a production request logged only for its shadow copy, shipped with
+    /// <see cref="Ship"/> if the copy runs); the outputs are copied before the caller returns them to the pool.
+    /// </summary>
+    public PayloadCapture Complete(PayloadCapture capture, IReadOnlyList<TensorBuffer> outputs, TimeSpan latency)
+    {
         capture.CopyOutputs(outputs);
-        Enqueue(capture, new PayloadEnd(_time.GetUtcNow(), latency.TotalMilliseconds, PayloadOutcomes.Success, StatusCodes.Status200OK, null));
+        capture.End = new PayloadEnd(_time.GetUtcNow(), latency.TotalMilliseconds, PayloadOutcomes.Success, StatusCodes.Status200OK, null);
+        return capture;
+    }
+
+    /// <summary>Hands a finished record to the shipper; a full buffer drops it and counts it.</summary>
+    public void Ship(PayloadCapture capture)
+    {
+        if (!_buffer.Writer.TryWrite(capture))
+        {
+            capture.Dispose();
+            _metrics.Dropped(1, "buffer_full");
+        }
     }
 
     /// <summary>Records a call that failed after its inputs were decoded.</summary>
@@ -73,7 +97,8 @@ public sealed class PayloadRecorder
         {
             return;
         }
-        Enqueue(capture, new PayloadEnd(_time.GetUtcNow(), latency.TotalMilliseconds, OutcomeOf(fault), status, error));
+        capture.End = new PayloadEnd(_time.GetUtcNow(), latency.TotalMilliseconds, OutcomeOf(fault), status, error);
+        Ship(capture);
     }
 
     /// <summary>The record's outcome: the class the inference core gave the call (<see cref="InferenceFault"/>), never re-derived here.</summary>
@@ -84,16 +109,6 @@ public sealed class PayloadRecorder
         InferenceFault.Server => PayloadOutcomes.ServerError,
         _ => PayloadOutcomes.ClientError,
     };
-
-    private void Enqueue(PayloadCapture capture, PayloadEnd end)
-    {
-        capture.End = end;
-        if (!_buffer.Writer.TryWrite(capture))
-        {
-            capture.Dispose();
-            _metrics.Dropped(1, "buffer_full");
-        }
-    }
 
     private string RouteOf(InferCall call, LoadedVersion version) =>
         call.Route == InferRoute.Shadow ? PayloadRoutes.Shadow

@@ -94,7 +94,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             var run = default(RunTimings);
             if (outputs is null)
             {
-                (outputs, run) = await RunAsync(loaded, inputs, outputNames, cancellationToken);
+                (outputs, run) = await RunAsync(loaded, inputs, outputNames, call.Route == InferRoute.Shadow, cancellationToken);
             }
             try
             {
@@ -110,12 +110,20 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 statistics.Success(name, loaded.VersionText, elapsed, new InferenceTimings(
                     Rows(inputs, loaded), run.Queue, computeInput, run.Compute, Stopwatch.GetElapsedTime(encodeStarted), run.Executions,
                     cacheStatus is null ? null : cacheStatus == "hit"));
-                payloads.Succeeded(capture, outputs, elapsed);
-                capture = null;
-                if (shadow is not null)
+                if (shadow is not null && capture is { Sampled: false })
                 {
-                    shadows.Enqueue(shadow, request);
+                    // Logged only for the comparison: the record goes with the copy and is shipped only if the copy runs.
+                    shadows.Enqueue(shadow, request, payloads.Complete(capture, outputs, elapsed));
                 }
+                else
+                {
+                    payloads.Succeeded(capture, outputs, elapsed);
+                    if (shadow is not null)
+                    {
+                        shadows.Enqueue(shadow, request, productionRecord: null);
+                    }
+                }
+                capture = null;
                 return InferOutcome<TResponse>.Success(response);
             }
             finally
@@ -205,12 +213,19 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
     private static long Rows(IReadOnlyList<TensorBuffer> inputs, LoadedVersion loaded) =>
         loaded.Signature.IsBatchable && inputs.Count > 0 && inputs[0].Shape.Length > 0 ? inputs[0].Shape[0] : 1;
 
+    /// <param name="shadowCopy">
+    /// A shadow copy runs on the session directly, outside the run slots and the batcher, so it never holds a slot or a place in a batch
+    /// that production needs (the shadow worker bounds the copies and starts them only when production leaves room).
+    /// </param>
     private async ValueTask<(TensorBuffer[] Outputs, RunTimings Timings)> RunAsync(LoadedVersion loaded, IReadOnlyList<TensorBuffer> inputs,
-        IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
+        IReadOnlyList<string> outputNames, bool shadowCopy, CancellationToken cancellationToken)
     {
-        if (!loaded.BatchingEnabled || loaded.Batcher is not { } batcher)
+        if (shadowCopy || !loaded.BatchingEnabled || loaded.Batcher is not { } batcher)
         {
-            await _runSlots.WaitAsync(cancellationToken);
+            if (!shadowCopy)
+            {
+                await _runSlots.WaitAsync(cancellationToken);
+            }
             TensorBuffer[] direct;
             var computeStarted = Stopwatch.GetTimestamp();
             try
@@ -219,7 +234,10 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             }
             finally
             {
-                _runSlots.Release();
+                if (!shadowCopy)
+                {
+                    _runSlots.Release();
+                }
             }
             var compute = Stopwatch.GetElapsedTime(computeStarted);
             metrics.Batch(loaded.Model, loaded.VersionText, TimeSpan.Zero, compute,

@@ -1,15 +1,20 @@
 using Microsoft.Extensions.Options;
 using MlPlatform.Inference.Protocol;
 using MlPlatform.Inference.Tensors;
+using MlPlatform.OnlineScorer.Payloads;
 using MlPlatform.OnlineScorer.Serving;
 
 namespace MlPlatform.OnlineScorer.Shadow;
 
 /// <summary>
 /// Runs the queued shadow copies through the same inference core as production (pinned to the shadow version, route
-/// <see cref="InferRoute.Shadow"/>: logged with the production request's id, never judged), <see cref="ShadowOptions.Concurrency"/> at a time.
+/// <see cref="InferRoute.Shadow"/>: logged with the production request's id, never judged), <see cref="ShadowOptions.Concurrency"/> at a
+/// time, each only once production leaves room (<see cref="ShadowGate"/>); a copy that waited too long is dropped and counted (<c>busy</c>).
+/// A copy's model run is not cancelled when production arrives while it runs: it is one run at batch size one, and cancelling it would
+/// waste it and starve the shadow of every copy longer than the gaps between production's requests.
 /// </summary>
-public sealed class ShadowWorker(ShadowQueue queue, InferenceService inference, IOptions<ShadowOptions> options) : BackgroundService
+public sealed class ShadowWorker(ShadowQueue queue, ShadowGate gate, InferenceService inference, PayloadRecorder payloads, ShadowMetrics metrics,
+    IOptions<ShadowOptions> options) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(Enumerable.Range(0, options.Value.Concurrency).Select(_ => RunAsync(stoppingToken)));
@@ -20,8 +25,19 @@ public sealed class ShadowWorker(ShadowQueue queue, InferenceService inference, 
         {
             await foreach (var job in queue.Reader.ReadAllAsync(stoppingToken))
             {
+                if (!await gate.WaitForRoomAsync(job.AnsweredAt, stoppingToken))
+                {
+                    queue.Drop(job, ShadowMetrics.Busy);
+                    continue;
+                }
                 // The outcome (a failure included) is recorded in the payload log and the metrics by the core; nobody waits for it.
                 await inference.InferAsync(new InferCall(job.Model, job.Version, stoppingToken) { Route = InferRoute.Shadow }, new ShadowTransport(job));
+                metrics.Copied();
+                // Production's side of the comparison, held back until its copy ran (null when production's own sample logged it).
+                if (job.ProductionRecord is { } record)
+                {
+                    payloads.Ship(record);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

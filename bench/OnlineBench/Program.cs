@@ -214,9 +214,9 @@ async Task RunShadowAsync(string shadowOutput)
 {
     var shadowMachine = DescribeMachine();
     await ShadowComparison.SetUpAsync(gateway, modelPath);
-    async Task<(double Copied, double Dropped)> ShadowCountersAsync()
+    async Task<ShadowCounters> ShadowCountersAsync()
     {
-        double copied = 0, dropped = 0;
+        double copied = 0, busy = 0, queueFull = 0;
         foreach (var line in (await direct.GetStringAsync("/metrics")).Split('\n'))
         {
             var value = line.StartsWith("mlplatform_shadow_", StringComparison.Ordinal) && !line.Contains("_created", StringComparison.Ordinal)
@@ -226,12 +226,17 @@ async Task RunShadowAsync(string shadowOutput)
             {
                 copied += value;
             }
+            // Copies production left no room for in time, and copies that found the queue full (the scorer's two drop reasons).
+            else if (line.StartsWith("mlplatform_shadow_dropped", StringComparison.Ordinal) && line.Contains("reason=\"busy\"", StringComparison.Ordinal))
+            {
+                busy += value;
+            }
             else if (line.StartsWith("mlplatform_shadow_dropped", StringComparison.Ordinal))
             {
-                dropped += value;
+                queueFull += value;
             }
         }
-        return (copied, dropped);
+        return new ShadowCounters(copied, busy, queueFull);
     }
     var shadowSend = Sender(gateway, $"/v2/models/{ShadowComparison.Model}/infer", binary: false);
     await LoadRunner.RunAsync("warm-up", 4, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), shadowSend);

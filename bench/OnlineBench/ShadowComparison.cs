@@ -5,6 +5,13 @@ using System.Text;
 
 namespace MlPlatform.Bench;
 
+/// <summary>The scorer's shadow counters: copies run, and copies dropped because production left no room in time or the queue was full.</summary>
+public readonly record struct ShadowCounters(double Copied, double Busy, double QueueFull)
+{
+    public static ShadowCounters operator -(ShadowCounters after, ShadowCounters before) =>
+        new(after.Copied - before.Copied, after.Busy - before.Busy, after.QueueFull - before.QueueFull);
+}
+
 /// <summary>
 /// Issue 18's bench target: production p99 at c4 through the gateway with a <c>shadow</c> alias at weight 50 (half of production's
 /// requests copied to another version after the answer) within 1.1x of the same load without one. Rounds alternate without / with
@@ -34,11 +41,11 @@ public static class ShadowComparison
         }
     }
 
-    /// <summary>The interleaved rounds; <paramref name="copies"/> reads the scorer's shadow counters (copied, dropped).</summary>
-    public static async Task<List<(Measurement Run, double Copied, double Dropped)>> RunAsync(HttpClient admin, int rounds, TimeSpan warmup,
-        TimeSpan duration, Func<CancellationToken, Task<bool>> send, Func<Task<(double Copied, double Dropped)>> copies, Action<Measurement> record)
+    /// <summary>The interleaved rounds; <paramref name="copies"/> reads the scorer's shadow counters.</summary>
+    public static async Task<List<(Measurement Run, ShadowCounters Copies)>> RunAsync(HttpClient admin, int rounds, TimeSpan warmup,
+        TimeSpan duration, Func<CancellationToken, Task<bool>> send, Func<Task<ShadowCounters>> copies, Action<Measurement> record)
     {
-        var runs = new List<(Measurement, double, double)>();
+        var runs = new List<(Measurement, ShadowCounters)>();
         for (var round = 1; round <= rounds; round++)
         {
             foreach (var withShadow in round % 2 == 1 ? new[] { false, true } : [true, false])
@@ -59,16 +66,16 @@ public static class ShadowComparison
                 var before = await copies();
                 var m = await LoadRunner.RunAsync($"production c{Concurrency}, {(withShadow ? "shadow at weight 50" : "no shadow")}, round {round}",
                     Concurrency, warmup, duration, send);
-                var after = await copies();
+                var during = await copies() - before;
                 record(m);
-                Console.WriteLine($"[shadow]   shadow copies during the run: {after.Copied - before.Copied:F0} run, {after.Dropped - before.Dropped:F0} dropped");
-                runs.Add((m, after.Copied - before.Copied, after.Dropped - before.Dropped));
+                Console.WriteLine($"[shadow]   shadow copies during the run: {during.Copied:F0} run, {during.Busy:F0} dropped busy, {during.QueueFull:F0} dropped queue full");
+                runs.Add((m, during));
             }
         }
         return runs;
     }
 
-    public static string Render(string machine, IReadOnlyList<(Measurement Run, double Copied, double Dropped)> runs, double seconds, string body)
+    public static string Render(string machine, IReadOnlyList<(Measurement Run, ShadowCounters Copies)> runs, double seconds, string body)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# Shadow traffic benchmark (issue 18)");
@@ -76,17 +83,21 @@ public static class ShadowComparison
         sb.AppendLine("Written by `OnlineBench --shadow` (bench/OnlineBench/ShadowComparison.cs), Release build, the platform started by the bench itself.");
         sb.AppendLine(CultureInfo.InvariantCulture, $"Production traffic: c{Concurrency} closed loop through the gateway to `{Model}` (the bench CNN, version 1 as `production`, default serving settings plus the payload log on at sample rate 0, which the scorer needs to copy requests: only the copies are recorded; {body}).");
         sb.AppendLine("With shadow: a `shadow` alias on version 2 (the same file) at weight 50, so the scorer copies half of production's requests to it after");
-        sb.AppendLine("answering, on its bounded low-priority queue (`Shadow:QueueCapacity`, `Shadow:Concurrency`), and records both outputs in the payload log. Rounds alternate without / with (order flipping");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"each round), {seconds:0.#} s measured after 1 s warm-up; the copies are read from the scorer's `mlplatform.shadow.copied` / `.dropped` counters.");
+        sb.AppendLine("answering, on its bounded queue (`Shadow:QueueCapacity`, default settings), and runs a copy only while no production request is in flight on the scorer");
+        sb.AppendLine("(`Shadow:MaxProductionInFlight` 0), dropping one that waited `Shadow:MaxWaitMilliseconds` for that; a copy that runs and its production request are recorded in the payload log.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Rounds alternate without / with (order flipping each round), {seconds:0.#} s measured after 1 s warm-up; the copies are read from the scorer's");
+        sb.AppendLine("`mlplatform.shadow.copied` (copies run) and `mlplatform.shadow.dropped` (reason `busy`: production left no room in time; `queue_full`) counters. Copies still queued");
+        sb.AppendLine("when a run with shadow ends may run (in production's gaps) during the next run without: they are counted there.");
         sb.AppendLine();
         sb.AppendLine("## Machine");
         sb.AppendLine(machine);
         sb.AppendLine("## Runs");
-        sb.AppendLine("| run | requests/s | p50 ms | p99 ms | requests | errors | shadow copies (1 s warm-up + run) | dropped |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var (m, copied, dropped) in runs)
+        sb.AppendLine("| run | requests/s | p50 ms | p99 ms | requests | errors | shadow copies run (1 s warm-up + run) | dropped busy | dropped queue full |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (m, copies) in runs)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.Scenario} | {m.Throughput:F1} | {m.P50Ms:F3} | {m.P99Ms:F3} | {m.Requests} | {m.Errors} | {copied:F0} | {dropped:F0} |");
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {m.Scenario} | {m.Throughput:F1} | {m.P50Ms:F3} | {m.P99Ms:F3} | {m.Requests} | {m.Errors} | {copies.Copied:F0} | {copies.Busy:F0} | {copies.QueueFull:F0} |");
         }
         sb.AppendLine();
         double Median(bool shadow, Func<Measurement, double> of)
