@@ -21,6 +21,7 @@ app.UseConsole();
 app.UseAuthentication();
 app.UseSessionCsrfProtection();
 app.UseAuthorization();
+app.UseClientErrorBudget();
 app.UseRequestTimeouts();
 // Cached anonymous answers (health, API documents) are served before they take a concurrency slot.
 app.UseOutputCache();

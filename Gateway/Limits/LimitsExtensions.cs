@@ -4,6 +4,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MlPlatform.Gateway.Errors;
 
@@ -33,6 +34,10 @@ internal static class LimitsExtensions
         services.AddOptions<BodySizeLimitOptions>().BindConfiguration(BodySizeLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DataRateOptions>().BindConfiguration(DataRateOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<DataRateOptions>, DataRateRoutesValidator>();
+        services.AddOptions<ClientErrorOptions>().BindConfiguration(ClientErrorOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ClientErrorBudget>();
+        services.AddSingleton<ClientErrorMetrics>();
 
         // Anonymous answers are cached so that a flood of them costs no backend calls.
         services.AddOutputCache(options =>
@@ -144,6 +149,12 @@ internal static class LimitsExtensions
                 ? $"The gateway is at its concurrency limit; retry after {seconds} s."
                 : $"This API key already has {services.GetRequiredService<IOptions<RateLimitOptions>>().Value.For(role).ConcurrencyLimit} requests open, its share; retry after {seconds} s.");
     }
+
+    /// <summary>
+    /// Refuses keys in a client-error cool-down (<see cref="ClientErrorOptions"/>) and counts the others' client errors: after
+    /// authorization, which names the key, and before the rate limiter, so a refused request takes no concurrency slot.
+    /// </summary>
+    public static IApplicationBuilder UseClientErrorBudget(this IApplicationBuilder app) => app.UseMiddleware<ClientErrorBudgetMiddleware>();
 
     /// <summary>Applies the route's body size limit inside the proxy pipeline, after the route is known and before the backend is called.</summary>
     public static IReverseProxyApplicationBuilder UseBodySizeLimits(this IReverseProxyApplicationBuilder proxy)

@@ -2,12 +2,17 @@ namespace MlPlatform.IntegrationTests.Gateway;
 
 /// <summary>A platform whose gateway has tiny limits, so that tests meet them: 3 requests per reader key per minute, 6 per operator key
 /// (its gRPC stream messages count), 4 KiB inference bodies (and stream messages), a 1 s timeout on batch reads and one request
-/// forwarded at a time (admins, who have their own pool, too).</summary>
+/// forwarded at a time (admins, who have their own pool, too); a client-error budget of 3 errors per key (a 5 s cool-down), met by two
+/// keys of its own that no other test uses (the other tests' reader and operator keys get no client errors, admins are exempt).</summary>
 public sealed class GatewayLimitsFixture : PlatformFixture
 {
     public const int ReaderBurst = 3;
     public const int InferenceBodyLimit = 4096;
     public const int OperatorBurst = 6;
+    public const int ClientErrorBudget = 3;
+    public static readonly TimeSpan ClientErrorCoolDown = TimeSpan.FromSeconds(5);
+    public const string ErringKey = "test-erring-operator-key-0123456789abcdef";
+    public const string BystanderKey = "test-bystander-operator-key-0123456789abcdef";
 
     protected override IEnumerable<string> ExtraArguments =>
     [
@@ -22,6 +27,12 @@ public sealed class GatewayLimitsFixture : PlatformFixture
         "Gateway:RateLimits:ConcurrencyQueueLimit=0",
         $"Gateway:BodySizeLimits:Inference={InferenceBodyLimit}",
         "Gateway:Timeouts:Download=00:00:01",
+        $"Gateway:ClientErrors:MaxErrors={ClientErrorBudget}",
+        $"Gateway:ClientErrors:CoolDown={ClientErrorCoolDown:c}",
+        "Gateway:ApiKeys:Keys:erring:Role=operator",
+        $"Gateway:ApiKeys:Keys:erring:Key={ErringKey}",
+        "Gateway:ApiKeys:Keys:bystander:Role=operator",
+        $"Gateway:ApiKeys:Keys:bystander:Key={BystanderKey}",
     ];
 }
 

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.Extensions.Options;
+using MlPlatform.Gateway.Auth;
+using MlPlatform.Gateway.Errors;
+
+namespace MlPlatform.Gateway.Limits;
+
+/// <summary>
+/// Counts each key's client errors in fixed windows and holds the keys over <see cref="ClientErrorOptions.MaxErrors"/> in a cool-down
+/// (<see cref="ClientErrorOptions"/>). One entry per key id, so bounded by the configured keys (sessions carry their key's id).
+/// </summary>
+public sealed class ClientErrorBudget(IOptions<ClientErrorOptions> options, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, KeyState> _keys = new(StringComparer.Ordinal);
+
+    /// <summary>How long <paramref name="keyId"/> is still refused, or null when it is not cooling down.</summary>
+    public TimeSpan? CoolingDown(string keyId)
+    {
+        if (!_keys.TryGetValue(keyId, out var state))
+        {
+            return null;
+        }
+        var left = Volatile.Read(ref state.CoolUntil) - time.GetUtcNow().UtcTicks;
+        return left > 0 ? TimeSpan.FromTicks(left) : null;
+    }
+
+    /// <summary>Counts one client error of <paramref name="keyId"/>; true when it used up the budget and started a cool-down.</summary>
+    public bool CountError(string keyId)
+    {
+        var settings = options.Value;
+        var state = _keys.GetOrAdd(keyId, static _ => new KeyState());
+        var now = time.GetUtcNow().UtcTicks;
+        lock (state)
+        {
+            if (state.Count == 0 || now - state.WindowStart >= settings.Window.Ticks)
+            {
+                state.WindowStart = now;
+                state.Count = 0;
+            }
+            if (++state.Count < settings.MaxErrors)
+            {
+                return false;
+            }
+            state.Count = 0;
+            Volatile.Write(ref state.CoolUntil, now + settings.CoolDown.Ticks);
+            return true;
+        }
+    }
+
+    /// <summary>Client errors that count: 4xx, but authentication (401, 403), timeouts (408) and limits (429), which have their own answers.</summary>
+    public static bool Counts(int status) => status is >= 400 and < 500 and not (401 or 403 or 408 or 429);
+
+    private sealed class KeyState
+    {
+        public long WindowStart;
+        public int Count;
+        public long CoolUntil;
+    }
+}
+
+/// <summary>
+/// Refuses a key in its cool-down with 429 + <c>Retry-After</c> before its request takes a concurrency slot, reads its body or reaches a
+/// backend, and counts the client errors of the others' answers. Runs after authorization (the key is known) and before the rate limiter.
+/// </summary>
+public sealed class ClientErrorBudgetMiddleware(RequestDelegate next, ClientErrorBudget budget, ClientErrorMetrics metrics,
+    IOptions<ClientErrorOptions> options, ILogger<ClientErrorBudgetMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var keyId = context.User.FindFirstValue(ClaimTypes.NameIdentifier);
+        if (keyId is null || context.User.IsInRole(GatewayRoles.Admin))
+        {
+            await next(context);
+            return;
+        }
+        if (budget.CoolingDown(keyId) is { } left)
+        {
+            metrics.Refused();
+            var seconds = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds));
+            var settings = options.Value;
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            await GatewayErrors.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too Many Requests",
+                $"This API key got {settings.MaxErrors} client errors (4xx) within {settings.Window.TotalSeconds:0.###} s and is refused " +
+                $"for {settings.CoolDown.TotalSeconds:0.###} s; retry after {seconds} s.");
+            return;
+        }
+        await next(context);
+        if (ClientErrorBudget.Counts(context.Response.StatusCode) && budget.CountError(keyId))
+        {
+            metrics.CoolDownStarted();
+            logger.LogWarning("API key {KeyId} got {MaxErrors} client errors within {Window}: refused for {CoolDown} (last: {Status} on {Path}, trace {TraceId})",
+                keyId, options.Value.MaxErrors, options.Value.Window, options.Value.CoolDown, context.Response.StatusCode, context.Request.Path,
+                Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier);
+        }
+    }
+}
+
+/// <summary>Counts cool-downs started and the requests refused during them (<c>MlPlatform.Gateway</c> meter).</summary>
+public sealed class ClientErrorMetrics
+{
+    private readonly Counter<long> _coolDowns;
+    private readonly Counter<long> _refused;
+
+    public ClientErrorMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(StreamMessageLimitMetrics.MeterName);
+        _coolDowns = meter.CreateCounter<long>("mlplatform.gateway.client_error_cooldowns", unit: "{cooldown}",
+            description: "Cool-downs started: a key got ClientErrors:MaxErrors client errors within ClientErrors:Window");
+        _refused = meter.CreateCounter<long>("mlplatform.gateway.client_error_refusals", unit: "{request}",
+            description: "Requests refused with 429 because their key was in a client-error cool-down");
+    }
+
+    public void CoolDownStarted() => _coolDowns.Add(1);
+
+    public void Refused() => _refused.Add(1);
+}

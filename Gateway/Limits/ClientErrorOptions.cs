@@ -1,0 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MlPlatform.Gateway.Limits;
+
+/// <summary>
+/// The client-error budget of each reader and operator key: a key whose requests got <see cref="MaxErrors"/> client errors (4xx but
+/// 401, 403, 408 and 429) within <see cref="Window"/> is refused at the gateway for <see cref="CoolDown"/>: 429 + <c>Retry-After</c>,
+/// answered before the body is read and before anything is forwarded. Malformed bodies and unknown models cost the backends work to
+/// refuse; a key that sends nothing else should not get that work at the rate its token bucket allows. Admin keys are exempt.
+/// </summary>
+public sealed class ClientErrorOptions
+{
+    public const string SectionName = "ClientErrors";
+
+    /// <summary>Client errors one key may get within <see cref="Window"/>; the one that reaches it starts the cool-down. Default 200.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxErrors { get; set; } = 200;
+
+    /// <summary>The window the errors are counted in (fixed windows, starting at a key's first error). Default 10 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a key over its budget is refused. Default 30 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan CoolDown { get; set; } = TimeSpan.FromSeconds(30);
+}
