@@ -17,7 +17,11 @@ internal static class Report
         md.AppendLine($"in a closed loop with their own key, alone (quiet) and while a second reader key sends hostile traffic, in {rounds.Count / 2} alternating rounds of each (every kind in");
         md.AppendLine("its own loops: 2 malformed-JSON, 2 unknown-model, 2 unknown-version, 1 over-the-size-limit (40 MB), 2 memory-heavy");
         md.AppendLine("(30 MB FP64 JSON, parsed against the in-flight budget), 8 uploads trickled at 1 KB/s, 4 downloads of a 33 MB artifact read");
-        md.AppendLine($"at 1 KB/s). Gateway {gateway}.").AppendLine();
+        md.AppendLine($"at 1 KB/s). Gateway {gateway}. The platform runs with its default limits: the hostile key meets the gateway's");
+        md.AppendLine("client-error budget (`ClientErrors`, 200 client errors within 10 s, then 30 s of 429 before anything is read or forwarded;");
+        md.AppendLine("docs/security.md), so most of its requests are refused at the gateway (the outcomes table below). The load generator's own CPU");
+        md.AppendLine("is the `bench` column of the CPU table. Where the CPU goes kind by kind: `hostile-profile.md`; the figures before the budget and");
+        md.AppendLine("the cheaper generator: `hostile-before-after.md`.").AppendLine();
 
         md.AppendLine("## Machine");
         md.AppendLine($"- CPU: {Cpu()}, {Environment.ProcessorCount} logical cores; memory {Meminfo()}");
@@ -49,6 +53,8 @@ internal static class Report
             $"Valid p99 under hostile traffic (all rounds pooled): **{hostileP99 / quietP99:F2}×** the quiet rounds' (target: within 2×: **{(hostileP99 <= 2 * quietP99 ? "met" : "not met")}**); valid errors: **{hostile.ValidErrors.Values.Sum()}** (target 0: **{(hostile.ValidErrors.Values.Sum() == 0 ? "met" : "not met")}**).");
         md.AppendLine();
 
+        CpuTable(md, rounds.Append(quiet).Append(hostile));
+
         md.AppendLine("## Hostile traffic, by kind and outcome");
         md.AppendLine("| kind | outcome | count |");
         md.AppendLine("|---|---|---:|");
@@ -57,6 +63,45 @@ internal static class Report
             md.AppendLine(CultureInfo.InvariantCulture, $"| {kind} | {outcome} | {n} |");
         }
         return md.ToString();
+    }
+
+    /// <summary>The per-kind profile: each hostile kind alone, what it got back and what it cost each process.</summary>
+    public static string WriteProfile(Uri gateway, IReadOnlyList<Phase> phases, string startLoad)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# Hostile-load benchmark: where the CPU goes, kind by kind (issue 16)").AppendLine();
+        md.AppendLine("Written by `bench/HostileBench/run.sh --profile-seconds N --rounds 0` (bench/HostileBench): each hostile kind alone (no valid");
+        md.AppendLine($"clients) against a platform started with `./platform start` (Release), gateway {gateway}, then the valid clients alone and");
+        md.AppendLine("every kind at once. CPU from `/proc/<pid>/stat` (utime + stime) over each phase, in cores (2.00 = both cores of this machine busy).").AppendLine();
+        md.AppendLine($"- CPU: {Cpu()}, {Environment.ProcessorCount} logical cores; .NET {Environment.Version}");
+        md.AppendLine($"- Load average at start (1/5/15 min): {startLoad}; at end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")}").AppendLine();
+        md.AppendLine("## Requests and outcomes");
+        md.AppendLine("| phase | seconds | requests/s | outcomes |");
+        md.AppendLine("|---|---:|---:|---|");
+        foreach (var phase in phases)
+        {
+            var total = phase.Hostile.Values.Sum() + phase.ValidLatencies.Count;
+            var outcomes = string.Join(", ", phase.Hostile.OrderBy(h => h.Key.Outcome, StringComparer.Ordinal).Select(h => $"{h.Key.Kind}: {h.Key.Outcome} ×{h.Value}"));
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {phase.Name} | {phase.Duration.TotalSeconds:F0} | {total / phase.Duration.TotalSeconds:F1} | {(phase.ValidLatencies.Count > 0 ? $"valid: 200 ×{phase.ValidLatencies.Count} " : "")}{outcomes} |");
+        }
+        md.AppendLine();
+        CpuTable(md, phases);
+        return md.ToString();
+    }
+
+    private static void CpuTable(StringBuilder md, IEnumerable<Phase> phases)
+    {
+        md.AppendLine("## CPU by process (cores used on average; this machine has " + Environment.ProcessorCount + ")");
+        md.AppendLine("`bench` is this load generator; `rest of machine` is everything else that ran (other engineers' builds and tests, the AppHost).");
+        md.AppendLine();
+        md.AppendLine("| phase | " + string.Join(" | ", CpuAccount.Groups) + " | platform total |");
+        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", CpuAccount.Groups.Length + 1)));
+        foreach (var phase in phases)
+        {
+            var platform = phase.CpuSeconds.Where(g => g.Key is not ("bench" or "rest of machine")).Sum(g => g.Value) / Math.Max(1e-9, phase.Duration.TotalSeconds);
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {phase.Name} | {string.Join(" | ", CpuAccount.Groups.Select(phase.CpuCores))} | {platform:F2} |");
+        }
+        md.AppendLine();
     }
 
     private static string Errors(Phase phase) =>
