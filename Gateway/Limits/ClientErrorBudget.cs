@@ -86,6 +86,9 @@ public sealed class ClientErrorBudgetMiddleware(RequestDelegate next, ClientErro
             await GatewayErrors.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too Many Requests",
                 $"This API key got {settings.MaxErrors} client errors (4xx) within {settings.Window.TotalSeconds:0.###} s and is refused " +
                 $"for {settings.CoolDown.TotalSeconds:0.###} s; retry after {seconds} s.");
+            // Sent now: Kestrel holds an answer until it has drained the unread body (up to its 1 MiB default limit; a larger body
+            // declared is not read, the connection closes), so a client that sends headers and waits would otherwise get a reset.
+            await context.Response.CompleteAsync();
             return;
         }
         await next(context);
