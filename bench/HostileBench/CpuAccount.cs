@@ -49,7 +49,7 @@ internal sealed class CpuAccount
             try
             {
                 var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                var group = pid == self ? "bench" : GroupOf(cmdline, root, platformDir);
+                var group = pid == self ? "bench" : GroupOf(cmdline, CurrentDirectory(dir), root, platformDir);
                 if (group is null)
                 {
                     continue;
@@ -67,11 +67,12 @@ internal sealed class CpuAccount
         return account;
     }
 
-    private static string? GroupOf(string cmdline, string root, string? platformDir)
+    private static string? GroupOf(string cmdline, string? cwd, string root, string? platformDir)
     {
         if (cmdline.Contains("redis-server", StringComparison.Ordinal))
         {
-            return platformDir is not null && cmdline.Contains(platformDir, StringComparison.Ordinal) ? "redis" : null;
+            // redis-server rewrites its command line to "redis-server host:port"; it runs in its --dir, under the platform's folder.
+            return platformDir is not null && cwd is not null && cwd.StartsWith(platformDir, StringComparison.Ordinal) ? "redis" : null;
         }
         foreach (var (project, group) in new[] { ("Gateway", "gateway"), ("OnlineScorer", "scorer"), ("ModelRegistry", "registry"), ("BatchScorer", "batch") })
         {
@@ -81,6 +82,18 @@ internal sealed class CpuAccount
             }
         }
         return null;
+    }
+
+    private static string? CurrentDirectory(string procDir)
+    {
+        try
+        {
+            return new DirectoryInfo(Path.Combine(procDir, "cwd")).LinkTarget;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The repository root of this build (bench/HostileBench/bin/Release/net10.0/ → five levels up).</summary>
