@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace MlPlatform.IntegrationTests.Quality;
 
 /// <summary>
-/// Runs docs/quality.md's "Worked example: iris", every ```bash block in order, as one bash script against the shared platform (like
+/// Runs docs/quality.md's "Worked example: iris-quality", every ```bash block in order, as one bash script against the shared platform (like
 /// the README's first-run walkthrough): the fixture's gateway stands in for http://localhost:8000, <c>$ADMIN</c>, <c>$OP</c> and
 /// <c>$KEY</c> are its keys, <c>mlp</c> is a wrapper around the Cli.dll built with the tests, and the model gets a name of its own.
 /// </summary>
@@ -21,8 +21,8 @@ public sealed partial class QualityWalkthroughTests(PlatformFixture platform, IT
     {
         var clock = Stopwatch.StartNew();
         var doc = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "quality.md"));
-        var start = doc.IndexOf("## Worked example: iris\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, "docs/quality.md has no 'Worked example: iris' section.");
+        var start = doc.IndexOf("## Worked example: iris-quality\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, "docs/quality.md has no 'Worked example: iris-quality' section.");
         var end = doc.IndexOf("\n## ", start + 10, StringComparison.Ordinal);
         var section = end < 0 ? doc[start..] : doc[start..end];
         var lines = BashBlocks().Matches(section).SelectMany(m => m.Groups[1].Value.Split('\n')).ToList();
@@ -44,8 +44,8 @@ public sealed partial class QualityWalkthroughTests(PlatformFixture platform, IT
         script.AppendLine($"export PATH=\"{Path.Combine(work, "bin")}:$PATH\" ADMIN={PlatformFixture.AdminApiKey} OP={PlatformFixture.OperatorApiKey} KEY={PlatformFixture.ReaderApiKey}");
         foreach (var line in lines)
         {
-            script.AppendLine(line.Replace("http://localhost:8000", mlp.Url).Replace("/models/iris/", $"/models/{name}/")
-                .Replace(" iris ", $" {name} ").Replace("\"model\":\"iris\"", $"\"model\":\"{name}\""));
+            script.AppendLine(line.Replace("http://localhost:8000", mlp.Url).Replace("/models/iris-quality/", $"/models/{name}/")
+                .Replace(" iris-quality ", $" {name} ").Replace("\"model\":\"iris-quality\"", $"\"model\":\"{name}\""));
         }
         var scriptPath = Path.Combine(work, "walkthrough.sh");
         await File.WriteAllTextAsync(scriptPath, script.ToString());
@@ -68,7 +68,8 @@ public sealed partial class QualityWalkthroughTests(PlatformFixture platform, IT
         Assert.Contains("{\"accepted\":2,\"replaced\":0,\"unknown\":0}", stdout);     // 4. feedback
         Assert.Contains("\"baselineVersion\":1", stdout);                             // 5. quality against production
         Assert.Contains($"{name}: classification on Score.output over 1h", stdout);  //    mlp quality
-        Assert.Contains("\"productionVersion\":1", stdout);                           // 6. shadow report
+        Assert.Contains("\"productionVersion\":1", stdout);                           // 6. shadow report, on copies actually compared
+        Assert.Matches("\"compared\":[1-9][0-9]*,\"agreement\":0(\\.[0-9]+)?,", stdout); //    (below 1: v2 agrees on virginica only)
         Assert.Contains("\"source\":\"batch-job\"", stdout);                          // 7. the stored reference
         Assert.Contains("\"referenceSource\":\"batch-job:", stdout);                  //    drift against it
         Assert.Contains("quality gate accuracyDropMax failed: accuracy drop 1", stdout); // 8. the gated rollout and its history
