@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.RegularExpressions;
 using MlPlatform.IntegrationTests.Cli;
 using MlPlatform.IntegrationTests.Online;
 using Xunit.Abstractions;
@@ -14,19 +13,14 @@ namespace MlPlatform.IntegrationTests.Quality;
 /// </summary>
 [Collection(PlatformCollection.Name)]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed partial class QualityWalkthroughTests(PlatformFixture platform, ITestOutputHelper output)
+public sealed class QualityWalkthroughTests(PlatformFixture platform, ITestOutputHelper output)
 {
     [Fact]
     public async Task EveryCommandOfTheQualityWorkedExampleSucceeds()
     {
         var clock = Stopwatch.StartNew();
-        var doc = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "quality.md"));
-        var start = doc.IndexOf("## Worked example: iris-quality\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, "docs/quality.md has no 'Worked example: iris-quality' section.");
-        var end = doc.IndexOf("\n## ", start + 10, StringComparison.Ordinal);
-        var section = end < 0 ? doc[start..] : doc[start..end];
-        var lines = BashBlocks().Matches(section).SelectMany(m => m.Groups[1].Value.Split('\n')).ToList();
-        Assert.True(lines.Count > 20, section);
+        var lines = await DocScript.BashLinesAsync(Path.Combine("docs", "quality.md"), "## Worked example: iris-quality");
+        Assert.True(lines.Count > 20, string.Join('\n', lines));
 
         using var mlp = MlpTool.For(platform);
         var name = OnlineScorerClient.UniqueName("walk");
@@ -34,10 +28,7 @@ public sealed partial class QualityWalkthroughTests(PlatformFixture platform, IT
         Directory.CreateDirectory(Path.Combine(work, "models", "online"));
         File.Copy(RegistryTestSupport.IrisModel, Path.Combine(work, "models", "iris.onnx"));
         File.Copy(OnlineScorerClient.ModelPath("iris-swapped.onnx"), Path.Combine(work, "models", "online", "iris-swapped.onnx"));
-        Directory.CreateDirectory(Path.Combine(work, "bin"));
-        var wrapper = Path.Combine(work, "bin", "mlp");
-        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet \"{MlpTool.CliDll}\" \"$@\"\n");
-        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await DocScript.InstallMlpAsync(Path.Combine(work, "bin"));
 
         // pipefail is left off: `... | grep -q` may close the pipe before the writer is done, which is the point of -q.
         var script = new StringBuilder("set -eu\nset -x\n");
@@ -47,20 +38,7 @@ public sealed partial class QualityWalkthroughTests(PlatformFixture platform, IT
             script.AppendLine(line.Replace("http://localhost:8000", mlp.Url).Replace("/models/iris-quality/", $"/models/{name}/")
                 .Replace(" iris-quality ", $" {name} ").Replace("\"model\":\"iris-quality\"", $"\"model\":\"{name}\""));
         }
-        var scriptPath = Path.Combine(work, "walkthrough.sh");
-        await File.WriteAllTextAsync(scriptPath, script.ToString());
-
-        var run = new ProcessStartInfo("bash")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = work,
-        };
-        run.ArgumentList.Add(scriptPath);
-        mlp.ApplyEnvironment(run.Environment);
-        var result = await MlpTool.RunProcessAsync(run, stdin: null);
+        var result = await DocScript.RunAsync(mlp, script.ToString());
 
         Assert.True(result.ExitCode == 0, $"{result}\nscript:\n{script}");
         var stdout = result.Stdout;
@@ -78,17 +56,4 @@ public sealed partial class QualityWalkthroughTests(PlatformFixture platform, IT
         Assert.Equal(1, production.RootElement.GetProperty("version").GetInt32());
         output.WriteLine($"docs/quality.md walkthrough: {clock.Elapsed.TotalSeconds:0.0} s");
     }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MlPlatform.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("The repository root (MlPlatform.sln) was not found above the test folder.");
-    }
-
-    [GeneratedRegex(@"```bash\n(.*?)```", RegexOptions.Singleline)]
-    private static partial Regex BashBlocks();
 }
