@@ -51,6 +51,27 @@ public sealed class ClientErrorBudget(IOptions<ClientErrorOptions> options, Time
         }
     }
 
+    /// <summary>Takes one of <paramref name="keyId"/>'s <see cref="ClientErrorOptions.MaxHeldRefusals"/> slots; false when all are taken.</summary>
+    public bool TryHold(string keyId)
+    {
+        var state = _keys.GetOrAdd(keyId, static _ => new KeyState());
+        if (Interlocked.Increment(ref state.Held) <= options.Value.MaxHeldRefusals)
+        {
+            return true;
+        }
+        Interlocked.Decrement(ref state.Held);
+        return false;
+    }
+
+    /// <summary>Gives back a slot taken by <see cref="TryHold"/>.</summary>
+    public void Release(string keyId)
+    {
+        if (_keys.TryGetValue(keyId, out var state))
+        {
+            Interlocked.Decrement(ref state.Held);
+        }
+    }
+
     /// <summary>Client errors that count: 4xx, but authentication (401, 403), timeouts (408) and limits (429), which have their own answers.</summary>
     public static bool Counts(int status) => status is >= 400 and < 500 and not (401 or 403 or 408 or 429);
 
@@ -59,6 +80,7 @@ public sealed class ClientErrorBudget(IOptions<ClientErrorOptions> options, Time
         public long WindowStart;
         public int Count;
         public long CoolUntil;
+        public int Held;
     }
 }
 
@@ -80,8 +102,26 @@ public sealed class ClientErrorBudgetMiddleware(RequestDelegate next, ClientErro
         if (budget.CoolingDown(keyId) is { } left)
         {
             metrics.Refused();
-            var seconds = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds));
             var settings = options.Value;
+            // Held first (a client that asks again at once then asks about once a delay), within the key's share of held refusals.
+            var delay = settings.RefusalDelay < left ? settings.RefusalDelay : left;
+            if (delay > TimeSpan.Zero && budget.TryHold(keyId))
+            {
+                try
+                {
+                    await Task.Delay(delay, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                finally
+                {
+                    budget.Release(keyId);
+                }
+                left -= delay;
+            }
+            var seconds = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds));
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
             await GatewayErrors.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too Many Requests",
                 $"This API key got {settings.MaxErrors} client errors (4xx) within {settings.Window.TotalSeconds:0.###} s and is refused " +

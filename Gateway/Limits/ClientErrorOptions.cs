@@ -23,4 +23,16 @@ public sealed class ClientErrorOptions
     /// <summary>How long a key over its budget is refused. Default 30 s.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan CoolDown { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a refusal in the cool-down is held before it is sent (never past the cool-down's end), so a client that ignores
+    /// <c>Retry-After</c> and asks again at once asks about once per this delay per connection instead of as fast as the gateway
+    /// answers. 0 sends refusals at once. Default 1 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan RefusalDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Refusals of one key held at once; past it the key's further refusals are sent at once (each holds a request open). Default 64.</summary>
+    [Range(0, 10_000)]
+    public int MaxHeldRefusals { get; set; } = 64;
 }

@@ -16,10 +16,24 @@ public sealed class ClientErrorBudgetTests
 
     private readonly Clock _clock = new();
 
-    private ClientErrorBudget Budget(int maxErrors = 3, int windowSeconds = 10, int coolDownSeconds = 30) => new(Options.Create(new ClientErrorOptions
+    private ClientErrorBudget Budget(int maxErrors = 3, int windowSeconds = 10, int coolDownSeconds = 30, int maxHeld = 2) => new(Options.Create(new ClientErrorOptions
     {
-        MaxErrors = maxErrors, Window = TimeSpan.FromSeconds(windowSeconds), CoolDown = TimeSpan.FromSeconds(coolDownSeconds),
+        MaxErrors = maxErrors, Window = TimeSpan.FromSeconds(windowSeconds), CoolDown = TimeSpan.FromSeconds(coolDownSeconds), MaxHeldRefusals = maxHeld,
     }), _clock);
+
+    [Fact]
+    public void AKeyHoldsAtMostItsShareOfRefusalsAtOnce()
+    {
+        var budget = Budget(maxHeld: 2);
+
+        Assert.True(budget.TryHold("hostile"));
+        Assert.True(budget.TryHold("hostile"));
+        Assert.False(budget.TryHold("hostile"));
+        Assert.True(budget.TryHold("other"));
+        budget.Release("hostile");
+        Assert.True(budget.TryHold("hostile"));
+        Assert.False(budget.TryHold("hostile"));
+    }
 
     [Fact]
     public void TheErrorThatReachesTheBudgetStartsACoolDownOfThatKeyOnly()
@@ -86,6 +100,8 @@ public sealed class ClientErrorBudgetTests
     [InlineData("MaxErrors", "0")]
     [InlineData("Window", "00:00:00")]
     [InlineData("CoolDown", "2.00:00:00")]
+    [InlineData("RefusalDelay", "00:02:00")]
+    [InlineData("MaxHeldRefusals", "-1")]
     public void ABudgetSettingOutOfItsRangeStopsTheGateway(string setting, string value)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Configured((setting, value)));
@@ -98,6 +114,7 @@ public sealed class ClientErrorBudgetTests
     {
         var defaults = Configured();
         Assert.Equal((200, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)), (defaults.MaxErrors, defaults.Window, defaults.CoolDown));
+        Assert.Equal((TimeSpan.FromSeconds(1), 64), (defaults.RefusalDelay, defaults.MaxHeldRefusals));
 
         var configured = Configured(("MaxErrors", "5"), ("Window", "00:01:00"), ("CoolDown", "00:00:02"));
         Assert.Equal((5, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(2)), (configured.MaxErrors, configured.Window, configured.CoolDown));
