@@ -66,8 +66,9 @@ public static class GrpcComparison
         sb.AppendLine($"Written by `dotnet bench/OnlineBench/bin/Release/net10.0/OnlineBench.dll --grpc` (bench/OnlineBench/GrpcComparison.cs), Release build of the platform. ");
         sb.AppendLine($"The same image (FP32 [1,3,32,32]) to the bench CNN through the gateway at c{concurrency}: REST `POST /v2/models/{{name}}/infer` with the binary tensor "
             + "extension (binary output too) on port 8000's endpoint, and gRPC `ModelInfer` with `raw_input_contents` (raw outputs back) on the gateway's gRPC endpoint, "
-            + $"{connections}; REST's client opens one HTTP/1.1 connection per concurrent request (16). Runs alternate REST, gRPC, REST, gRPC… ({seconds:0.#} s each after 1 s warm-up), so both see the shared machine alike; "
-            + "the ratios compare the medians of each side's runs.");
+            + $"{connections}; REST's client opens one HTTP/1.1 connection per concurrent request (16). Both paths are first warmed alike (REST and gRPC alternately, 3 × 1.5 s each per model), then runs "
+            + $"alternate REST, gRPC, REST, gRPC… ({seconds:0.#} s each after 1 s warm-up), so both see the shared machine alike; "
+            + "the ratios compare the medians of each side's runs. Where each path's CPU goes (perf): docs/online-scorer.md, Performance notes.");
         sb.AppendLine();
         sb.AppendLine(machine);
         sb.AppendLine("| run | concurrency | images/s | p50 ms | p99 ms | requests | errors |");
