@@ -251,27 +251,68 @@ async Task RunShadowAsync(string shadowOutput)
 async Task RunGrpcAsync(string grpcOutput)
 {
     var grpcMachine = DescribeMachine();
-    using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(app.GetEndpoint("gateway", "grpc"), new Grpc.Net.Client.GrpcChannelOptions
-    {
-        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionLifetime = Timeout.InfiniteTimeSpan },
-    });
+    // --grpc-connections "1,4": one gRPC run per count each round, its calls spread over that many channels (one HTTP/2 connection each).
+    var connectionCounts = (Arg("--grpc-connections") ?? "1").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+    var channels = Enumerable.Range(0, connectionCounts.Max()).Select(_ => Grpc.Net.Client.GrpcChannel.ForAddress(app.GetEndpoint("gateway", "grpc"),
+        new Grpc.Net.Client.GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionLifetime = Timeout.InfiniteTimeSpan },
+        })).ToArray();
     var rounds = int.Parse(Arg("--rounds") ?? "3", CultureInfo.InvariantCulture);
     var grpcRuns = new List<Measurement>();
+    var cpu = new List<GrpcComparison.CpuCost>();
+    var (gatewayPids, scorerPids) = (ProcessSchedule.FindByUrl(gatewayUrl), ProcessSchedule.FindByUrl(scorerUrl));
+    if (holdSeconds > 0)
+    {
+        // --hold-load "grpc|rest,<model>" holds that load at c16 (to attach a profiler to the printed pids); nothing is written.
+        var hold = (Arg("--hold-load") ?? "grpc,bench-conv-unbatched").Split(',');
+        Console.WriteLine($"Holding {hold[0]} load on {hold[1]} at c16 for {holdSeconds} s (gateway pids {string.Join(',', gatewayPids)}; scorer pids {string.Join(',', scorerPids)}; bench pid {Environment.ProcessId})");
+        await MeasureAsync($"hold: {hold[0]}, {hold[1]}, run 1", hold[0] == "rest"
+            ? Sender(gateway, $"/v2/models/{hold[1]}/infer", binary: true)
+            : GrpcComparison.Sender(channels[..connectionCounts[0]], AdminKey, hold[1], "image", imageValues, [1, 3, imageHeight, imageWidth]));
+        return;
+    }
+    // CPU per request of each process over the whole run (warm-up included, as the requests counted are).
+    async Task MeasureAsync(string scenario, Func<CancellationToken, Task<bool>> send)
+    {
+        long sent = 0;
+        var (gatewayCpu, scorerCpu, ownCpu) = (ProcessSchedule.ReadCpuMs(gatewayPids), ProcessSchedule.ReadCpuMs(scorerPids), Environment.CpuUsage.TotalTime.TotalMilliseconds);
+        grpcRuns.Add(await LoadRunner.RunAsync(scenario, 16, warmup, duration, ct => { Interlocked.Increment(ref sent); return send(ct); }));
+        cpu.Add(new GrpcComparison.CpuCost(scenario, sent, (ProcessSchedule.ReadCpuMs(gatewayPids) - gatewayCpu) / sent,
+            (ProcessSchedule.ReadCpuMs(scorerPids) - scorerCpu) / sent, (Environment.CpuUsage.TotalTime.TotalMilliseconds - ownCpu) / sent));
+        Record(grpcRuns[^1]);
+        Console.WriteLine($"  CPU per request: gateway {cpu[^1].GatewayMs:F3} ms, scorer {cpu[^1].ScorerMs:F3} ms, client {cpu[^1].ClientMs:F3} ms");
+    }
     foreach (var model in new[] { "bench-conv-batched", "bench-conv-unbatched" })
     {
-        var grpcSender = GrpcComparison.Sender(channel, AdminKey, model, "image", imageValues, [1, 3, imageHeight, imageWidth]);
-        await LoadRunner.RunAsync("warm-up", 16, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), grpcSender);
+        var grpcSenders = connectionCounts.Select(n => GrpcComparison.Sender(channels[..n], AdminKey, model, "image", imageValues, [1, 3, imageHeight, imageWidth])).ToArray();
+        // Both paths get the same warm-up at c16 before anything is measured. REST's code had already run for many seconds (the warm-up
+        // above, or the whole grid with --with-grpc) while the gRPC path's (HTTP/2 in Kestrel and in YARP's client, Grpc.AspNetCore,
+        // protobuf) had run for 1.5 s: its runs then paid for tiered JIT (a quarter of the gateway's CPU in the first seconds, perf).
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await LoadRunner.RunAsync("warm-up", 16, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), Sender(gateway, $"/v2/models/{model}/infer", binary: true));
+            foreach (var grpcSender in grpcSenders)
+            {
+                await LoadRunner.RunAsync("warm-up", 16, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), grpcSender);
+            }
+        }
         for (var round = 1; round <= rounds; round++)
         {
-            grpcRuns.Add(await LoadRunner.RunAsync($"REST binary, {model}, run {round}", 16, warmup, duration, Sender(gateway, $"/v2/models/{model}/infer", binary: true)));
-            Record(grpcRuns[^1]);
-            grpcRuns.Add(await LoadRunner.RunAsync($"gRPC raw, {model}, run {round}", 16, warmup, duration, grpcSender));
-            Record(grpcRuns[^1]);
+            await MeasureAsync($"REST binary, {model}, run {round}", Sender(gateway, $"/v2/models/{model}/infer", binary: true));
+            for (var i = 0; i < connectionCounts.Length; i++)
+            {
+                await MeasureAsync($"{GrpcComparison.Label(connectionCounts[i])}, {model}, run {round}", grpcSenders[i]);
+            }
         }
     }
     grpcMachine += $"- Load average at end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")}{Environment.NewLine}";
-    GrpcComparison.WriteInto(grpcOutput, GrpcComparison.Render(grpcMachine, grpcRuns, seconds, 16));
+    GrpcComparison.WriteInto(grpcOutput, GrpcComparison.Render(grpcMachine, grpcRuns, cpu, seconds, 16, connectionCounts));
     Console.WriteLine($"Wrote the gRPC comparison into {grpcOutput}");
+    foreach (var c in channels)
+    {
+        c.Dispose();
+    }
 }
 
 var shadowOut = Arg("--shadow-out") ?? Path.Combine(FindRepositoryRoot(), "bench", "results", "shadow.md");
