@@ -87,32 +87,15 @@ public static class QualityApi
             : Problems.NotFound($"Version {number} of '{name}' has no stored drift reference; its first logged requests are its reference.");
     }
 
-    public static async Task<Results<Ok<DriftReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> GetDrift(
+    public static Task<Results<Ok<DriftReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> GetDrift(
         string name, string version, [Description("Duration such as 15m, 1h, 24h; default 1h")] string? window,
-        QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken)
-    {
-        if (CheckReportQuery(name, version, window, options.Value, out var number, out var span) is { } invalid)
-        {
-            return invalid;
-        }
-        var (report, refusal) = await quality.GetDriftAsync(name, number, span, cancellationToken);
-        return report is not null ? TypedResults.Ok(report) : Problems.NotFound(refusal!.Detail);
-    }
+        QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken) =>
+        ReportAsync(name, version, window, options.Value, "No drift reference", (number, span) => quality.GetDriftAsync(name, number, span, cancellationToken));
 
-    public static async Task<Results<Ok<ShadowReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> GetShadow(
+    public static Task<Results<Ok<ShadowReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> GetShadow(
         string name, string version, [Description("Duration such as 15m, 1h, 24h; default 1h")] string? window,
-        QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken)
-    {
-        if (CheckReportQuery(name, version, window, options.Value, out var number, out var span) is { } invalid)
-        {
-            return invalid;
-        }
-        var (report, refusal) = await quality.GetShadowAsync(name, number, span, cancellationToken);
-        return report is not null
-            ? TypedResults.Ok(report)
-            : refusal!.Status == StatusCodes.Status404NotFound ? Problems.NotFound(refusal.Detail)
-            : Problems.Status(refusal.Status, "No production", refusal.Detail);
-    }
+        QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken) =>
+        ReportAsync(name, version, window, options.Value, "No production", (number, span) => quality.GetShadowAsync(name, number, span, cancellationToken));
 
     public static async Task<Results<Ok<FeedbackResult>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> PostFeedback(
         string name, HttpRequest request, ModelStore models, ServingStore serving, FeedbackStore feedback, IOptions<QualityOptions> options,
@@ -150,19 +133,28 @@ public static class QualityApi
         return TypedResults.Ok(await feedback.PutAsync(name, items!, cancellationToken));
     }
 
-    public static async Task<Results<Ok<QualityReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> GetQuality(
+    public static Task<Results<Ok<QualityReport>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> GetQuality(
         string name, string version, [Description("Duration such as 15m, 1h, 24h; default 1h")] string? window,
-        QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken)
+        QualityService quality, IOptions<QualityOptions> options, CancellationToken cancellationToken) =>
+        ReportAsync(name, version, window, options.Value, "No quality settings", (number, span) => quality.GetAsync(name, number, span, cancellationToken));
+
+    /// <summary>
+    /// The one shape of the quality, drift and shadow reports: the route and window checked, the report, or its refusal as a problem
+    /// (404 for an unknown model or version, else the refusal's own status under <paramref name="refusalTitle"/>).
+    /// </summary>
+    private static async Task<Results<Ok<T>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> ReportAsync<T>(
+        string name, string version, string? window, QualityOptions options, string refusalTitle,
+        Func<int, TimeSpan, Task<(T? Report, QualityRefusal? Refusal)>> get) where T : class
     {
-        if (CheckReportQuery(name, version, window, options.Value, out var number, out var span) is { } invalid)
+        if (CheckReportQuery(name, version, window, options, out var number, out var span) is { } invalid)
         {
             return invalid;
         }
-        var (report, refusal) = await quality.GetAsync(name, number, span, cancellationToken);
+        var (report, refusal) = await get(number, span);
         return report is not null
             ? TypedResults.Ok(report)
             : refusal!.Status == StatusCodes.Status404NotFound ? Problems.NotFound(refusal.Detail)
-            : Problems.Status(refusal.Status, "No quality settings", refusal.Detail);
+            : Problems.Status(refusal.Status, refusalTitle, refusal.Detail);
     }
 
     /// <summary>The checks the quality, drift and shadow reports share: the model name, the version and the window; the first refusal, or null.</summary>

@@ -31,7 +31,9 @@ public sealed class ShadowWorker(ShadowQueue queue, ShadowGate gate, InferenceSe
                     continue;
                 }
                 // The outcome (a failure included) is recorded in the payload log and the metrics by the core; nobody waits for it.
-                await inference.InferAsync(new InferCall(job.Model, job.Version, stoppingToken) { Route = InferRoute.Shadow }, new ShadowTransport(job));
+                var transport = new ShadowTransport(job);
+                await inference.InferAsync(new InferCall(job.Model, job.Version, stoppingToken) { Route = InferRoute.Shadow }, transport);
+                transport.ReturnUnused();
                 metrics.Copied();
                 // Production's side of the comparison, held back until its copy ran (null when production's own sample logged it).
                 if (job.ProductionRecord is { } record)
@@ -48,6 +50,9 @@ public sealed class ShadowWorker(ShadowQueue queue, ShadowGate gate, InferenceSe
     /// <summary>A shadow copy as a transport: the inputs are already decoded; the response is not encoded (nobody receives it).</summary>
     private sealed class ShadowTransport(ShadowJob job) : IInferTransport<bool>
     {
+        /// <summary>Whether the inputs left this transport: handed to the core with the request (it returns them), or returned here.</summary>
+        private bool _inputsGone;
+
         public ValueTask ReceiveAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
         public InferRequest Decode(ModelSignature signature)
@@ -56,14 +61,29 @@ public sealed class ShadowWorker(ShadowQueue queue, ShadowGate gate, InferenceSe
             {
                 if (signature.Inputs.All(spec => spec.Name != input.Name))
                 {
-                    foreach (var owned in job.Inputs)
-                    {
-                        owned.Dispose();
-                    }
+                    ReturnUnused();
                     throw new InferenceProtocolException($"The shadow version has no input '{input.Name}': its signature does not fit production's requests.");
                 }
             }
+            _inputsGone = true;
             return new InferRequest(job.Id, job.Inputs, [], binaryDataOutput: false);
+        }
+
+        /// <summary>
+        /// Returns the pooled input copies when the core never asked for them (the shadow version could not be leased or loaded, or it was
+        /// refused before decoding): without this they would be left to the garbage collector instead of going back to the pool.
+        /// </summary>
+        public void ReturnUnused()
+        {
+            if (_inputsGone)
+            {
+                return;
+            }
+            _inputsGone = true;
+            foreach (var owned in job.Inputs)
+            {
+                owned.Dispose();
+            }
         }
 
         public bool Encode(InferReply reply) => true;

@@ -29,16 +29,21 @@ const call = (method, request, withKey) =>
 try {
   const live = await call("ServerLive", {}, false);
   const meta = await call("ModelMetadata", { name: model }, true);
-  const values = Float32Array.from(valuesText.split(",").map(Number));
+  const inputValues = Float32Array.from(valuesText.split(",").map(Number));
   const shape = shapeText.split(",").map(Number);
   const infer = await call("ModelInfer", {
     model_name: model,
     id: "node-1",
     inputs: [{ name: meta.inputs[0].name, datatype: "FP32", shape }],
-    raw_input_contents: [Buffer.from(values.buffer)],
+    raw_input_contents: [Buffer.from(inputValues.buffer)],
   }, true);
+  // The first output, read as its datatype says (raw contents are little-endian, row-major); BYTES and FP16 are shown as bytes.
   const raw = infer.raw_output_contents[0];
-  const scores = Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+  const bytes = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+  const views = { FP32: Float32Array, FP64: Float64Array, INT8: Int8Array, UINT8: Uint8Array, INT16: Int16Array, UINT16: Uint16Array,
+    INT32: Int32Array, UINT32: Uint32Array, INT64: BigInt64Array, UINT64: BigUint64Array, BOOL: Uint8Array };
+  const View = views[infer.outputs[0].datatype] ?? Uint8Array;
+  const values = Array.from(new View(bytes), v => (typeof v === "bigint" ? Number(v) : v));
   console.log(JSON.stringify({
     live: live.live,
     model: meta.name,
@@ -47,8 +52,9 @@ try {
     version: infer.model_version,
     id: infer.id,
     output: infer.outputs[0].name,
+    datatype: infer.outputs[0].datatype,
     shape: infer.outputs[0].shape.map(Number),
-    scores,
+    values,
   }));
 } catch (error) {
   console.log(JSON.stringify({ error: error.code, details: error.details }));

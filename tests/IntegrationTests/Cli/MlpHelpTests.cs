@@ -38,7 +38,7 @@ public sealed class MlpHelpTests
     /// <summary>The table under docs/cli.md's "Exit codes and errors", with the markdown code marks removed.</summary>
     private static async Task<List<(int Code, string Meaning)>> DocumentedExitCodesAsync()
     {
-        var doc = await File.ReadAllLinesAsync(Path.Combine(RepositoryRoot(), "docs", "cli.md"));
+        var doc = await File.ReadAllLinesAsync(Path.Combine(DocScript.RepositoryRoot(), "docs", "cli.md"));
         var section = Array.IndexOf(doc, "## Exit codes and errors");
         Assert.True(section >= 0, "docs/cli.md has no 'Exit codes and errors' section.");
         var codes = doc.Skip(section + 1).SkipWhile(l => !l.StartsWith('|')).TakeWhile(l => l.StartsWith('|'))
@@ -48,15 +48,5 @@ public sealed class MlpHelpTests
             .ToList();
         Assert.Equal(5, codes.Count);
         return codes;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MlPlatform.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("The repository root (MlPlatform.sln) was not found above the test folder.");
     }
 }

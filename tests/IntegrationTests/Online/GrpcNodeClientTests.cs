@@ -46,8 +46,9 @@ public sealed class GrpcNodeClientTests(OnlineScorerFixture platform)
         Assert.True(root.GetProperty("live").GetBoolean());
         Assert.Equal((name, "onnx_onnxv1", "input"), (root.GetProperty("model").GetString(), root.GetProperty("platform").GetString(), root.GetProperty("input").GetString()));
         Assert.Equal(("1", "node-1", "scores"), (root.GetProperty("version").GetString(), root.GetProperty("id").GetString(), root.GetProperty("output").GetString()));
+        Assert.Equal("FP32", root.GetProperty("datatype").GetString());
         Assert.Equal([1, 3], root.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
-        AssertClose(expected[0].AsSpan<float>(), root.GetProperty("scores").EnumerateArray().Select(e => e.GetSingle()).ToArray());
+        AssertClose(expected[0].AsSpan<float>(), root.GetProperty("values").EnumerateArray().Select(e => e.GetSingle()).ToArray());
         expected[0].Dispose();
     }
 

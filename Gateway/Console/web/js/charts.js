@@ -29,7 +29,8 @@ export function lineChart(canvas, { datasets, yTitle, yMax, stepped, tooltip }) 
       scales: {
         // Ticks closer than a second would repeat a label: only the first of them is written.
         x: { type: 'linear', ticks: { maxTicksLimit: 8, callback: (value, i, ticks) => (i > 0 && timeLabel(ticks[i - 1].value, false) === timeLabel(value, false) ? '' : timeLabel(value, false)) } },
-        y: { beginAtZero: true, max: yMax, title: { display: Boolean(yTitle), text: yTitle } },
+        // grace: a series at its maximum (a p99 of 0.99 ms under a 1.0 axis) is drawn below the top edge, not on it.
+        y: { beginAtZero: true, max: yMax, grace: yMax === undefined ? '8%' : 0, title: { display: Boolean(yTitle), text: yTitle } },
       },
       plugins: {
         legend: { display: true, labels: { usePointStyle: true } },

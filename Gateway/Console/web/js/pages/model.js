@@ -63,7 +63,14 @@ export async function modelPage(ctx, name) {
     const canvas = h('canvas', { id: 'alias-timeline-chart', role: 'img', 'aria-label': 'Alias timeline: the version each alias pointed at over time; the table below lists every change' });
     const now = Date.now();
     const datasets = histories.map(({ alias, changes }) => {
-      const points = changes.map(c => ({ x: new Date(c.at).getTime(), y: c.toVersion ?? null, change: c }));
+      // A removal is drawn as its ✕ at the version the alias left, then a gap until the alias is set again (a null y breaks the
+      // line): with y null the mark itself would not be drawn.
+      const points = changes.flatMap(c => {
+        const x = new Date(c.at).getTime();
+        return c.toVersion === null || c.toVersion === undefined
+          ? [{ x, y: c.fromVersion ?? null, change: c }, { x: x + 1, y: null, change: null }]
+          : [{ x, y: c.toVersion, change: c }];
+      });
       const last = changes.at(-1);
       if (last && last.toVersion !== null) points.push({ x: now, y: last.toVersion, change: null });
       return {
@@ -85,7 +92,8 @@ export async function modelPage(ctx, name) {
         tooltip: {
           label: item => {
             const change = item.raw.change;
-            return change ? `${item.dataset.label}: ${change.kind} to v${change.toVersion ?? '–'} by ${change.actor}: ${change.reason}` : `${item.dataset.label}: v${item.raw.y} (now)`;
+            const target = change?.toVersion ? ` to v${change.toVersion}` : ` (was v${change?.fromVersion ?? '–'})`;
+            return change ? `${item.dataset.label}: ${change.kind}${target} by ${change.actor}: ${change.reason}` : `${item.dataset.label}: v${item.raw.y} (now)`;
           },
         },
       });
