@@ -168,7 +168,8 @@ var dataDir = Path.Combine(Path.GetTempPath(), "mlplatform-bench", Guid.NewGuid(
 Directory.CreateDirectory(dataDir);
 var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
 [
-    $"Platform:DataDir={dataDir}", "Platform:GatewayPort=0", "Platform:DemoModel=false", "Redis:Mode=local",
+    // Both gateway ports free ones: a fixed gRPC port (8001) collides with any other platform running on the machine.
+    $"Platform:DataDir={dataDir}", "Platform:GatewayPort=0", "Platform:GatewayGrpcPort=0", "Platform:DemoModel=false", "Redis:Mode=local",
     $"Parameters:admin-api-key={AdminKey}", $"Parameters:internal-api-key={InternalKey}",
     "Platform:BatchScorerReplicas=1",
     .. extraSettings,
@@ -327,6 +328,9 @@ if (shadowOnly || grpcOnly)
 // forwarder in its own process, and the same forwarder marking bodies over 64 KiB `Expect: 100-continue` as the gateway does
 // (EarlyAnswers:MinBodyBytes): all four see the same moment-to-moment load, and the last two show what that round trip costs alone.
 const string HopPath = "/v2/models/bench-conv-unbatched/infer";
+// --hop-settle-seconds: the most the hop loop runs unrecorded waiting for the proxies' JIT to settle (0 measures at once, as before).
+var hopSettleSeconds = double.Parse(Arg("--hop-settle-seconds") ?? "30", CultureInfo.InvariantCulture);
+var hopSettling = new Dictionary<string, (TimeSpan Ran, double LastJitMs)>();
 var (bareProxy, bareProxyUrl) = await BareProxy.StartAsync(scorerUrl);
 var (expectProxy, expectProxyUrl) = await BareProxy.StartAsync(scorerUrl, expectContinueOverBytes: 64 * 1024);
 using (var bare = NewClient(bareProxyUrl, (PlatformHeaders.InternalKey, InternalKey)))
@@ -339,11 +343,19 @@ using (var expect = NewClient(expectProxyUrl, (PlatformHeaders.InternalKey, Inte
         {
             await LoadRunner.RunAsync("warm-up", 8, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.1), Sender(proxy, HopPath, binary));
         }
-        foreach (var m in await LoadRunner.RunInterleavedAsync(warmup, duration * 2,
+        (string, Func<CancellationToken, Task<bool>>)[] hopTargets =
+        [
             ($"hop pair: scorer direct, batching off, {encoding}", Sender(direct, HopPath, binary)),
             ($"hop pair: gateway, batching off, {encoding}", Sender(gateway, HopPath, binary)),
             ($"hop pair: bare YARP forwarder, batching off, {encoding}", Sender(bare, HopPath, binary)),
-            ($"hop pair: bare YARP forwarder, Expect: 100-continue over 64 KiB, batching off, {encoding}", Sender(expect, HopPath, binary))))
+            ($"hop pair: bare YARP forwarder, Expect: 100-continue over 64 KiB, batching off, {encoding}", Sender(expect, HopPath, binary)),
+        ];
+        // The steady state's hop: the same loop, unrecorded, until the three proxies' JIT has settled (JitSettling says why).
+        var (settleTime, settleJitMs) = await JitSettling.WarmAsync([.. ProcessSchedule.FindByUrl(gatewayUrl), bareProxy.Id, expectProxy.Id],
+            TimeSpan.FromSeconds(hopSettleSeconds), 10, hopTargets);
+        hopSettling[encoding] = (settleTime, settleJitMs);
+        Console.WriteLine($"hop loop, {encoding}: JIT settled after {settleTime.TotalSeconds:F0} s (last second: {settleJitMs:F1} ms of tiered compilation in the proxies)");
+        foreach (var m in await LoadRunner.RunInterleavedAsync(warmup, duration * 2, hopTargets))
         {
             Record(m);
         }
@@ -413,6 +425,8 @@ if (hopOnly)
         Console.WriteLine($"CPU per request: gateway {(ProcessSchedule.ReadCpuMs(gatewayPidList) - gatewayCpu) / held.Requests:F3} ms, " +
             $"scorer {(ProcessSchedule.ReadCpuMs(scorerPidList) - scorerCpu) / held.Requests:F3} ms, load generator {(Environment.CpuUsage.TotalTime.TotalMilliseconds - ownCpu) / held.Requests:F3} ms");
     }
+    // The three registered models (~66 MB with their copies): a profiling session of a few runs must not fill the shared disk.
+    DeleteDataDir();
     return;
 }
 
@@ -499,7 +513,9 @@ var modelDescription = large
         ? $"a generated large-input model (bench/OnlineBench/LargeInputModel.cs: FP32 [N,3,48,192] -> 4x4 stride-4 conv to 4 channels -> ReduceMean -> [N,4], cheap so that reading the tensor dominates); JSON bodies {jsonBody.Length} bytes (four decimals per value), binary {binaryBody.Length} bytes"
         : $"a generated large-input CNN (bench/OnlineBench/LargeInputModel.cs WriteCnn: FP32 [N,3,48,192] -> 3x3/2 conv 32 -> 3x3/2 conv 64 -> 3x3 conv 64 (ReLU after each) -> dense 256 (38 MB of weights) + ReLU -> dense 10; `--large-cheap` for the near-free graph where reading the tensor is all); JSON bodies {jsonBody.Length} bytes (four decimals per value), binary {binaryBody.Length} bytes"
     : null;
-var bodies = $"request bodies: JSON {jsonBody.Length} bytes, binary {binaryBody.Length} bytes";
+var settled = string.Join(", ", hopSettling.Select(h => FormattableString.Invariant($"{h.Key} {h.Value.Ran.TotalSeconds:F0} s ({h.Value.LastJitMs:F1} ms of JIT in its last second)")));
+var bodies = $"request bodies: JSON {jsonBody.Length} bytes, binary {binaryBody.Length} bytes; before it is recorded the loop runs until the three "
+    + $"proxies' tiered compilation threads spend at most 10 ms in a second, at most {hopSettleSeconds} s (`--hop-settle-seconds`; bench/OnlineBench/JitSettling.cs): {settled}";
 await File.WriteAllTextAsync(output, Report.Render(machine, results, seconds, hopCost, batchRows, maxQueueDelayMs, modelDescription, concurrencies,
     TargetRounds.Render(targetRuns, large, results), bodies));
 Console.WriteLine($"Wrote {output}");
