@@ -94,7 +94,7 @@ public sealed class ClientErrorBudgetMiddleware(RequestDelegate next, ClientErro
     public async Task InvokeAsync(HttpContext context)
     {
         var keyId = context.User.FindFirstValue(ClaimTypes.NameIdentifier);
-        if (keyId is null || context.User.IsInRole(GatewayRoles.Admin))
+        if (!options.Value.Enabled || keyId is null || context.User.IsInRole(GatewayRoles.Admin))
         {
             await next(context);
             return;

@@ -12,6 +12,13 @@ public sealed class ClientErrorOptions
 {
     public const string SectionName = "ClientErrors";
 
+    /// <summary>
+    /// Off by default: a client debugging its requests, or a test aiming malformed requests at a canary on purpose, expects each of
+    /// them answered 400, as V2 servers do. Turn it on where keys below admin are held by parties you do not control (the hostile
+    /// bench runs with it on; docs/security.md).
+    /// </summary>
+    public bool Enabled { get; set; }
+
     /// <summary>Client errors one key may get within <see cref="Window"/>; the one that reaches it starts the cool-down. Default 200.</summary>
     [Range(1, 1_000_000)]
     public int MaxErrors { get; set; } = 200;

@@ -29,7 +29,8 @@ fi
 "${start[@]}" "Platform:DataDir=$data" "Platform:GatewayPort=$port" "Platform:GatewayGrpcPort=$((port + 1))" \
     "Platform:DemoModel=false" "Parameters:admin-api-key=$admin" \
     "Gateway:ApiKeys:Keys:bench-valid:Role=reader" "Gateway:ApiKeys:Keys:bench-valid:Key=$valid" \
-    "Gateway:ApiKeys:Keys:bench-hostile:Role=reader" "Gateway:ApiKeys:Keys:bench-hostile:Key=$hostile" >"$log" 2>&1 &
+    "Gateway:ApiKeys:Keys:bench-hostile:Role=reader" "Gateway:ApiKeys:Keys:bench-hostile:Key=$hostile" \
+    "Gateway:ClientErrors:Enabled=true" >"$log" 2>&1 &
 platform=$!
 # `dotnet run` does not pass signals on to the AppHost it started: stop the AppHost (its child) itself. SIGTERM, not SIGINT: a
 # background job of a non-interactive shell starts with SIGINT ignored, so the AppHost never saw it and the script waited forever.

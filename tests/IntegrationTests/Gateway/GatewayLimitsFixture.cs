@@ -27,6 +27,7 @@ public sealed class GatewayLimitsFixture : PlatformFixture
         "Gateway:RateLimits:ConcurrencyQueueLimit=0",
         $"Gateway:BodySizeLimits:Inference={InferenceBodyLimit}",
         "Gateway:Timeouts:Download=00:00:01",
+        "Gateway:ClientErrors:Enabled=true",
         $"Gateway:ClientErrors:MaxErrors={ClientErrorBudget}",
         $"Gateway:ClientErrors:CoolDown={ClientErrorCoolDown:c}",
         "Gateway:ApiKeys:Keys:erring:Role=operator",

@@ -115,6 +115,7 @@ public sealed class ClientErrorBudgetTests
         var defaults = Configured();
         Assert.Equal((200, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)), (defaults.MaxErrors, defaults.Window, defaults.CoolDown));
         Assert.Equal((TimeSpan.FromSeconds(1), 64), (defaults.RefusalDelay, defaults.MaxHeldRefusals));
+        Assert.False(defaults.Enabled);
 
         var configured = Configured(("MaxErrors", "5"), ("Window", "00:01:00"), ("CoolDown", "00:00:02"));
         Assert.Equal((5, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(2)), (configured.MaxErrors, configured.Window, configured.CoolDown));
