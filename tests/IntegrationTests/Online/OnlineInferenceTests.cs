@@ -158,6 +158,9 @@ public sealed class OnlineInferenceTests(OnlineScorerFixture platform)
         using var client = platform.CreateGatewayClient();
         var name = await RegisterLinearAsync(client);
         await RegisterAsync(client, name, "linear-v2.onnx");
+        // Readiness follows the alias event and the load: 503 until production's version is loaded (seen once in a full run at load).
+        await EventuallyAsync(async () => (await GetJsonAsync(client, $"/v2/models/{name}/ready")).Status == HttpStatusCode.OK,
+            $"{name} is ready");
 
         var (ready, readyBody) = await GetJsonAsync(client, $"/v2/models/{name}/ready");
         var (v1, _) = await GetJsonAsync(client, $"/v2/models/{name}/versions/1/ready");
