@@ -93,8 +93,14 @@ public sealed class ClientErrorBudgetMiddleware(RequestDelegate next, ClientErro
 {
     public async Task InvokeAsync(HttpContext context)
     {
+        // Off (the default): one flag read per request, before any claim lookup.
+        if (!options.Value.Enabled)
+        {
+            await next(context);
+            return;
+        }
         var keyId = context.User.FindFirstValue(ClaimTypes.NameIdentifier);
-        if (!options.Value.Enabled || keyId is null || context.User.IsInRole(GatewayRoles.Admin))
+        if (keyId is null || context.User.IsInRole(GatewayRoles.Admin))
         {
             await next(context);
             return;
