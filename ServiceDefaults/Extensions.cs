@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -62,8 +63,11 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
+        // Read here, not through IOptions: the meter provider's views are fixed before the container exists.
+        var recordUnread = builder.Configuration.GetSection(TelemetryOptions.SectionName)
+            .GetValue<bool>(nameof(TelemetryOptions.RecordUnreadInstruments));
         builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics
+            .WithMetrics(metrics => (recordUnread ? metrics : metrics.DropUnreadInstruments())
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>How the OpenTelemetry exporters behave when a service stops, read from the <c>Telemetry</c> section.</summary>
+/// <summary>How the OpenTelemetry exporters behave when a service stops, and which instruments are recorded; the <c>Telemetry</c> section.</summary>
 public sealed class TelemetryOptions
 {
     public const string SectionName = "Telemetry";
@@ -16,4 +16,12 @@ public sealed class TelemetryOptions
     /// </summary>
     [Range(0, MaxShutdownFlushSeconds)]
     public int ShutdownFlushSeconds { get; set; } = 3;
+
+    /// <summary>
+    /// Records the framework's per-request instruments that nothing in the platform reads (<see cref="UnreadInstruments"/>: Kestrel's
+    /// memory pool, routing match attempts, authentication and authorization counts, rate-limiter leases, HttpClient's open
+    /// connections and active requests). Default false: they cost CPU on every request; turn on to diagnose the server itself.
+    /// Read once at start.
+    /// </summary>
+    public bool RecordUnreadInstruments { get; set; }
 }
