@@ -171,12 +171,26 @@ internal static class Extensions
         });
     }
 
-    /// <summary>A free loopback port, picked now (the resource then binds it directly).</summary>
+    /// <summary>Every port <see cref="FreeLoopbackPort"/> has handed out in this process.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> HandedOutPorts = new();
+
+    /// <summary>
+    /// A free loopback port, picked now (the resource then binds it directly, seconds later). Never the same port twice in one process:
+    /// the test host starts several app hosts at once, and the kernel may hand a port that one of them has probed and released, but
+    /// not bound yet, to another one's probe; two resources then fight for it and one of them cannot start.
+    /// </summary>
     internal static int FreeLoopbackPort()
     {
-        using var probe = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        while (true)
+        {
+            using var probe = new TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            if (HandedOutPorts.TryAdd(port, 0))
+            {
+                return port;
+            }
+        }
     }
 
     /// <summary>

@@ -17,12 +17,7 @@ public static class LargeInputModel
     public static string Write(string folder, int height, int width)
     {
         var path = Path.Combine(folder, Name(height, width));
-        // Fixed weights: the bytes are the same on every run.
-        var weights = new float[4 * 3 * 4 * 4];
-        for (var i = 0; i < weights.Length; i++)
-        {
-            weights[i] = ((i * 37) % 17 - 8) / 64f;
-        }
+        var weights = Weights(4 * 3 * 4 * 4, 0, 1 / 64f);
         var graph = new Proto()
             .Message(1, Node(["image", "w", "b"], ["conv"], "Conv", new Proto().Message(5, IntsAttribute("kernel_shape", [4, 4])).Message(5, IntsAttribute("strides", [4, 4]))))
             .Message(1, Node(["conv"], ["features"], "ReduceMean", new Proto().Message(5, IntsAttribute("axes", [2, 3])).Message(5, IntAttribute("keepdims", 0))))
@@ -31,13 +26,7 @@ public static class LargeInputModel
             .Message(5, FloatTensor("b", [4], [0.1f, -0.1f, 0.2f, -0.2f]))
             .Message(11, ValueInfo("image", [-1, 3, height, width]))
             .Message(12, ValueInfo("features", [-1, 4]));
-        var model = new Proto()
-            .Varint(1, 7) // ir_version
-            .String(2, "mlplatform-bench")
-            .Message(7, graph)
-            .Message(8, new Proto().String(1, "").Varint(2, 13)); // opset_import: default domain, opset 13
-        File.WriteAllBytes(path, model.ToArray());
-        return path;
+        return WriteModel(path, graph);
     }
 
     /// <summary>
@@ -53,15 +42,6 @@ public static class LargeInputModel
         var (h1, w1) = ((height - 1) / 2 + 1, (width - 1) / 2 + 1);
         var (h2, w2) = ((h1 - 1) / 2 + 1, (w1 - 1) / 2 + 1);
         var flat = 64L * h2 * w2;
-        float[] Weights(long count, int seed, float scale)
-        {
-            var values = new float[count];
-            for (var i = 0L; i < count; i++)
-            {
-                values[i] = ((i * 37 + seed) % 17 - 8) * scale;
-            }
-            return values;
-        }
         var conv = new Proto().Message(5, IntsAttribute("kernel_shape", [3, 3])).Message(5, IntsAttribute("strides", [2, 2]))
             .Message(5, IntsAttribute("pads", [1, 1, 1, 1]));
         var same = new Proto().Message(5, IntsAttribute("kernel_shape", [3, 3])).Message(5, IntsAttribute("pads", [1, 1, 1, 1]));
@@ -90,13 +70,7 @@ public static class LargeInputModel
             .Message(5, FloatTensor("b4", [10], Weights(10, 8, 1 / 64f)))
             .Message(11, ValueInfo("image", [-1, 3, height, width]))
             .Message(12, ValueInfo("features", [-1, 10]));
-        var model = new Proto()
-            .Varint(1, 7) // ir_version
-            .String(2, "mlplatform-bench")
-            .Message(7, graph)
-            .Message(8, new Proto().String(1, "").Varint(2, 13)); // opset_import: default domain, opset 13
-        File.WriteAllBytes(path, model.ToArray());
-        return path;
+        return WriteModel(path, graph);
     }
 
     /// <summary>
@@ -136,6 +110,29 @@ public static class LargeInputModel
             values[i] = random.NextSingle();
         }
         return values;
+    }
+
+    /// <summary>Fixed weights from a seed: the model's bytes are the same on every run.</summary>
+    private static float[] Weights(long count, int seed, float scale)
+    {
+        var values = new float[count];
+        for (var i = 0L; i < count; i++)
+        {
+            values[i] = ((i * 37 + seed) % 17 - 8) * scale;
+        }
+        return values;
+    }
+
+    /// <summary>Wraps <paramref name="graph"/> in a model (IR 7, opset 13 of the default domain) and writes it to <paramref name="path"/>.</summary>
+    private static string WriteModel(string path, Proto graph)
+    {
+        var model = new Proto()
+            .Varint(1, 7) // ir_version
+            .String(2, "mlplatform-bench")
+            .Message(7, graph)
+            .Message(8, new Proto().String(1, "").Varint(2, 13)); // opset_import: default domain, opset 13
+        File.WriteAllBytes(path, model.ToArray());
+        return path;
     }
 
     private static Proto Node(string[] inputs, string[] outputs, string op, Proto attributes)

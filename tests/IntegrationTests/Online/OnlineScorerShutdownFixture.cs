@@ -10,6 +10,9 @@ public abstract class OnlineScorerShutdownFixture(int drainSeconds, int flushSec
     /// <summary>The scorer's <c>Telemetry:ShutdownFlushSeconds</c>: what its unreachable OTLP collector may add to the exit.</summary>
     public int FlushSeconds { get; } = flushSeconds;
 
+    /// <summary>The scorer's stop includes its final telemetry flush to the collector below.</summary>
+    protected override bool ExportTelemetry => true;
+
     protected override IEnumerable<string> ExtraArguments =>
     [
         $"OnlineScorer:HostOptions:ShutdownTimeout={TimeSpan.FromSeconds(DrainSeconds):c}",

@@ -33,6 +33,23 @@ public class PlatformFixture : IAsyncLifetime
     /// <summary>Extra AppHost settings for a fixture that needs them (fault tests, low limits).</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>
+    /// Whether the services push telemetry over OTLP. Off: tests run without the dashboard (Aspire.Hosting.Testing leaves it out), yet
+    /// Aspire still points every service's exporter at the dashboard's address, so each service sent metrics, traces and logs every
+    /// second into a refused connection, kept them for retry, and waited up to <c>Telemetry:ShutdownFlushSeconds</c> at every stop.
+    /// A fixture that tests the export itself sets it on (and its own endpoint). <c>/metrics</c> is served either way.
+    /// </summary>
+    protected virtual bool ExportTelemetry => false;
+
+    private static void StopTelemetryExport(IDistributedApplicationTestingBuilder builder)
+    {
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            // Runs after Aspire's own OTLP settings (added when the project was); an empty endpoint turns the exporter off (ServiceDefaults).
+            builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables["OTEL_EXPORTER_OTLP_ENDPOINT"] = "");
+        }
+    }
+
     /// <summary>Changes to the app model before it is built, for a fixture that needs them (fault injection).</summary>
     protected virtual void ConfigureApp(IDistributedApplicationTestingBuilder builder)
     {
@@ -40,6 +57,7 @@ public class PlatformFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Directory.CreateDirectory(DataDir);
         string[] args =
         [
@@ -62,12 +80,25 @@ public class PlatformFixture : IAsyncLifetime
             .WaitAsync(StartTimeout);
         builder.Services.AddLogging(logging => logging
             .SetMinimumLevel(LogLevel.Warning)
-            .AddFilter("Aspire.", LogLevel.Warning));
+            .AddFilter("Aspire.", LogLevel.Warning)
+            .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)
+            // The services' own console output, forwarded line by line (a few thousand lines per collection); what they write to
+            // stderr still shows. The app host's configuration (Logging:LogLevel:Default) outranks SetMinimumLevel, hence the filters.
+            .AddFilter("AppHost.Resources", LogLevel.Warning)
+            // The app host's probes of a service that is starting or was killed on purpose fail by design; each failure logged a stack
+            // trace, and they filled the test log (CI keeps its tail). The tests wait for health themselves.
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
 
+        if (!ExportTelemetry)
+        {
+            StopTelemetryExport(builder);
+        }
         ConfigureApp(builder);
         _app = await builder.BuildAsync().WaitAsync(StartTimeout);
         await _app.StartAsync().WaitAsync(StartTimeout);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway").WaitAsync(StartTimeout);
+        // One line per fixture in the test log: fixtures' start and stop are most of the suite's time.
+        Console.WriteLine($"[fixture] {GetType().Name} started in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     /// <summary>An HTTP client whose base address is the gateway (the only door clients use), presenting <paramref name="apiKey"/> (admin by default; null for none).</summary>
@@ -116,10 +147,12 @@ public class PlatformFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         if (_app is not null)
         {
             await _app.DisposeAsync();
         }
+        Console.WriteLine($"[fixture] {GetType().Name} stopped in {clock.Elapsed.TotalSeconds:F1} s");
         try
         {
             Directory.Delete(DataDir, recursive: true);

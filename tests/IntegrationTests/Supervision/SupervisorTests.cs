@@ -23,13 +23,14 @@ namespace MlPlatform.IntegrationTests.Supervision;
 public sealed class SupervisorTests(SupervisorFixture platform, ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>
-    /// How long a killed service may take to be healthy again. The target is 15 s (issue 15). With services launched from their built
-    /// assembly (before, each restart ran 'dotnet run', i.e. MSBuild, and took 17 s to 2.5 min) it was met at load average 35 on the 2-core
-    /// build machine (2.6 s for Redis to 12.5 s for both batch replicas); at load 45-55 a Debug service's runtime start alone took 16 s
-    /// before its first log line, and restarts took up to 26 s. Restart times are written to the test output; the bound leaves room for
-    /// such a machine.
+    /// How long a killed service may take to be healthy again: the issue's 15 s. Services are launched from their built assembly (each
+    /// restart used to run 'dotnet run', i.e. MSBuild, and took 17 s to 2.5 min). This collection runs alone; the last full runs measured
+    /// 5.2 s (registry) to 7.6 s (both batch replicas) from the kill to healthy, most of it the runtime's start (about 3.8 s in Debug) and
+    /// the app host's next health probe. Restart times are written to the test output. On a machine loaded far beyond its cores (load
+    /// 45-55 on 2 cores) a Debug service's start alone took 16 s;
+    /// the bound stays the issue's, not one widened for such a machine.
     /// </summary>
-    private static readonly TimeSpan RestartBound = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan RestartBound = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// The gateway answers for a dead backend in under a second (issue 15); measured 7-380 ms at load average 35. Each single answer is
