@@ -1,8 +1,11 @@
 using System.Buffers;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using MlPlatform.Gateway.Auth;
 using MlPlatform.Gateway.Errors;
+using MlPlatform.Gateway.Limits;
 
 namespace MlPlatform.Gateway.Forwarding;
 
@@ -17,20 +20,42 @@ namespace MlPlatform.Gateway.Forwarding;
 /// client that did not send <c>Expect: 100-continue</c> (HttpClient, most libraries) reads no answer before it has sent its body, and
 /// Kestrel alone drains for five seconds, within its body size limit, then resets the connection. So the answer is completed first,
 /// its body already written, and the rest of the request body read and dropped, up to <see cref="EarlyAnswerOptions.MaxDrainBytes"/>,
-/// at the route's least data rate.
+/// at the route's least data rate. Reading costs the gateway CPU, so the bodies of a key's client errors are drained only up to
+/// <see cref="ClientErrorOptions.MaxDrainedBytes"/> per window; past it the answer carries <c>Connection: close</c> and the connection
+/// is closed after it, unread.
 /// </remarks>
-public sealed class ForwardOutcomeMiddleware(RequestDelegate next, IOptions<EarlyAnswerOptions> options, ILogger<ForwardOutcomeMiddleware> logger)
+public sealed class ForwardOutcomeMiddleware(RequestDelegate next, IOptions<EarlyAnswerOptions> options, IOptions<ClientErrorOptions> clientErrors,
+    ClientErrorBudget budget, ClientErrorMetrics metrics, ILogger<ForwardOutcomeMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         await next(context);
-        if (ForwardFailures.AnswerFor(context) is { } answer)
+        var answer = ForwardFailures.AnswerFor(context);
+        var status = answer?.Status ?? context.Response.StatusCode;
+        var drain = status >= StatusCodes.Status400BadRequest && MayDrain(context, options.Value.MaxDrainBytes);
+        // The key whose budget pays for the drain: a client error of a reader or operator key while the budget is on. Server errors
+        // (a 503 for a backend's memory budget) are the platform's state, not the client's doing, and are always drained.
+        var keyId = drain ? BudgetKey(context, status) : null;
+        if (keyId is not null && !budget.MayDrain(keyId, context.Request.ContentLength ?? 1))
+        {
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Headers.Connection = "close";
+            }
+            if (answer is not null)
+            {
+                await ForwardFailures.WriteAsync(context, answer);
+            }
+            await LeaveUndrainedAsync(context, keyId);
+            return;
+        }
+        if (answer is not null)
         {
             await ForwardFailures.WriteAsync(context, answer);
         }
-        if (context.Response.StatusCode >= StatusCodes.Status400BadRequest && MayDrain(context, options.Value.MaxDrainBytes))
+        if (drain)
         {
-            await DrainAsync(context);
+            await DrainAsync(context, keyId);
         }
     }
 
@@ -47,7 +72,33 @@ public sealed class ForwardOutcomeMiddleware(RequestDelegate next, IOptions<Earl
             && !request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase);
     }
 
-    private async Task DrainAsync(HttpContext context)
+    private string? BudgetKey(HttpContext context, int status) =>
+        clientErrors.Value.Enabled && ClientErrorBudget.Counts(status) && !context.User.IsInRole(GatewayRoles.Admin)
+            ? context.User.FindFirstValue(ClaimTypes.NameIdentifier)
+            : null;
+
+    /// <summary>Sends the answer and closes the connection without reading the body: the key has had its share of drained bytes.</summary>
+    private async Task LeaveUndrainedAsync(HttpContext context, string keyId)
+    {
+        metrics.LeftUndrained();
+        if (budget.LeftUndrained(keyId))
+        {
+            var settings = clientErrors.Value;
+            logger.LogWarning("API key {KeyId} had {MaxDrainedBytes} bytes of refused request bodies drained within {Window}: its further refused bodies are left unread and their connections closed until the window ends (last: {Status} on {Path})",
+                keyId, settings.MaxDrainedBytes, settings.Window, context.Response.StatusCode, context.Request.Path);
+        }
+        try
+        {
+            await context.Response.CompleteAsync();
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or OperationCanceledException)
+        {
+            logger.LogDebug(ex, "The client went away before its answer was sent");
+        }
+        context.Abort();
+    }
+
+    private async Task DrainAsync(HttpContext context, string? keyId)
     {
         var limit = options.Value.MaxDrainBytes;
         // A body refused for its declared size was never limited for reading (the server's default limit applies): the drain has its own bound.
@@ -67,6 +118,15 @@ public sealed class ForwardOutcomeMiddleware(RequestDelegate next, IOptions<Earl
                 if (drained > limit)
                 {
                     logger.LogInformation("Closed a connection whose refused request body went on past {Limit} bytes", limit);
+                    context.Abort();
+                    return;
+                }
+                // Other refused bodies of the key, drained at the same time, may have used up its share: stop here.
+                if (keyId is not null && !budget.AddDrained(keyId, read))
+                {
+                    metrics.LeftUndrained();
+                    logger.LogDebug("Closed a connection of key {KeyId} mid-drain: its refused bodies passed {MaxDrainedBytes} bytes", keyId,
+                        clientErrors.Value.MaxDrainedBytes);
                     context.Abort();
                     return;
                 }

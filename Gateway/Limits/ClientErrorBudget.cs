@@ -11,7 +11,7 @@ namespace MlPlatform.Gateway.Limits;
 
 /// <summary>
 /// Counts each key's client errors in fixed windows and holds the keys over <see cref="ClientErrorOptions.MaxErrors"/> in a cool-down
-/// (<see cref="ClientErrorOptions"/>). One entry per key id, so bounded by the configured keys (sessions carry their key's id).
+/// (<see cref="ClientErrorOptions"/>), and the bytes of its refused bodies drained (<see cref="ClientErrorOptions.MaxDrainedBytes"/>). One entry per key id, so bounded by the configured keys (sessions carry their key's id).
 /// </summary>
 public sealed class ClientErrorBudget(IOptions<ClientErrorOptions> options, TimeProvider time)
 {
@@ -72,6 +72,58 @@ public sealed class ClientErrorBudget(IOptions<ClientErrorOptions> options, Time
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="keyId"/> may have <paramref name="bytes"/> more of a refused body drained in its current window
+    /// (<see cref="ClientErrorOptions.MaxDrainedBytes"/>); starts a new window when the last one is over.
+    /// </summary>
+    public bool MayDrain(string keyId, long bytes)
+    {
+        var state = _keys.GetOrAdd(keyId, static _ => new KeyState());
+        var settings = options.Value;
+        lock (state)
+        {
+            DrainWindow(state, settings);
+            return bytes <= settings.MaxDrainedBytes - state.Drained;
+        }
+    }
+
+    /// <summary>Adds <paramref name="bytes"/> drained for <paramref name="keyId"/>; false once the key is past its bound in this window.</summary>
+    public bool AddDrained(string keyId, long bytes)
+    {
+        var state = _keys.GetOrAdd(keyId, static _ => new KeyState());
+        var settings = options.Value;
+        lock (state)
+        {
+            DrainWindow(state, settings);
+            state.Drained += bytes;
+            return state.Drained <= settings.MaxDrainedBytes;
+        }
+    }
+
+    /// <summary>Notes that a refused body of <paramref name="keyId"/> was left unread; true for the first in the key's window (logged once).</summary>
+    public bool LeftUndrained(string keyId)
+    {
+        var state = _keys.GetOrAdd(keyId, static _ => new KeyState());
+        lock (state)
+        {
+            DrainWindow(state, options.Value);
+            var first = !state.DrainRefused;
+            state.DrainRefused = true;
+            return first;
+        }
+    }
+
+    private void DrainWindow(KeyState state, ClientErrorOptions settings)
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        if (state.DrainWindowStart == 0 || now - state.DrainWindowStart >= settings.Window.Ticks)
+        {
+            state.DrainWindowStart = now;
+            state.Drained = 0;
+            state.DrainRefused = false;
+        }
+    }
+
     /// <summary>Client errors that count: 4xx, but authentication (401, 403), timeouts (408) and limits (429), which have their own answers.</summary>
     public static bool Counts(int status) => status is >= 400 and < 500 and not (401 or 403 or 408 or 429);
 
@@ -81,6 +133,9 @@ public sealed class ClientErrorBudget(IOptions<ClientErrorOptions> options, Time
         public int Count;
         public long CoolUntil;
         public int Held;
+        public long DrainWindowStart;
+        public long Drained;
+        public bool DrainRefused;
     }
 }
 
@@ -93,7 +148,7 @@ public sealed class ClientErrorBudgetMiddleware(RequestDelegate next, ClientErro
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        // Off (the default): one flag read per request, before any claim lookup.
+        // Off (tests whose point is a flood of client errors): one flag read per request, before any claim lookup.
         if (!options.Value.Enabled)
         {
             await next(context);
@@ -148,11 +203,12 @@ public sealed class ClientErrorBudgetMiddleware(RequestDelegate next, ClientErro
     }
 }
 
-/// <summary>Counts cool-downs started and the requests refused during them (<c>MlPlatform.Gateway</c> meter).</summary>
+/// <summary>Counts cool-downs started, the requests refused during them and the refused bodies left undrained (<c>MlPlatform.Gateway</c> meter).</summary>
 public sealed class ClientErrorMetrics
 {
     private readonly Counter<long> _coolDowns;
     private readonly Counter<long> _refused;
+    private readonly Counter<long> _undrained;
 
     public ClientErrorMetrics(IMeterFactory meters)
     {
@@ -161,9 +217,13 @@ public sealed class ClientErrorMetrics
             description: "Cool-downs started: a key got ClientErrors:MaxErrors client errors within ClientErrors:Window");
         _refused = meter.CreateCounter<long>("mlplatform.gateway.client_error_refusals", unit: "{request}",
             description: "Requests refused with 429 because their key was in a client-error cool-down");
+        _undrained = meter.CreateCounter<long>("mlplatform.gateway.client_error_undrained_bodies", unit: "{request}",
+            description: "Refused request bodies left unread (the connection closed after the answer) because their key had ClientErrors:MaxDrainedBytes drained within ClientErrors:Window");
     }
 
     public void CoolDownStarted() => _coolDowns.Add(1);
 
     public void Refused() => _refused.Add(1);
+
+    public void LeftUndrained() => _undrained.Add(1);
 }

@@ -17,9 +17,10 @@ internal static class Report
         md.AppendLine($"in a closed loop with their own key, alone (quiet) and while a second reader key sends hostile traffic, in {rounds.Count / 2} alternating rounds of each (every kind in");
         md.AppendLine("its own loops: 2 malformed-JSON, 2 unknown-model, 2 unknown-version, 1 over-the-size-limit (40 MB), 2 memory-heavy");
         md.AppendLine("(30 MB FP64 JSON, parsed against the in-flight budget), 8 uploads trickled at 1 KB/s, 4 downloads of a 33 MB artifact read");
-        md.AppendLine($"at 1 KB/s). Gateway {gateway}. The platform runs with its default limits and the gateway's");
-        md.AppendLine("client-error budget turned on (`ClientErrors:Enabled`, off by default; run.sh turns it on: 200 client errors within 10 s, then 30 s of 429 before anything is read or forwarded,");
-        md.AppendLine("each held 1 s; docs/security.md), so most of its requests are refused at the gateway (the outcomes table below). The load generator's own CPU");
+        md.AppendLine($"at 1 KB/s). Gateway {gateway}. The platform runs with its default configuration (run.sh sets only ports and keys),");
+        md.AppendLine("the gateway's client-error budget included (`ClientErrors`, on by default: 200 client errors within 10 s, then 30 s of 429 before anything is read or forwarded,");
+        md.AppendLine("each held 1 s; refused bodies drained up to 256 MiB per key and 10 s, then left unread and the connection closed; docs/security.md),");
+        md.AppendLine("so most of its requests are refused at the gateway (the outcomes table below). The load generator's own CPU");
         md.AppendLine("is the `bench` column of the CPU table. Where the CPU goes kind by kind: `hostile-profile.md`; the figures before the budget and");
         md.AppendLine("the cheaper generator: `hostile-before-after.md`.").AppendLine();
 

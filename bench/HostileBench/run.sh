@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the platform as `./platform start` does (Release) on ports of its own with two reader keys, runs the hostile-load benchmark
+# Starts the platform as `./platform start` does (Release) on ports of its own with two reader keys and otherwise its default
+# configuration (the gateway's client-error budget included, on by default: nothing here turns a limit on or off), runs the hostile-load benchmark
 # against it, and stops it. Usage: bench/HostileBench/run.sh [--quiet-seconds 60] [--seconds 300] [--rounds 5]  (report: bench/results/hostile.md)
 # Where the CPU goes, kind by kind: bench/HostileBench/run.sh --profile-seconds 20 --rounds 0  (report: bench/results/hostile-profile.md)
 # BENCH_PREBUILT=1 (set by bench/run-quiet.sh after its one Release build of the solution) skips the builds.
@@ -29,8 +30,7 @@ fi
 "${start[@]}" "Platform:DataDir=$data" "Platform:GatewayPort=$port" "Platform:GatewayGrpcPort=$((port + 1))" \
     "Platform:DemoModel=false" "Parameters:admin-api-key=$admin" \
     "Gateway:ApiKeys:Keys:bench-valid:Role=reader" "Gateway:ApiKeys:Keys:bench-valid:Key=$valid" \
-    "Gateway:ApiKeys:Keys:bench-hostile:Role=reader" "Gateway:ApiKeys:Keys:bench-hostile:Key=$hostile" \
-    "Gateway:ClientErrors:Enabled=true" >"$log" 2>&1 &
+    "Gateway:ApiKeys:Keys:bench-hostile:Role=reader" "Gateway:ApiKeys:Keys:bench-hostile:Key=$hostile" >"$log" 2>&1 &
 platform=$!
 # `dotnet run` does not pass signals on to the AppHost it started: stop the AppHost (its child) itself. SIGTERM, not SIGINT: a
 # background job of a non-interactive shell starts with SIGINT ignored, so the AppHost never saw it and the script waited forever.

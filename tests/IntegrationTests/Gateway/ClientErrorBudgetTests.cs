@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Xunit.Abstractions;
+using static MlPlatform.IntegrationTests.Online.OnlineScorerClient;
 
 namespace MlPlatform.IntegrationTests.Gateway;
 
@@ -59,6 +60,78 @@ public sealed class ClientErrorBudgetTests(GatewayLimitsFixture platform, ITestO
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         Assert.StartsWith("Unknown model", JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
         output.WriteLine($"client-error budget test: {watch.ElapsedMilliseconds} ms");
+    }
+
+    /// <summary>
+    /// A key that sends only bodies over the route's limit stays under its error count, yet the gateway reads and drops each body so
+    /// that the client reads its 413: that reading is bounded per key (<c>ClientErrors:MaxDrainedBytes</c>, 1 MiB here). On one
+    /// connection: a 768 KiB body is answered 413 from its headers, then drained (the connection stays open and takes the next request);
+    /// the next one would pass the key's bound, so its 413 comes with <c>Connection: close</c> and the connection is closed unread.
+    /// </summary>
+    [Fact]
+    public async Task AKeyWhoseRefusedBodiesPassItsDrainBoundGetsIts413AndAClosedConnectionInsteadOfADrain()
+    {
+        var watch = Stopwatch.StartNew();
+        await using var logs = await ResourceLogs.StartAsync(platform.App, "gateway");
+        const int length = 768 << 10;
+        var path = $"/v2/models/nosuch-{Guid.NewGuid():N}/infer";
+        var gateway = platform.App.GetEndpoint("gateway", "http");
+        using var tcp = new System.Net.Sockets.TcpClient();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await tcp.ConnectAsync(gateway.Host, gateway.Port, cancel.Token);
+        var stream = tcp.GetStream();
+        var head = Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: {gateway.Authority}\r\nAuthorization: Bearer {GatewayLimitsFixture.DrainingKey}\r\n" +
+            $"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n");
+        // As written in the JSON (its encoder escapes the apostrophes of "this route's limit ... ('inference')").
+        var expected = $"{{\"error\":\"The request body of {length} bytes exceeds this route";
+
+        await stream.WriteAsync(head, cancel.Token);
+        var first = await ReadAnswerAsync(stream, cancel.Token);
+        Assert.StartsWith("HTTP/1.1 413", first, StringComparison.Ordinal);
+        Assert.Contains(expected, first, StringComparison.Ordinal);
+        Assert.DoesNotContain("Connection: close", first, StringComparison.OrdinalIgnoreCase);
+        // The body after its answer, as a client that reads no answer before its body is sent would: read and dropped by the gateway.
+        await stream.WriteAsync(new byte[length], cancel.Token);
+
+        // The same connection takes the next request (so the body was read to its end); 768 KiB more would pass the key's 1 MiB.
+        await stream.WriteAsync(head, cancel.Token);
+        var second = await ReadAnswerAsync(stream, cancel.Token);
+        Assert.StartsWith("HTTP/1.1 413", second, StringComparison.Ordinal);
+        Assert.Contains(expected, second, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", second, StringComparison.OrdinalIgnoreCase);
+        // Closed after the answer, no byte of the body asked for: end of stream (or a reset, should the kernel send one).
+        try
+        {
+            Assert.Equal(0, await stream.ReadAsync(new byte[1024], cancel.Token));
+        }
+        catch (IOException)
+        {
+        }
+
+        await EventuallyAsync(() => Task.FromResult(logs.Lines.Any(l => l.Contains($"API key {GatewayLimitsFixture.DrainingKeyId} had {GatewayLimitsFixture.MaxDrainedBytes} bytes of refused request bodies drained", StringComparison.Ordinal))),
+            "the gateway logs the key whose refused bodies are no longer drained");
+        output.WriteLine($"drain bound test: {watch.ElapsedMilliseconds} ms");
+    }
+
+    /// <summary>Reads one answer: its head, then its short JSON body (written chunked, ending with the last, empty chunk, or with a length, ending with its closing brace).</summary>
+    private static async Task<string> ReadAnswerAsync(Stream stream, CancellationToken cancel)
+    {
+        var received = new StringBuilder();
+        var buffer = new byte[1];
+        while (!IsWhole(received.ToString()))
+        {
+            // A byte at a time: what follows the answer on the connection is the next answer (or its end), not this one's.
+            if (await stream.ReadAsync(buffer, cancel) == 0)
+            {
+                break;
+            }
+            received.Append((char)buffer[0]);
+        }
+        return received.ToString();
+
+        static bool IsWhole(string answer) => answer.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase)
+            ? answer.EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal)
+            : answer.Contains("\r\n\r\n", StringComparison.Ordinal) && answer.EndsWith('}');
     }
 
     private static StringContent Json() => new("{\"inputs\":[]}", Encoding.UTF8, "application/json");

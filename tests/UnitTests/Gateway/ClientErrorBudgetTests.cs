@@ -16,10 +16,55 @@ public sealed class ClientErrorBudgetTests
 
     private readonly Clock _clock = new();
 
-    private ClientErrorBudget Budget(int maxErrors = 3, int windowSeconds = 10, int coolDownSeconds = 30, int maxHeld = 2) => new(Options.Create(new ClientErrorOptions
+    private ClientErrorBudget Budget(int maxErrors = 3, int windowSeconds = 10, int coolDownSeconds = 30, int maxHeld = 2, long maxDrained = 1000) =>
+        new(Options.Create(new ClientErrorOptions
+        {
+            MaxErrors = maxErrors, Window = TimeSpan.FromSeconds(windowSeconds), CoolDown = TimeSpan.FromSeconds(coolDownSeconds), MaxHeldRefusals = maxHeld,
+            MaxDrainedBytes = maxDrained,
+        }), _clock);
+
+    [Fact]
+    public void AKeyHasItsRefusedBodiesDrainedUpToItsBoundPerWindowAndNoMore()
     {
-        MaxErrors = maxErrors, Window = TimeSpan.FromSeconds(windowSeconds), CoolDown = TimeSpan.FromSeconds(coolDownSeconds), MaxHeldRefusals = maxHeld,
-    }), _clock);
+        var budget = Budget(maxDrained: 1000);
+
+        Assert.True(budget.MayDrain("oversized", 600));
+        Assert.True(budget.AddDrained("oversized", 600));
+        // A declared body that does not fit what is left is not started; one that fits is.
+        Assert.False(budget.MayDrain("oversized", 600));
+        Assert.True(budget.MayDrain("oversized", 400));
+        Assert.True(budget.AddDrained("oversized", 400));
+        Assert.False(budget.MayDrain("oversized", 1));
+        // Bodies read at the same time: the read that passes the bound says so (the drain stops there).
+        Assert.False(budget.AddDrained("oversized", 1));
+        Assert.True(budget.MayDrain("other", 1000));
+
+        _clock.Now += TimeSpan.FromSeconds(10);
+        Assert.True(budget.MayDrain("oversized", 1000));
+    }
+
+    [Fact]
+    public void TheFirstBodyLeftUndrainedInAWindowIsTheOneLogged()
+    {
+        var budget = Budget(maxDrained: 0);
+
+        Assert.False(budget.MayDrain("oversized", 1));
+        Assert.True(budget.LeftUndrained("oversized"));
+        Assert.False(budget.LeftUndrained("oversized"));
+        Assert.True(budget.LeftUndrained("other"));
+
+        _clock.Now += TimeSpan.FromSeconds(10);
+        Assert.True(budget.LeftUndrained("oversized"));
+    }
+
+    [Fact]
+    public void DrainedBytesDoNotStartACoolDown()
+    {
+        var budget = Budget(maxDrained: 10);
+
+        Assert.False(budget.AddDrained("oversized", 100));
+        Assert.Null(budget.CoolingDown("oversized"));
+    }
 
     [Fact]
     public void AKeyHoldsAtMostItsShareOfRefusalsAtOnce()
@@ -102,6 +147,7 @@ public sealed class ClientErrorBudgetTests
     [InlineData("CoolDown", "2.00:00:00")]
     [InlineData("RefusalDelay", "00:02:00")]
     [InlineData("MaxHeldRefusals", "-1")]
+    [InlineData("MaxDrainedBytes", "-1")]
     public void ABudgetSettingOutOfItsRangeStopsTheGateway(string setting, string value)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Configured((setting, value)));
@@ -115,10 +161,13 @@ public sealed class ClientErrorBudgetTests
         var defaults = Configured();
         Assert.Equal((200, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)), (defaults.MaxErrors, defaults.Window, defaults.CoolDown));
         Assert.Equal((TimeSpan.FromSeconds(1), 64), (defaults.RefusalDelay, defaults.MaxHeldRefusals));
-        Assert.False(defaults.Enabled);
+        // On unless configured off: every key below admin is treated as hostile.
+        Assert.True(defaults.Enabled);
+        Assert.Equal(256L << 20, defaults.MaxDrainedBytes);
 
-        var configured = Configured(("MaxErrors", "5"), ("Window", "00:01:00"), ("CoolDown", "00:00:02"));
+        var configured = Configured(("MaxErrors", "5"), ("Window", "00:01:00"), ("CoolDown", "00:00:02"), ("Enabled", "false"), ("MaxDrainedBytes", "1024"));
         Assert.Equal((5, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(2)), (configured.MaxErrors, configured.Window, configured.CoolDown));
+        Assert.Equal((false, 1024L), (configured.Enabled, configured.MaxDrainedBytes));
     }
 
     private static ClientErrorOptions Configured(params (string Setting, string Value)[] settings)
