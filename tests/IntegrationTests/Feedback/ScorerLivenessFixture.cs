@@ -9,6 +9,7 @@ public sealed class ScorerLivenessFixture : PlatformFixture
     [
         $"OnlineScorer:Liveness:NoServableModelSeconds={NoServableModelSeconds}",
         "OnlineScorer:Reconciliation:IntervalSeconds=2",
+        OneBatchReplica,
     ];
 }
 

@@ -4,7 +4,7 @@ namespace MlPlatform.IntegrationTests.Gateway;
 public sealed class DevelopmentKeyFixture : PlatformFixture
 {
     // Later arguments win: this unsets the admin key the base fixture configures.
-    protected override IEnumerable<string> ExtraArguments => ["Parameters:admin-api-key="];
+    protected override IEnumerable<string> ExtraArguments => ["Parameters:admin-api-key=", OneBatchReplica];
 
     public string KeyFile => Path.Combine(DataDir, "secrets", "admin-api-key");
 }

@@ -7,7 +7,7 @@ namespace MlPlatform.IntegrationTests.Online;
 public sealed class OnlineScorerRedisOutageFixture : PlatformFixture
 {
     // A one-copy shadow queue: ShadowQueueTests fills it with a slow shadow version (no other test here shadows).
-    protected override IEnumerable<string> ExtraArguments => ["OnlineScorer:Reconciliation:IntervalSeconds=600", "OnlineScorer:Shadow:QueueCapacity=1"];
+    protected override IEnumerable<string> ExtraArguments => ["OnlineScorer:Reconciliation:IntervalSeconds=600", "OnlineScorer:Shadow:QueueCapacity=1", OneBatchReplica];
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]

@@ -24,6 +24,7 @@ public abstract class OnlineScorerShutdownFixture(int drainSeconds, int flushSec
         // The tests hold request bodies half sent through the drain: the gateway's minimum data rate would cut them after its 5 s
         // grace (408) and let the scorer finish early, so the grace outlasts the longest drain here.
         "Gateway:DataRates:RequestGracePeriod=00:01:00",
+        OneBatchReplica,
     ];
 
     private static int ClosedPort()

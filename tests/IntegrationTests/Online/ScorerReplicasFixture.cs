@@ -8,7 +8,7 @@ public sealed class ScorerReplicasFixture : PlatformFixture
 {
     public static readonly string[] Scorers = ["onlinescorer", "onlinescorer-2"];
 
-    protected override IEnumerable<string> ExtraArguments => ["Platform:OnlineScorerReplicas=2"];
+    protected override IEnumerable<string> ExtraArguments => ["Platform:OnlineScorerReplicas=2", OneBatchReplica];
 
     /// <summary>A client of one scorer replica itself (bypassing the gateway), presenting the internal credential.</summary>
     public HttpClient CreateScorerClient(string resource)

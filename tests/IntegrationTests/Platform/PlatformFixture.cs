@@ -30,6 +30,12 @@ public class PlatformFixture : IAsyncLifetime
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The platform has not started.");
 
+    /// <summary>
+    /// For fixtures whose tests never touch batch: one batch replica instead of two. A replica is a process to start and run beside
+    /// every collection, and the suite is CPU-bound while two collections run (both cores busy). The collections that test batch keep both.
+    /// </summary>
+    protected const string OneBatchReplica = "Platform:BatchScorerReplicas=1";
+
     /// <summary>Extra AppHost settings for a fixture that needs them (fault tests, low limits).</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 

@@ -12,6 +12,7 @@ public sealed class RegistryFaultFixture : PlatformFixture
         $"Registry:Inspection:MaxMemoryMegabytes={InspectionMemoryMegabytes}",
         // This platform seeds the demo model, as a developer's first start does.
         "Platform:DemoModel=true",
+        OneBatchReplica,
     ];
 }
 

@@ -8,6 +8,7 @@ public sealed class RegistryInspectionTimeoutFixture : PlatformFixture
     protected override IEnumerable<string> ExtraArguments =>
     [
         $"Registry:Inspection:TimeoutSeconds={InspectionTimeoutSeconds}",
+        OneBatchReplica,
     ];
 }
 

@@ -6,6 +6,7 @@ internal sealed class SharedDataPlatform(string dataDir) : PlatformFixture, IAsy
     protected override IEnumerable<string> ExtraArguments =>
     [
         $"Platform:DataDir={dataDir}",
+        OneBatchReplica,
     ];
 
     public static async Task<SharedDataPlatform> StartAsync(string dataDir)
