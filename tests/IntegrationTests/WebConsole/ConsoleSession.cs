@@ -31,15 +31,25 @@ internal sealed class ConsoleSession(BrowserFixture browser, Uri gateway)
 
     public IWebElement Find(string css) => browser.Until(d => d.FindElement(By.CssSelector(css)), css);
 
-    public void Fill(string id, string value)
-    {
-        var input = Find("#" + id);
-        input.Clear();
-        if (value.Length > 0)
+    /// <summary>
+    /// Types <paramref name="value"/> into the field <paramref name="id"/> until the field holds it. A refreshing page (the rollouts
+    /// list redraws when an analysis lands) may replace an empty field between finding it and typing: WebDriver's clear blurs the
+    /// field, and an empty, unfocused field is fair game for a redraw. So find, clear and type again until the value holds.
+    /// </summary>
+    public void Fill(string id, string value) =>
+        browser.Until(d =>
         {
-            input.SendKeys(value);
-        }
-    }
+            var input = d.FindElement(By.Id(id));
+            if (input.GetDomProperty("value") != value)
+            {
+                input.Clear();
+                if (value.Length > 0)
+                {
+                    input.SendKeys(value);
+                }
+            }
+            return input.GetDomProperty("value") == value;
+        }, $"'{value}' in #{id}");
 
     /// <summary>Submits the action form <paramref name="formId"/> and confirms it (with a double click when asked, to prove it sends once).</summary>
     public void SubmitAndConfirm(string formId, bool doubleClick = false)
