@@ -25,7 +25,7 @@ public static class GrpcComparison
     /// <paramref name="channels"/> in turn (each channel has its own handler, so its own HTTP/2 connection).
     /// </summary>
     public static Func<CancellationToken, Task<bool>> Sender(IReadOnlyList<GrpcChannel> channels, string apiKey, string model, string input, float[] image,
-        IReadOnlyList<long> shape)
+        IReadOnlyList<long> shape, (string Name, string Value)? extraHeader = null)
     {
         var clients = channels.Select(c => new GRPCInferenceService.GRPCInferenceServiceClient(c)).ToArray();
         long turn = 0;
@@ -36,6 +36,10 @@ public static class GrpcComparison
             RawInputContents = { ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(image.AsSpan())) },
         };
         var headers = new Metadata { { "authorization", $"Bearer {apiKey}" } };
+        if (extraHeader is { } extra)
+        {
+            headers.Add(extra.Name.ToLowerInvariant(), extra.Value);
+        }
         return async ct =>
         {
             try

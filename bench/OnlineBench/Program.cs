@@ -259,6 +259,10 @@ async Task RunGrpcAsync(string grpcOutput)
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionLifetime = Timeout.InfiniteTimeSpan },
         })).ToArray();
+    // --grpc-direct: REST and gRPC straight to the scorer as well (no gateway), to tell the scorer's share of a gap from the gateway's.
+    var grpcDirect = args.Contains("--grpc-direct");
+    using var directChannel = Grpc.Net.Client.GrpcChannel.ForAddress(app.GetEndpoint("onlinescorer", "grpc"),
+        new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan } });
     var rounds = int.Parse(Arg("--rounds") ?? "3", CultureInfo.InvariantCulture);
     var grpcRuns = new List<Measurement>();
     var cpu = new List<GrpcComparison.CpuCost>();
@@ -304,6 +308,12 @@ async Task RunGrpcAsync(string grpcOutput)
             for (var i = 0; i < connectionCounts.Length; i++)
             {
                 await MeasureAsync($"{GrpcComparison.Label(connectionCounts[i])}, {model}, run {round}", grpcSenders[i]);
+            }
+            if (grpcDirect)
+            {
+                await MeasureAsync($"REST binary direct, {model}, run {round}", Sender(direct, $"/v2/models/{model}/infer", binary: true));
+                await MeasureAsync($"gRPC raw direct, {model}, run {round}", GrpcComparison.Sender([directChannel], AdminKey, model, "image", imageValues,
+                    [1, 3, imageHeight, imageWidth], (PlatformHeaders.InternalKey, InternalKey)));
             }
         }
     }
