@@ -17,8 +17,12 @@ public sealed record QualityReport(
     int? BaselineVersion,
     QualityFigures? Baseline);
 
-/// <summary>One version's figures in a window; <see cref="Coverage"/> is labelled ÷ logged (null when nothing was logged).</summary>
-public sealed record QualityFigures(int Logged, int Labelled, double? Coverage, double? Accuracy, double? Mae, double? Rmse);
+/// <summary>
+/// One version's figures in a window; <see cref="Coverage"/> is labelled ÷ logged (null when nothing was logged). <see cref="Note"/> says
+/// why a labelled window has a null metric or rows left out of it (a prediction that is not a finite number, an error beyond a double's
+/// range); null when every labelled row was judged.
+/// </summary>
+public sealed record QualityFigures(int Logged, int Labelled, double? Coverage, double? Accuracy, double? Mae, double? Rmse, string? Note = null);
 
 /// <summary>
 /// How a shadow version answered the production requests copied to it (<c>GET /v1/models/{name}/versions/{v}/shadow</c>): requests

@@ -138,6 +138,15 @@ public static class FeedbackParser
         var regression = settings?.Task == QualitySettings.Regression;
         bool Fits(JsonElement value) => value.ValueKind == JsonValueKind.Number || (!regression && value.ValueKind == JsonValueKind.String);
         var expected = regression ? "a number or an array of numbers (the model's quality task is regression)" : "a number, a string or an array of them";
+        // A number beyond a double's range parses to infinity and would poison every figure computed with it.
+        IEnumerable<JsonElement> values = label.ValueKind == JsonValueKind.Array ? label.EnumerateArray() : [label];
+        foreach (var value in values)
+        {
+            if (value.ValueKind == JsonValueKind.Number && (!value.TryGetDouble(out var number) || !double.IsFinite(number)))
+            {
+                return $"'label' {Shorten(value.GetRawText())} is not a finite number (a double's range is ±1.8e308).";
+            }
+        }
         if (label.ValueKind == JsonValueKind.Array)
         {
             var count = label.GetArrayLength();
@@ -149,6 +158,8 @@ public static class FeedbackParser
         }
         return Fits(label) ? null : $"'label' must be {expected}, not {label.ValueKind.ToString().ToLowerInvariant()}.";
     }
+
+    private static string Shorten(string text) => text.Length <= 32 ? text : text[..32] + "…";
 
     private static int LineOf(ReadOnlySpan<byte> body, long index) => body[..(int)Math.Min(index, body.Length)].Count((byte)'\n') + 1;
 

@@ -6,7 +6,7 @@ namespace MlPlatform.ModelRegistry.Quality;
 /// <summary>
 /// Judges logged predictions against labels: classification counts rows whose predicted class (the argmax of the output, or the output's
 /// value for a label tensor) equals the label (a class index, a class name from the settings' labels, or the value); regression sums
-/// absolute and squared errors. A label array holds one label per row of the request; a single label judges its first row.
+/// absolute and squared errors without overflow (<see cref="ErrorMoments"/>). A label array holds one label per row of the request; a single label judges its first row.
 /// </summary>
 public static class QualityCalculator
 {
@@ -16,7 +16,7 @@ public static class QualityCalculator
         ArgumentNullException.ThrowIfNull(settings);
         int logged = 0, labelled = 0;
         long rows = 0, correct = 0;
-        double absolute = 0, squared = 0;
+        var errors = new ErrorMoments();
         foreach (var record in records)
         {
             if (record.Outcome != PayloadOutcomes.Success)
@@ -38,24 +38,81 @@ public static class QualityCalculator
             labelled++;
             for (var row = 0; row < judged; row++)
             {
-                rows++;
                 if (settings.Task == QualitySettings.Regression)
                 {
-                    var error = predictions[row].Value - truths[row].GetDouble();
-                    absolute += Math.Abs(error);
-                    squared += error * error;
+                    errors.Add(predictions[row].Value, truths[row]);
                 }
-                else if (Matches(settings, predictions[row], truths[row]))
+                else
                 {
-                    correct++;
+                    rows++;
+                    correct += Matches(settings, predictions[row], truths[row]) ? 1 : 0;
                 }
             }
         }
-        var regression = settings.Task == QualitySettings.Regression;
-        return new QualityFigures(logged, labelled, logged == 0 ? null : (double)labelled / logged,
-            rows == 0 || regression ? null : (double)correct / rows,
-            rows == 0 || !regression ? null : absolute / rows,
-            rows == 0 || !regression ? null : Math.Sqrt(squared / rows));
+        var coverage = logged == 0 ? (double?)null : (double)labelled / logged;
+        if (settings.Task == QualitySettings.Regression)
+        {
+            var (mae, rmse, note) = errors.Result();
+            return new QualityFigures(logged, labelled, coverage, null, mae, rmse, note);
+        }
+        return new QualityFigures(logged, labelled, coverage, rows == 0 ? null : (double)correct / rows, null, null);
+    }
+
+    /// <summary>
+    /// MAE and RMSE without overflow: each error is taken as half the difference (finite for any two finite numbers), MAE as a running
+    /// mean and RMSE scaled by the largest error (as BLAS's nrm2 does), so neither sums past a double's range. Only a metric whose true
+    /// value is beyond that range (errors near ±1.8e308) comes out null, with a note; a row whose prediction or label is not a finite
+    /// number is left out and counted in the note.
+    /// </summary>
+    private struct ErrorMoments
+    {
+        private long _rows, _skipped;
+        private double _meanHalf, _scale, _scaledSquares;
+
+        public void Add(double prediction, JsonElement truth)
+        {
+            if (!double.IsFinite(prediction) || truth.ValueKind != JsonValueKind.Number || !truth.TryGetDouble(out var label) || !double.IsFinite(label))
+            {
+                _skipped++;
+                return;
+            }
+            var half = Math.Abs(prediction * 0.5 - label * 0.5);
+            _rows++;
+            _meanHalf += (half - _meanHalf) / _rows;
+            if (half > _scale)
+            {
+                _scaledSquares = 1 + _scaledSquares * (_scale / half) * (_scale / half);
+                _scale = half;
+            }
+            else if (half > 0)
+            {
+                _scaledSquares += (half / _scale) * (half / _scale);
+            }
+        }
+
+        public readonly (double? Mae, double? Rmse, string? Note) Result()
+        {
+            if (_rows == 0)
+            {
+                return (null, null, _skipped == 0 ? null : Skipped() + ".");
+            }
+            double? mae = 2 * _meanHalf, rmse = 2 * (_scale * Math.Sqrt(_scaledSquares / _rows));
+            var notes = new List<string>();
+            if (!double.IsFinite(rmse.Value))
+            {
+                notes.Add(double.IsFinite(mae.Value) ? "RMSE is beyond a double's range (errors near 1.8e308)" : "MAE and RMSE are beyond a double's range (errors near 1.8e308)");
+                mae = double.IsFinite(mae.Value) ? mae : null;
+                rmse = null;
+            }
+            if (_skipped > 0)
+            {
+                notes.Add(Skipped());
+            }
+            return (mae, rmse, notes.Count == 0 ? null : string.Join("; ", notes) + ".");
+        }
+
+        private readonly string Skipped() => string.Create(CultureInfo.InvariantCulture,
+            $"{_skipped} labelled row(s) left out: the prediction or the label is not a finite number");
     }
 
     /// <summary>One row's prediction: the argmax index (for a score tensor) or the value, with its text.</summary>

@@ -39,6 +39,8 @@ public sealed class FeedbackParserTests
     [InlineData("{\"id\":\"a\",\"label\":[]}", "an array holds 1 to")]
     [InlineData("{\"id\":\"a\",\"label\":1,\"at\":\"soon\"}", "'at' must be an ISO 8601 time")]
     [InlineData("[1]", "line 1 (item 1): each item is an object")]
+    [InlineData("[\n{\"id\":\"hp-1\",\"label\":1e400}]", "line 2 (item 1): 'label' 1e400 is not a finite number")]
+    [InlineData("{\"id\":\"a\",\"label\":1}\n{\"id\":\"b\",\"label\":[1,-2e308]}", "line 2: 'label' -2e308 is not a finite number")]
     [InlineData("  ", "The body is empty")]
     public void ABadBodyIsRefusedNamingTheLine(string body, string error)
     {

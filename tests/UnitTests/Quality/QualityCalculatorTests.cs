@@ -63,6 +63,29 @@ public sealed class QualityCalculatorTests
     }
 
     [Fact]
+    public void HugeLabelsAndPredictionsNeverGiveANonFiniteFigure()
+    {
+        var settings = new QualitySettings(QualitySettings.Regression, "Score.output", null);
+        var records = new[] { Record("a", "FP64", [1, 1], "[2]"), Record("b", "FP64", [1, 1], "[-1.5e308]"), Record("c", "FP64", [1, 1], "[4]") };
+
+        // The audit's label: the squared error (1e600) overflowed and the report answered 500.
+        var huge = QualityCalculator.Compute(settings, records[..1], new Dictionary<string, JsonElement> { ["a"] = Json("1e300") });
+        Assert.Equal(1e300, huge.Mae!.Value, 1e288);
+        Assert.Equal(1e300, huge.Rmse!.Value, 1e288);
+        Assert.Null(huge.Note);
+
+        // Errors whose mean is beyond a double (a prediction of -1.5e308 against a label of 1.5e308): null with the reason, never infinity.
+        var beyond = QualityCalculator.Compute(settings, records, new Dictionary<string, JsonElement>
+            { ["b"] = Json("1.5e308"), ["c"] = Json("1e400") });
+        Assert.Equal(2, beyond.Labelled);
+        Assert.Null(beyond.Mae);
+        Assert.Null(beyond.Rmse);
+        Assert.Contains("MAE and RMSE are beyond a double's range", beyond.Note);
+        Assert.Contains("1 labelled row(s) left out", beyond.Note);
+        Assert.All(new[] { huge, beyond }, f => JsonSerializer.Serialize(f));
+    }
+
+    [Fact]
     public void NothingLoggedGivesNullFigures()
     {
         var figures = QualityCalculator.Compute(Iris, [], new Dictionary<string, JsonElement>());
