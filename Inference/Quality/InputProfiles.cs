@@ -15,6 +15,19 @@ public static class InputProfiles
     public const double Floor = 1e-4;
 
     /// <summary>
+    /// The value a feature is binned by, for an element of an input of <paramref name="datatype"/>: the element as the model receives
+    /// it. A batch job's rows are parsed into the input's own type (an FP32 input's 5.9 becomes 5.900000095367432 widened), while the
+    /// payload log holds the request's JSON text (5.9): read as a double it sits below that edge and falls a bin lower, so identical
+    /// traffic would drift. Both sides bin the same value only when the live side rounds through the input's type too.
+    /// </summary>
+    public static double Canonical(string datatype, double value) => datatype switch
+    {
+        "FP32" => (float)value,
+        "FP16" => (double)(Half)value,
+        _ => value,
+    };
+
+    /// <summary>
     /// Adds one row of input <paramref name="inputName"/> to <paramref name="features"/>: <paramref name="values"/> is the row's
     /// elements, <paramref name="channels"/> long on axis 1, each channel's elements contiguous (row-major).
     /// </summary>

@@ -43,7 +43,8 @@ public static class DriftCalculator
             {
                 continue;
             }
-            var values = input.Data.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            // As the model (and a batch reference's row parser) reads them: an FP32 input's 5.9 is 5.900000095367432.
+            var values = input.Data.EnumerateArray().Select(v => InputProfiles.Canonical(input.Datatype, v.GetDouble())).ToArray();
             var rows = (int)input.Shape[0];
             if (values.Length % rows != 0)
             {

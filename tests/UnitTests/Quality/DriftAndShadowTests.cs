@@ -30,6 +30,29 @@ public sealed class DriftAndShadowTests
     }
 
     [Fact]
+    public void IdenticalFp32TrafficOnABatchReferencesEdgesHasNoDrift()
+    {
+        // The audit's case: a batch job's rows are parsed into float[] and widened (5.9f is 5.900000095367432), while the payload log
+        // holds the request's JSON (5.9). Every value here repeats, so the reference's deciles sit exactly on the values themselves.
+        float[][] rows = [[5.0f, 3.4f, 1.5f, 0.2f], [5.9f, 2.8f, 4.3f, 1.3f], [6.6f, 3.0f, 5.6f, 2.1f]];
+        var batch = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+        foreach (var row in rows.SelectMany(r => Enumerable.Repeat(r, 30)))
+        {
+            MlPlatform.Inference.Quality.InputProfiles.AddRow(batch, "input", 4, row.Select(v => (double)v).ToArray());
+        }
+        var reference = batch.Select(f => MlPlatform.Inference.Quality.InputProfiles.Profile(f.Key, f.Value)).ToList();
+        var live = rows.SelectMany((r, i) => Enumerable.Range(0, 30).Select(n =>
+            Request($"r{i}-{n}", r.Select(v => double.Parse(v.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture)).ToArray())))
+            .ToList();
+        Assert.Equal("[5.9,2.8,4.3,1.3]", live[30].Inputs![0].Data.GetRawText());
+
+        var drift = DriftCalculator.Compute(reference, live);
+
+        Assert.Equal(4, drift.Count);
+        Assert.All(drift, f => Assert.True(f.Psi < 1e-9, $"{f.Feature}: {f.Psi}"));
+    }
+
+    [Fact]
     public void ALargerTensorIsProfiledByTheMeanOfEachChannel()
     {
         var image = new PayloadRecord("x", "m", 1, PayloadRoutes.Production, DateTimeOffset.UnixEpoch, 1, PayloadOutcomes.Success, 200, null,
