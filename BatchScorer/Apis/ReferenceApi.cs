@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using MlPlatform.BatchScorer.Input;
 using MlPlatform.BatchScorer.Jobs;
 using MlPlatform.BatchScorer.Profiles;
@@ -22,34 +23,42 @@ public static class ReferenceApi
             .WithTags("Quality")
             .WithName("PostDriftReferenceFromJob")
             .WithSummary("Make a succeeded batch job's input the drift reference of a model version")
-            .WithDescription("Body {\"jobId\": \"...\"}. The job's rows are parsed for the version's inputs (400 naming the field when they do not fit), "
+            .Accepts<ReferenceRequest>("application/json")
+            .WithDescription("Body {\"jobId\": \"...\"} (400 naming what is wrong with any other body). The job's rows are parsed for the version's inputs (400 naming the field when they do not fit), "
                 + "the first input's features profiled (deciles as bin edges, shares per bin) and stored by the registry; the version's drift is then "
                 + "measured against it instead of its first logged requests. 404 for an unknown job or version, 409 while the job has not succeeded.");
         return app;
     }
 
-    public static async Task<Results<Ok<InputProfile>, ProblemHttpResult>> PostReference(string name, string version, ReferenceRequest? body,
+    public static async Task<Results<Ok<InputProfile>, ProblemHttpResult>> PostReference(string name, string version,
         HttpRequest request, JobStore store, JobFiles files, JobRestorer restorer, ReferenceProfiler profiler, RegistryClient registry,
-        CancellationToken cancellationToken)
+        IOptions<ReferenceOptions> options, CancellationToken cancellationToken)
     {
         if (!int.TryParse(version, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid version", $"'{version}' is not a version number (an integer from 1).");
         }
-        if (string.IsNullOrWhiteSpace(body?.JobId))
+        var body = await ReadBodyAsync(request.Body, options.Value.MaxRequestBytes, cancellationToken);
+        if (body is null)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid reference", "'jobId' is required: the id of a succeeded batch job.");
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large",
+                $"The body is over {options.Value.MaxRequestBytes} bytes (Reference:MaxRequestBytes): send {{\"jobId\": \"...\"}}.");
+        }
+        var (jobId, bodyError) = ReferenceRequestReader.Read(body.Value);
+        if (jobId is null)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid reference", bodyError!);
         }
         var caller = JobCaller.From(request);
-        var job = await BatchJobsApi.FindAsync(body.JobId, caller, store, files, restorer, cancellationToken);
+        var job = await BatchJobsApi.FindAsync(jobId, caller, store, files, restorer, cancellationToken);
         if (job is null)
         {
-            return Problem(StatusCodes.Status404NotFound, "Not found", $"Batch job '{body.JobId}' does not exist.");
+            return Problem(StatusCodes.Status404NotFound, "Not found", $"Batch job '{jobId}' does not exist.");
         }
         if (job.Status != JobStatus.Succeeded)
         {
             return Problem(StatusCodes.Status409Conflict, "Job not succeeded",
-                $"Batch job '{body.JobId}' is {job.Status}; only a succeeded job's input can be a drift reference.");
+                $"Batch job '{jobId}' is {job.Status}; only a succeeded job's input can be a drift reference.");
         }
         try
         {
@@ -72,6 +81,19 @@ public static class ReferenceApi
         {
             return Problem(StatusCodes.Status503ServiceUnavailable, "Registry unavailable", $"The reference could not be stored: {ex.Message}");
         }
+    }
+
+    /// <summary>The body, or null when it is longer than <paramref name="limit"/> bytes (read no further).</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(Stream body, int limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[limit + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+        }
+        return length > limit ? null : buffer.AsMemory(0, length);
     }
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>

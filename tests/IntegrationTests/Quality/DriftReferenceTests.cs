@@ -40,6 +40,14 @@ public sealed class DriftReferenceTests(FeedbackFixture platform, ITestOutputHel
 
         // Refusals: no job id, an unknown job, a job that failed, a job whose rows do not fit the signature, and a reader.
         await AssertRefusedAsync(operatorClient, shifted, new { }, HttpStatusCode.BadRequest, "'jobId'");
+        // Bodies the framework's binding threw on (a bare 500 before): each a 400 saying what is wrong.
+        foreach (var (raw, detail) in new[] { ("garbage", "not valid JSON"), ("{\"jobId\":5}", "'jobId' must be a string"), ("[]", "must be a JSON object"),
+            ("{\"jobId\":\"" + jobId[..4], "not valid JSON") })
+        {
+            using var content = new StringContent(raw, System.Text.Encoding.UTF8, "application/json");
+            using var response = await operatorClient.PostAsync($"/v1/models/{shifted}/versions/1/reference", content).WaitAsync(PlatformFixture.RequestTimeout);
+            await RegistryTestSupport.AssertProblemAsync(response, HttpStatusCode.BadRequest, detail);
+        }
         await AssertRefusedAsync(operatorClient, shifted, new { jobId = "nosuchjob0" }, HttpStatusCode.NotFound, "nosuchjob0");
         using (var failing = await batch.SubmitJsonAsync(new { model = shifted, version = 1, outputs = Outputs, failFast = true,
             input = new { format = "jsonl", data = "{\"input\":[1,2,3,4]}\n{\"input\":\"x\"}" } }))
