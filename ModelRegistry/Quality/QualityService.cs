@@ -72,8 +72,13 @@ public sealed class QualityService(ModelStore models, ServingStore serving, Alia
             c.ShadowErrors, c.Shadow, c.Production), null);
     }
 
-    /// <summary>Input drift of <paramref name="version"/>: its live window against its stored reference (a batch job's profile), else its first logged requests.</summary>
-    public async Task<(DriftReport? Report, QualityRefusal? Refusal)> GetDriftAsync(string name, int version, TimeSpan window, CancellationToken cancellationToken)
+    /// <summary>
+    /// Input drift of <paramref name="version"/>: its live window against its stored reference (a batch job's profile), else its first
+    /// logged requests. The live side is every record but shadow copies, or only those of <paramref name="route"/> when given (a gate
+    /// judges the candidate's own served traffic).
+    /// </summary>
+    public async Task<(DriftReport? Report, QualityRefusal? Refusal)> GetDriftAsync(string name, int version, TimeSpan window, CancellationToken cancellationToken,
+        string? route = null)
     {
         var model = await models.GetModelAsync(name, cancellationToken);
         if (model is null || model.Versions.All(v => v.Version != version))
@@ -84,7 +89,7 @@ public sealed class QualityService(ModelStore models, ServingStore serving, Alia
         var settings = options.Value;
         if (await references.GetAsync(name, version, cancellationToken) is { } profile)
         {
-            return (await DriftAgainstProfileAsync(name, version, window, profile, now, cancellationToken), null);
+            return (await DriftAgainstProfileAsync(name, version, window, profile, now, route, cancellationToken), null);
         }
         var reference = new List<PayloadRecord>();
         await foreach (var (_, record) in files.ReadAsync(name, version, DateTimeOffset.UnixEpoch, now, settings.DriftReferenceRecords, cancellationToken))
@@ -97,7 +102,7 @@ public sealed class QualityService(ModelStore models, ServingStore serving, Alia
         {
             await foreach (var (_, record) in files.ReadAsync(name, version, now - window, now, settings.MaxRecordsPerAnalysis, cancellationToken))
             {
-                if (!referenceIds.Contains(record.Id) && record.Route != PayloadRoutes.Shadow)
+                if (!referenceIds.Contains(record.Id) && IsLive(record, route))
                 {
                     live.Add(record);
                 }
@@ -113,13 +118,15 @@ public sealed class QualityService(ModelStore models, ServingStore serving, Alia
             features.Take(settings.DriftTopFeatures).ToList()), null);
     }
 
+    private static bool IsLive(PayloadRecord record, string? route) => route is null ? record.Route != PayloadRoutes.Shadow : record.Route == route;
+
     private async Task<DriftReport> DriftAgainstProfileAsync(string name, int version, TimeSpan window, InputProfile profile, DateTimeOffset now,
-        CancellationToken cancellationToken)
+        string? route, CancellationToken cancellationToken)
     {
         var live = new List<PayloadRecord>();
         await foreach (var (_, record) in files.ReadAsync(name, version, now - window, now, options.Value.MaxRecordsPerAnalysis, cancellationToken))
         {
-            if (record.Route != PayloadRoutes.Shadow)
+            if (IsLive(record, route))
             {
                 live.Add(record);
             }
@@ -142,14 +149,21 @@ public sealed class QualityService(ModelStore models, ServingStore serving, Alia
         return FiguresAsync(name, version, settings, now - window, now, cancellationToken);
     }
 
-    /// <summary>The figures of one version over the records logged from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    /// <summary>
+    /// The figures of one version over the records logged from <paramref name="from"/> to <paramref name="to"/>: all of them, or only
+    /// those served on <paramref name="route"/> when given. A gate passes the route it judges: a shadow copy carries the production
+    /// request's id, so it would be joined with production's label and counted as the candidate's own answer.
+    /// </summary>
     public async Task<QualityFigures> FiguresAsync(string name, int version, QualitySettings settings, DateTimeOffset from, DateTimeOffset to,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? route = null)
     {
         var records = new List<PayloadRecord>();
         await foreach (var (_, record) in files.ReadAsync(name, version, from, to, options.Value.MaxRecordsPerAnalysis, cancellationToken))
         {
-            records.Add(record);
+            if (route is null || record.Route == route)
+            {
+                records.Add(record);
+            }
         }
         var ids = records.Where(r => r.Outcome == PayloadOutcomes.Success).Select(r => r.Id).Distinct(StringComparer.Ordinal).ToList();
         var labels = await feedback.GetLabelsAsync(name, ids, cancellationToken);

@@ -15,9 +15,11 @@ public sealed class QualityGateJudge(QualityService quality, ServingStore servin
     /// <summary>
     /// The gates' results for <paramref name="version"/> over <paramref name="from"/>..<paramref name="to"/> (drift and shadow: the same
     /// length of window ending at <paramref name="to"/>), accuracy against <paramref name="baseline"/> over <paramref name="baselineSpan"/>;
-    /// null when the rollout has no gates.
+    /// null when the rollout has no gates. Accuracy and drift judge only the records <paramref name="version"/> served on
+    /// <paramref name="route"/> (a rollout's canary, the guard's production) and the baseline's production ones: shadow copies (which
+    /// carry production's request ids, so production's labels) and pinned requests are never judged.
     /// </summary>
-    public async Task<IReadOnlyList<GateResult>?> JudgeAsync(string model, int version, QualityGates? gates, DateTimeOffset from, DateTimeOffset to,
+    public async Task<IReadOnlyList<GateResult>?> JudgeAsync(string model, int version, string route, QualityGates? gates, DateTimeOffset from, DateTimeOffset to,
         int? baseline, (DateTimeOffset From, DateTimeOffset To) baselineSpan, CancellationToken cancellationToken)
     {
         if (gates is not { Any: true })
@@ -40,14 +42,14 @@ public sealed class QualityGateJudge(QualityService quality, ServingStore servin
             }
             else
             {
-                var candidate = await quality.FiguresAsync(model, version, task, from, to, cancellationToken);
-                var reference = await quality.FiguresAsync(model, b, task, baselineSpan.From, baselineSpan.To, cancellationToken);
+                var candidate = await quality.FiguresAsync(model, version, task, from, to, cancellationToken, route);
+                var reference = await quality.FiguresAsync(model, b, task, baselineSpan.From, baselineSpan.To, cancellationToken, PayloadRoutes.Production);
                 results.Add(GateRules.Accuracy(maxDrop, candidate, b, reference, settings.GateMinLabelled));
             }
         }
         if (gates.DriftPsiMax is { } maxPsi)
         {
-            var (drift, _) = await quality.GetDriftAsync(model, version, window, cancellationToken);
+            var (drift, _) = await quality.GetDriftAsync(model, version, window, cancellationToken, route);
             results.Add(GateRules.Drift(maxPsi, drift?.MaxPsi, drift?.LiveRecords ?? 0, settings.GateMinRequests));
         }
         if (gates.ShadowAgreementMin is { } minAgreement)

@@ -206,7 +206,7 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
         var (verdict, reason) = AnalysisRules.Judge(candidate, baseline, new AnalysisThresholds(rollout.MaxErrorRate, rollout.MaxP99Ms, rollout.MinRequests,
             settings.ErrorRateMargin, settings.P99Factor));
         // Quality gates over the step's window, the baseline (production) over the same one; only a failure acts.
-        var gateResults = await gates.JudgeAsync(rollout.Model, rollout.Version, rollout.Gates, rollout.StepStartedAt, now, rollout.BaselineVersion,
+        var gateResults = await gates.JudgeAsync(rollout.Model, rollout.Version, PayloadRoutes.Canary, rollout.Gates, rollout.StepStartedAt, now, rollout.BaselineVersion,
             (rollout.StepStartedAt, now), cancellationToken);
         var weight = rollout.CurrentWeight;
         var window = DurationText.Format(TimeSpan.FromSeconds(Math.Max(1, to - from + 1)));
@@ -316,7 +316,7 @@ public sealed partial class RolloutService(RolloutStore rollouts, ModelStore mod
             settings.ErrorRateMargin, settings.P99Factor));
         // Quality gates over everything since the promotion (labels come late: a sliding window moves past a request before its label
         // arrives); accuracy against the previous version's labelled requests before the promotion.
-        var gateResults = await gates.JudgeAsync(guard.Model, guard.Version, guard.Gates, guard.CreatedAt, now, guard.BaselineVersion,
+        var gateResults = await gates.JudgeAsync(guard.Model, guard.Version, PayloadRoutes.Production, guard.Gates, guard.CreatedAt, now, guard.BaselineVersion,
             (guard.CreatedAt - TimeSpan.FromSeconds(settings.BaselineWindowSeconds), guard.CreatedAt), cancellationToken);
         var failedGate = verdict == Verdict.Breach ? null : GateRules.FirstFailure(gateResults);
         if (failedGate is not null)
