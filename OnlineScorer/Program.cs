@@ -8,9 +8,12 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
 builder.AddGrpcFrontEnd();
+builder.AddV2Errors();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
+
+app.UseV2Errors();
 
 // Readiness drops as soon as shutdown begins, so load balancers stop sending while in-flight requests drain.
 app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<ServerReadiness>().MarkStopping);

@@ -52,7 +52,7 @@ public static class GatewayErrors
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = GrpcStatusCodes.ContentType;
         response.Headers["grpc-status"] = ((int)code).ToString(CultureInfo.InvariantCulture);
-        response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+        response.Headers["grpc-message"] = GrpcStatusCodes.EncodeMessage(message);
     }
 
     /// <summary>The trace id the dashboard shows for this request (32 hex digits), or the request id when nothing is traced.</summary>

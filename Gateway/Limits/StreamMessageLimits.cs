@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Features;
+using MlPlatform.GrpcContracts;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.Transforms;
@@ -91,7 +92,7 @@ public sealed class StreamMessageLimitTransformProvider : ITransformProvider
                 && trailers["grpc-status"] is var status && (status.Count == 0 || status == "0"))
             {
                 trailers["grpc-status"] = ((int)global::Grpc.Core.StatusCode.ResourceExhausted).ToString(CultureInfo.InvariantCulture);
-                trailers["grpc-message"] = Uri.EscapeDataString(refusal.Message);
+                trailers["grpc-message"] = GrpcStatusCodes.EncodeMessage(refusal.Message);
             }
             return ValueTask.CompletedTask;
         });

@@ -34,6 +34,13 @@ public static class InferRequestReader
             // it turns the rest into different keys): a body that is not JSON is answered as such.
             throw Bad($"Malformed JSON: {error}");
         }
+        catch (InvalidOperationException ex)
+        {
+            // Utf8JsonReader reports a string it cannot decode (invalid UTF-8, an unpaired surrogate escape such as "\ud800") this way,
+            // not as a JsonException, when the string is read. Everything read here is the client's body: a client error, never a 500
+            // that the guard and rollouts would count against the model.
+            throw Bad($"Malformed JSON: {ex.Message}");
+        }
     }
 
     private static InferRequest Read(ReadOnlySpan<byte> json, ReadOnlySpan<byte> binary, ModelSignature? signature, InferRequestLimits limits, ref int readerBase)

@@ -1,7 +1,7 @@
+using MlPlatform.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
-using MlPlatform.ModelRegistry.Naming;
 using MlPlatform.ModelRegistry.Storage;
 
 namespace MlPlatform.ModelRegistry.Apis;

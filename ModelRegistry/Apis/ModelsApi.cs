@@ -1,3 +1,4 @@
+using MlPlatform.Contracts;
 using System.ComponentModel;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;

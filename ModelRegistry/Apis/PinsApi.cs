@@ -1,7 +1,7 @@
+using MlPlatform.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MlPlatform.ModelRegistry.Events;
-using MlPlatform.ModelRegistry.Naming;
 using MlPlatform.ModelRegistry.Storage;
 
 namespace MlPlatform.ModelRegistry.Apis;

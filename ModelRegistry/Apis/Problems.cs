@@ -1,7 +1,7 @@
+using MlPlatform.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MlPlatform.ModelRegistry.Model;
-using MlPlatform.ModelRegistry.Naming;
 
 namespace MlPlatform.ModelRegistry.Apis;
 

@@ -1,7 +1,7 @@
+using MlPlatform.Contracts;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using MlPlatform.ModelRegistry.Fleet;
-using MlPlatform.ModelRegistry.Naming;
 using StackExchange.Redis;
 
 namespace MlPlatform.ModelRegistry.Quality;

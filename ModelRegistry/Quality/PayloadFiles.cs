@@ -1,8 +1,8 @@
+using MlPlatform.Contracts;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using MlPlatform.ModelRegistry.Naming;
 using MlPlatform.ModelRegistry.Storage;
 
 namespace MlPlatform.ModelRegistry.Quality;

@@ -1,7 +1,7 @@
+using MlPlatform.Contracts;
 using Microsoft.Extensions.Options;
 using MlPlatform.ModelRegistry.Events;
 using MlPlatform.ModelRegistry.Model;
-using MlPlatform.ModelRegistry.Naming;
 using MlPlatform.ModelRegistry.Storage;
 
 namespace MlPlatform.ModelRegistry.Registration;

@@ -1,7 +1,7 @@
+using MlPlatform.Contracts;
 using MlPlatform.ServiceDefaults.Storage;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
-using MlPlatform.ModelRegistry.Naming;
 
 namespace MlPlatform.ModelRegistry.Storage;
 

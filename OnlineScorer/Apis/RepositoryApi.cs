@@ -57,12 +57,25 @@ public static class RepositoryApi
         public string? VersionText() => Parameters?.GetValueOrDefault("version") is { ValueKind: not JsonValueKind.Undefined } version
             ? version.ValueKind switch
             {
-                JsonValueKind.String => version.GetString(),
+                JsonValueKind.String => TextOf(version),
                 JsonValueKind.Number => version.GetRawText(),
                 _ => throw new InferenceProtocolException("'version' must be a version number as a string (\"3\") or an integer.",
                     StatusCodes.Status400BadRequest),
             }
             : null;
+
+        // An escaped lone surrogate ("\ud800") is valid JSON but no string: GetString throws, and that is the client's mistake.
+        private static string TextOf(JsonElement version)
+        {
+            try
+            {
+                return version.GetString()!;
+            }
+            catch (InvalidOperationException)
+            {
+                throw new InferenceProtocolException("'version' is not a valid string (it holds an unpaired surrogate escape).", StatusCodes.Status400BadRequest);
+            }
+        }
     }
 
     public static Task<Results<Ok, V2ErrorResult>> Load(string name, LoadRequest? request, HttpContext context, RepositoryLoader loader,

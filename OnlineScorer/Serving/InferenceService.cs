@@ -35,7 +35,8 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         var (name, versionText, cancellationToken, callerKey) = call;
         var routed = call.Route == InferRoute.Routed;
         var started = Stopwatch.GetTimestamp();
-        var versionTag = versionText ?? "";
+        // The version tag of this call's metrics: empty until a version answers, so a made-up version never becomes a series.
+        var versionTag = "";
         // Set once a version answers, so fleet statistics are kept only for real versions (bounded keys), never for names a client made up.
         string? servedVersion = null;
         // A sampled request's copy for the payload log, from its decoded inputs to its end.
@@ -152,14 +153,14 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         catch (VersionLoadException ex)
         {
             // Only a pinned version is known before it loads; a routed request's version is the registry's, not counted here.
-            logger.LogWarning(ex, "Version {Version} of {Model} could not be loaded for a request", versionTag, name);
-            return Fail<TResponse>(call, versionTag, versionText, capture, started, StatusCodes.Status503ServiceUnavailable, InferenceFault.Server, ex.Message);
+            logger.LogWarning(ex, "Version {Version} of {Model} could not be loaded for a request", versionText, name);
+            return Fail<TResponse>(call, versionText ?? "", versionText, capture, started, StatusCodes.Status503ServiceUnavailable, InferenceFault.Server, ex.Message);
         }
         // A run terminated because its request went away (RunOptions.Terminate) ends like any other cancelled call.
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
         {
             capture?.Dispose();
-            metrics.Request(name, versionTag, "cancelled", InferenceFault.None, Stopwatch.GetElapsedTime(started));
+            metrics.Request(ModelTag(name, servedVersion), versionTag, "cancelled", InferenceFault.None, Stopwatch.GetElapsedTime(started));
             return InferOutcome<TResponse>.Failure(499, "The client went away.", fault: InferenceFault.None);
         }
         catch (OnnxRuntimeException ex)
@@ -173,7 +174,7 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested || ex.InnerException is ConnectionAbortedException)
         {
             capture?.Dispose();
-            metrics.Request(name, versionTag, "cancelled", InferenceFault.None, Stopwatch.GetElapsedTime(started));
+            metrics.Request(ModelTag(name, servedVersion), versionTag, "cancelled", InferenceFault.None, Stopwatch.GetElapsedTime(started));
             return InferOutcome<TResponse>.Failure(499, "The client went away.", fault: InferenceFault.None);
         }
         catch (Exception ex)
@@ -183,6 +184,14 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
                 $"Inference failed: {ex.Message}");
         }
     }
+
+    /// <summary>The model tag of failures for a name the registry does not know (unknown models, invalid names).</summary>
+    public const string UnknownModelTag = "(unknown)";
+
+    // Metric tags come from the client's URL: a model the registry never named is counted under one tag, so a reader sending made-up
+    // names cannot create series without end in every scraper.
+    private string ModelTag(string model, string? servedVersion) =>
+        servedVersion is not null || repository.Knows(model) ? model : UnknownModelTag;
 
     private InferOutcome<TResponse> Fail<TResponse>(InferCall call, string version, string? servedVersion, PayloadCapture? capture, long started,
         int status, InferenceFault fault, string message, bool overloaded = false)
@@ -200,11 +209,13 @@ public sealed class InferenceService(ModelRepository repository, ResponseCache c
             >= 500 => "error",
             StatusCodes.Status404NotFound => "not_found",
             StatusCodes.Status413PayloadTooLarge => "too_large",
+            StatusCodes.Status429TooManyRequests => "too_many",
             _ => "bad_request",
         };
-        metrics.Request(call.Model, version, outcome, fault, elapsed);
+        metrics.Request(ModelTag(call.Model, servedVersion), version, outcome, fault, elapsed);
         return InferOutcome<TResponse>.Failure(status, message,
-            status == StatusCodes.Status503ServiceUnavailable ? batching.Value.RetryAfterSeconds : null, fault, overloaded);
+            status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status429TooManyRequests ? batching.Value.RetryAfterSeconds : null,
+            fault, overloaded);
     }
 
     /// <summary>Where a run's time went, and this request's share of the model executions (a dynamic batch is one execution).</summary>

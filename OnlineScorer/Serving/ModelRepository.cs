@@ -16,6 +16,9 @@ public sealed class ModelRepository(RegistryClient registry, RouteTable routes, 
     /// <summary>Models whose registry entry has a <c>production</c> alias, and how many of them this scorer can serve.</summary>
     public (int Wanted, int Serving) ProductionCoverage() => routes.ProductionCoverage();
 
+    /// <summary>Whether the registry has told this scorer about <paramref name="name"/> (a model a client did not make up).</summary>
+    public bool Knows(string name) => routes.TryGet(name, out _);
+
     /// <summary>
     /// A lease on the version that serves <paramref name="name"/>: the exact <paramref name="version"/> (loaded on demand), or
     /// the production alias with a weighted share to canary.
@@ -27,6 +30,7 @@ public sealed class ModelRepository(RegistryClient registry, RouteTable routes, 
     /// </exception>
     public async ValueTask<VersionLease> AcquireAsync(string name, int? version, string? callerKey, CancellationToken cancellationToken)
     {
+        RequirePossibleName(name);
         if (version is { } v)
         {
             return await AcquireVersionAsync(name, v, callerKey, cancellationToken);
@@ -134,6 +138,7 @@ public sealed class ModelRepository(RegistryClient registry, RouteTable routes, 
     /// <exception cref="InferenceProtocolException">404 when the registry does not know the model; 503 when it cannot be reached.</exception>
     public async ValueTask<ModelDetails> DescribeAsync(string name, CancellationToken cancellationToken)
     {
+        RequirePossibleName(name);
         ModelDetails? info;
         try
         {
@@ -145,5 +150,19 @@ public sealed class ModelRepository(RegistryClient registry, RouteTable routes, 
             throw new InferenceProtocolException($"Model '{name}' cannot be looked up in the registry right now; retry.", StatusCodes.Status503ServiceUnavailable);
         }
         return info ?? throw new InferenceProtocolException($"Unknown model '{name}'.", StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>
+    /// A name the registry could never have given a model (upper case, a space, '%ff') is an unknown model: 404, the client's mistake.
+    /// Asked about it, the registry answers 400, which the lookup would report as "cannot be looked up right now; retry" (503), an
+    /// answer that invites endless retries, escapes the client-error budget and costs a registry call per request.
+    /// </summary>
+    /// <exception cref="InferenceProtocolException">404 when <paramref name="name"/> breaks <see cref="NameRules"/>.</exception>
+    public static void RequirePossibleName(string name)
+    {
+        if (!NameRules.IsValidName(name))
+        {
+            throw new InferenceProtocolException($"Unknown model '{name}'. {NameRules.NameRule}", StatusCodes.Status404NotFound);
+        }
     }
 }

@@ -266,6 +266,62 @@ public sealed class OnlineInferenceTests(OnlineScorerFixture platform)
     }
 
     [Fact]
+    public async Task ABodyTheScorerCannotBindOrARouteItDoesNotHaveIsAV2ErrorWithoutInternals()
+    {
+        // ./platform start runs the services as Development: an unbound body used to reach ASP.NET Core's developer exception page,
+        // which the gateway passed on to the reader with a stack trace and the request's headers, the gateway's internal key among them.
+        using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+        foreach (var body in new[] { """{"ready":""", """{"ready":"yes"}""", "[]" })
+        {
+            using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            using var response = await reader.PostAsync("/v2/repository/index", content).WaitAsync(PlatformFixture.RequestTimeout);
+            var text = await response.Content.ReadAsStringAsync();
+
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.StartsWith("The request body is not valid JSON for this endpoint", JsonDocument.Parse(text).RootElement.GetProperty("error").GetString());
+            Assert.DoesNotContain("Internal-Key", text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+        }
+        var (status, missing) = await GetJsonAsync(reader, "/v2/no-such-route");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("No such route: GET /v2/no-such-route.", missing.RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task UndecodableStringsAndImpossibleModelNamesAreTheClientsMistakes()
+    {
+        using var admin = platform.CreateGatewayClient();
+        var name = await RegisterLinearAsync(admin);
+        using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+
+        // Invalid UTF-8 in the input's name, and a lone surrogate escape: 400 malformed JSON (was 500, counted as the model's fault).
+        byte[] invalidUtf8 = [.. "{\"inputs\":[{\"name\":\""u8, 0xFF, 0xFE, .. "\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}"u8];
+        using var bytes = new ByteArrayContent(invalidUtf8);
+        bytes.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var utf8 = await reader.PostAsync($"/v2/models/{name}/infer", bytes).WaitAsync(PlatformFixture.RequestTimeout);
+        var (surrogate, surrogateBody, surrogateMessage) = await PostJsonAsync(reader, $"/v2/models/{name}/infer",
+            """{"inputs":[{"name":"input\ud800","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""");
+        // A name the registry could never have given (upper case): unknown model, 404, not "cannot be looked up right now; retry".
+        var (upper, upperBody, upperMessage) = await PostJsonAsync(reader, "/v2/models/Not-A-Model-Name/infer",
+            """{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""");
+        using var stats = await admin.GetAsync($"/v1/models/{name}/versions/1/stats").WaitAsync(PlatformFixture.RequestTimeout);
+        var counts = JsonDocument.Parse(await stats.Content.ReadAsStringAsync()).RootElement;
+
+        using (surrogateMessage)
+        using (upperMessage)
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, utf8.StatusCode);
+            Assert.StartsWith("Malformed JSON", JsonDocument.Parse(await utf8.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+            Assert.Equal(HttpStatusCode.BadRequest, surrogate);
+            Assert.StartsWith("Malformed JSON", surrogateBody.RootElement.GetProperty("error").GetString());
+            Assert.Equal(HttpStatusCode.NotFound, upper);
+            Assert.StartsWith("Unknown model 'Not-A-Model-Name'.", upperBody.RootElement.GetProperty("error").GetString());
+            Assert.False(upperMessage.Headers.Contains("Retry-After"));
+            Assert.Equal(0, counts.GetProperty("errors").GetInt64());
+        }
+    }
+
+    [Fact]
     public async Task AModelWithoutAProductionAliasIsNotFoundByNameButServesByVersion()
     {
         using var client = platform.CreateGatewayClient();

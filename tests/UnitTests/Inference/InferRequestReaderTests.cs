@@ -189,6 +189,24 @@ public sealed class InferRequestReaderTests
         Assert.Equal(0, request.Inputs[0].ElementCount);
     }
 
+    [Theory]
+    // Invalid UTF-8 in an input name (0xFF 0xFE), and an escaped lone surrogate in the name, the datatype and the id: valid JSON
+    // tokens whose strings cannot be decoded. They were answered 500 "Inference failed" and counted against the model.
+    [InlineData(new byte[] { 0xFF, 0xFE }, "FP32", "r")]
+    [InlineData(new byte[] { (byte)'a', (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0' }, "FP32", "r")]
+    [InlineData(new byte[] { (byte)'a' }, "FP\\ud800", "r")]
+    [InlineData(new byte[] { (byte)'a' }, "FP32", "\\udc00")]
+    public void AStringThatIsNotValidUnicodeIsMalformedJsonNotAServerFault(byte[] name, string datatype, string id)
+    {
+        byte[] body = [.. Encoding.UTF8.GetBytes("{\"id\":\"" + id + "\",\"inputs\":[{\"name\":\""), .. name,
+            .. Encoding.UTF8.GetBytes("\",\"shape\":[1],\"datatype\":\"" + datatype + "\",\"data\":[1]}]}")];
+
+        var error = Assert.Throws<InferenceProtocolException>(() => InferRequestReader.Read(body, null, null, new InferRequestLimits(1000)).Dispose());
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.StartsWith("Malformed JSON", error.Message);
+    }
+
     [Fact]
     public void MalformedJsonIsABadRequest()
     {

@@ -1,4 +1,4 @@
-using MlPlatform.ModelRegistry.Naming;
+using MlPlatform.Contracts;
 
 namespace MlPlatform.UnitTests.Registry;
 

@@ -1,8 +1,11 @@
 using System.Text.RegularExpressions;
 
-namespace MlPlatform.ModelRegistry.Naming;
+namespace MlPlatform.Contracts;
 
-/// <summary>The rules for model and alias names, sha256 hashes and version numbers taken from URLs.</summary>
+/// <summary>
+/// The rules for model and alias names, sha256 hashes and version numbers taken from URLs: the registry enforces them on writes, and
+/// the scorers refuse a name no model can have before asking the registry about it.
+/// </summary>
 public static partial class NameRules
 {
     public const string NamePattern = "^[a-z0-9][a-z0-9._-]{0,63}$";
