@@ -38,13 +38,17 @@ public static class ServingApi
     }
 
     public static async Task<Results<Ok<ServingSettings>, BadRequest<ProblemDetails>, ValidationProblem, NotFound<ProblemDetails>>> PutServing(
-        string name, ServingSettings settings, ServingStore store, EventPublisher events, CancellationToken cancellationToken)
+        string name, ServingSettings settings, ServingStore store, ModelStore models, EventPublisher events, CancellationToken cancellationToken)
     {
         if (Problems.CheckName(name) is { } invalid)
         {
             return invalid;
         }
         var errors = settings.Validate();
+        if (errors.Count == 0 && settings.Quality is not null && await models.GetModelAsync(name, cancellationToken) is { } model)
+        {
+            errors = settings.CheckQualityOutput(model.Versions) ?? errors;
+        }
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "Invalid serving settings");

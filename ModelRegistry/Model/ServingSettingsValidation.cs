@@ -59,4 +59,28 @@ public static class ServingSettingsValidation
         }
         return errors;
     }
+
+    /// <summary>
+    /// The error of <c>quality.output</c> when it names an output no version of the model declares (the judged output would never
+    /// be found, and every quality report would silently count nothing), listing the outputs the versions have; null when some version
+    /// has it, or when no version declares outputs (nothing to check against).
+    /// </summary>
+    public static Dictionary<string, string[]>? CheckQualityOutput(this ServingSettings settings, IReadOnlyList<ModelVersion> versions)
+    {
+        ArgumentNullException.ThrowIfNull(versions);
+        if (settings.Quality?.Output is not { } output)
+        {
+            return null;
+        }
+        var outputs = versions.SelectMany(v => v.Signature.Outputs.Select(o => o.Name)).Distinct(StringComparer.Ordinal).ToList();
+        if (outputs.Count == 0 || outputs.Contains(output, StringComparer.Ordinal))
+        {
+            return null;
+        }
+        var names = string.Join(", ", outputs.Take(20).Select(o => $"'{o}'"));
+        return new Dictionary<string, string[]>
+        {
+            ["quality.output"] = [$"output '{(output.Length > 64 ? output[..64] + "…" : output)}' is not an output of any version of the model; its outputs: {names}."],
+        };
+    }
 }

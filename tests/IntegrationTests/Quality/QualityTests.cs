@@ -87,6 +87,9 @@ public sealed class QualityTests(PlatformFixture platform)
         using var badTask = await admin.PutAsJsonAsync($"/v1/models/{name}/serving",
             new { quality = new { task = "ranking", output = "Score.output" } }).WaitAsync(PlatformFixture.RequestTimeout);
         await RegistryTestSupport.AssertProblemAsync(badTask, HttpStatusCode.BadRequest, "quality.task");
+        using var badOutput = await admin.PutAsJsonAsync($"/v1/models/{name}/serving",
+            new { quality = new { task = "classification", output = "Scores" } }).WaitAsync(PlatformFixture.RequestTimeout);
+        await RegistryTestSupport.AssertProblemAsync(badOutput, HttpStatusCode.BadRequest, "'Scores' is not an output of any version");
     }
 
     internal static readonly string[] Species = ["setosa", "versicolor", "virginica"];
