@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace MlPlatform.Contracts;
 
 /// <summary>
@@ -15,6 +18,13 @@ public sealed record QualityGates(double? AccuracyDropMax = null, double? DriftP
     public const string ShadowAgreement = "shadowAgreementMin";
 
     public bool Any => AccuracyDropMax is not null || DriftPsiMax is not null || ShadowAgreementMin is not null;
+
+    /// <summary>
+    /// Members of a request's <c>gates</c> that name no gate, kept only so the registry can refuse them naming the member (a misspelt
+    /// gate silently ignored would let a rollout run unguarded); null when there are none, so nothing extra is ever written back.
+    /// </summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
 }
 
 /// <summary>

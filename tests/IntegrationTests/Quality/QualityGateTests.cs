@@ -72,6 +72,11 @@ public sealed class QualityGateTests(PlatformFixture platform, ITestOutputHelper
         {
             await RegistryTestSupport.AssertProblemAsync(bad, HttpStatusCode.BadRequest, "'gates.accuracyDropMax'");
         }
+        using (var unknown = await admin.PostAsJsonAsync($"/v1/models/{name}/rollouts", new { version = 2, gates = new { foo = 1 } })
+            .WaitAsync(PlatformFixture.RequestTimeout))
+        {
+            await RegistryTestSupport.AssertProblemAsync(unknown, HttpStatusCode.BadRequest, "'gates.foo' is not a gate");
+        }
         var id = await RolloutTests.StartAsync(admin, name, new
         {
             version = 2, steps = new[] { 50, 100 }, stepInterval = "3s", minRequests = 1, maxErrorRate = 0.5, maxP99Ms = 60000, deadline = "2m",

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using MlPlatform.ModelRegistry.Apis;
 using MlPlatform.ModelRegistry.Rollouts;
 using Xunit;
 
@@ -6,6 +8,21 @@ namespace MlPlatform.UnitTests.Quality;
 public sealed class GateRulesTests
 {
     private static QualityFigures Labelled(int labelled, double? accuracy) => new(labelled, labelled, 1, accuracy, null, null);
+
+    [Fact]
+    public void AMemberThatNamesNoGateIsRefusedNamingIt()
+    {
+        static QualityGates? Gates(string json) =>
+            JsonSerializer.Deserialize<StartRolloutRequest>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web))!.Gates;
+
+        Assert.Equal("'gates.foo' is not a gate: the gates are 'accuracyDropMax', 'driftPsiMax' and 'shadowAgreementMin'.",
+            RolloutsApi.CheckGates(Gates("""{"version":2,"gates":{"foo":1}}""")));
+        Assert.StartsWith("'gates.accuracyDropMaxx' is not a gate", RolloutsApi.CheckGates(Gates("""{"version":2,"gates":{"accuracyDropMax":0.02,"accuracyDropMaxx":0.5}}""")));
+        var valid = Gates("""{"version":2,"gates":{"accuracyDropMax":0.02,"ShadowAgreementMin":0.9}}""");
+        Assert.Null(RolloutsApi.CheckGates(valid));
+        Assert.Null(valid!.Unknown);
+        Assert.DoesNotContain("unknown", JsonSerializer.Serialize(valid, new JsonSerializerOptions(JsonSerializerDefaults.Web)), StringComparison.OrdinalIgnoreCase);
+    }
 
     [Fact]
     public void AnAccuracyDropOverTheGateFailsWithBothSidesFigures()
