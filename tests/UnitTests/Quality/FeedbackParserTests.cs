@@ -49,6 +49,17 @@ public sealed class FeedbackParserTests
         Assert.Contains(error, message);
     }
 
+    [Theory]
+    [InlineData("\uFEFF[{\"id\":\"a\",\"label\":\"setosa\"},{\"id\":\"b\",\"label\":2}]")]
+    [InlineData("\uFEFF{\"id\":\"a\",\"label\":\"setosa\"}\n{\"id\":\"b\",\"label\":2}\n")]
+    public void AByteOrderMarkIsSkipped(string body)
+    {
+        Assert.Equal(0xEF, Encoding.UTF8.GetBytes(body)[0]);
+        var (items, error) = Parse(body);
+        Assert.Null(error);
+        Assert.Equal(["a", "b"], items!.Select(i => i.Id));
+    }
+
     [Fact]
     public void RegressionLabelsMustBeNumbers()
     {
