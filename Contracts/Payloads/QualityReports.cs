@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace MlPlatform.Contracts;
 
 /// <summary>What <c>POST /v1/models/{name}/feedback</c> did: labels stored (new or replacing one for the same id), and how many name no logged request.</summary>
@@ -20,9 +22,10 @@ public sealed record QualityReport(
 /// <summary>
 /// One version's figures in a window; <see cref="Coverage"/> is labelled ÷ logged (null when nothing was logged). <see cref="Note"/> says
 /// why a labelled window has a null metric or rows left out of it (a prediction that is not a finite number, an error beyond a double's
-/// range); null when every labelled row was judged.
+/// range); absent from the JSON when every labelled row was judged, so the figures read before it existed are unchanged.
 /// </summary>
-public sealed record QualityFigures(int Logged, int Labelled, double? Coverage, double? Accuracy, double? Mae, double? Rmse, string? Note = null);
+public sealed record QualityFigures(int Logged, int Labelled, double? Coverage, double? Accuracy, double? Mae, double? Rmse,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Note = null);
 
 /// <summary>
 /// How a shadow version answered the production requests copied to it (<c>GET /v1/models/{name}/versions/{v}/shadow</c>): requests

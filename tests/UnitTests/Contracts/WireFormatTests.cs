@@ -102,6 +102,9 @@ public sealed class WireFormatTests
         Assert.Equal(
             """{"model":"iris","version":2,"window":"1h","task":"classification","output":"Score.output","figures":{"logged":10,"labelled":5,"coverage":0.5,"accuracy":0.8,"mae":null,"rmse":null},"baselineVersion":1,"baseline":null}""",
             JsonSerializer.Serialize(report, Web));
+        // A note (why a labelled window has a null metric) is written only when there is one.
+        Assert.Equal("""{"logged":1,"labelled":1,"coverage":1,"accuracy":null,"mae":null,"rmse":null,"note":"why"}""",
+            JsonSerializer.Serialize(new QualityFigures(1, 1, 1, null, null, null, "why"), Web));
     }
 
     [Fact]
