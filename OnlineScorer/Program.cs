@@ -14,6 +14,7 @@ builder.Services.AddOpenApi();
 var app = builder.Build();
 
 app.UseV2Errors();
+app.UseRepositoryBodiesAsJson();
 
 // Readiness drops as soon as shutdown begins, so load balancers stop sending while in-flight requests drain.
 app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<ServerReadiness>().MarkStopping);

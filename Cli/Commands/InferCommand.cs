@@ -26,7 +26,8 @@ public sealed class InferSettings : ModelNameSettings
 
     public override ValidationResult Validate() => Input switch
     {
-        _ when Grpc is not null && !Uri.TryCreate(Grpc, UriKind.Absolute, out _) => ValidationResult.Error($"--grpc must be a URL such as http://localhost:8001, not '{Grpc}'."),
+        // "localhost:8001" parses as a URI whose scheme is "localhost": only http and https are addresses a channel can use.
+        _ when Grpc is not null && !(Uri.TryCreate(Grpc, UriKind.Absolute, out var grpcUri) && grpcUri.Scheme is "http" or "https") => ValidationResult.Error($"--grpc must be a URL such as http://localhost:8001, not '{Grpc}'."),
         null => ValidationResult.Error("--input is required: a V2 request JSON file, or '-' for stdin."),
         CliApp.StdinArgument => ValidationResult.Success(),
         _ when !File.Exists(Input) => ValidationResult.Error($"File '{Input}' does not exist."),

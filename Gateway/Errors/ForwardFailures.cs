@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Options;
 using MlPlatform.Gateway.Limits;
@@ -57,10 +58,14 @@ public static class ForwardFailures
             return null;
         }
         var error = context.Features.Get<IForwarderErrorFeature>();
-        if (error?.Exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+        if (IsBodyTooLarge(error?.Exception))
         {
-            // A body without Content-Length that passed the route's limit while it was streamed to the backend.
-            return Answer(StatusCodes.Status413PayloadTooLarge, "The request body exceeds this route's size limit.");
+            // A body without Content-Length that passed the route's limit while it was streamed to the backend. The server's
+            // exception can reach YARP wrapped (an IOException around it), so the whole chain is looked at.
+            var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+            return Answer(StatusCodes.Status413PayloadTooLarge, limit is { } bytes
+                ? $"The request body exceeds this route's limit of {bytes} bytes (it was sent without a Content-Length and cut off there)."
+                : "The request body exceeds this route's size limit.");
         }
         // The timeout middleware cancels the request, and YARP sees only a cancelled request (RequestCanceled, 400): the route's
         // timeout is recognised by its token, still alive here inside the proxy pipeline.
@@ -91,6 +96,18 @@ public static class ForwardFailures
         return Answer(status, error.Error == ForwarderError.RequestBodyClient
             ? "The request body could not be read from the client."
             : $"The backend could not be reached ({error.Error}).");
+    }
+
+    private static bool IsBodyTooLarge(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Writes <paramref name="answer"/> in the platform's error shape, with its <c>Retry-After</c>.</summary>

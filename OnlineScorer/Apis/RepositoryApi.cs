@@ -29,6 +29,20 @@ public static class RepositoryApi
         return app;
     }
 
+    /// <summary>
+    /// Triton's HTTP client posts the repository bodies (<c>{"parameters": {"unload_dependents": false}}</c> and the like) without a
+    /// <c>Content-Type</c>, which Triton's server accepts; the JSON binder would answer 415. A repository body without one is read as JSON.
+    /// </summary>
+    public static IApplicationBuilder UseRepositoryBodiesAsJson(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            if (string.IsNullOrEmpty(context.Request.ContentType) && context.Request.Path.StartsWithSegments("/v2/repository"))
+            {
+                context.Request.ContentType = "application/json";
+            }
+            return next(context);
+        });
+
     /// <summary>The body of <c>POST /v2/repository/index</c>; <c>ready</c> lists only the versions ready for inference.</summary>
     public sealed record IndexRequest([property: JsonPropertyName("ready")] bool Ready = false);
 

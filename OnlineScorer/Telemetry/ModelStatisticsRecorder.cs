@@ -29,15 +29,16 @@ public sealed partial class ModelStatisticsRecorder(IConnectionMultiplexer redis
     public void Success(string model, string version, TimeSpan elapsed, InferenceTimings timings)
     {
         var slots = Slot(model, version);
-        Interlocked.Add(ref slots[0], timings.Rows);
         Add(slots, 1, elapsed);
+        // Triton's rules: the queue count includes cache hits (with the time they waited, none), inference_count does not.
+        Add(slots, 5, timings.Queue);
         if (timings.CacheHit is true)
         {
             Add(slots, 13, timings.ComputeInput + timings.ComputeOutput);
         }
         else
         {
-            Add(slots, 5, timings.Queue);
+            Interlocked.Add(ref slots[0], timings.Rows);
             Add(slots, 7, timings.ComputeInput);
             Add(slots, 9, timings.ComputeInfer);
             Add(slots, 11, timings.ComputeOutput);

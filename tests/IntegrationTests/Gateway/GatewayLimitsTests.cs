@@ -64,6 +64,28 @@ public sealed class GatewayLimitsTests(GatewayLimitsFixture platform, ITestOutpu
             body.RootElement.GetProperty("error").GetString());
     }
 
+    [Fact]
+    public async Task AChunkedInferenceBodyOverItsLimitGets413NamingTheLimit()
+    {
+        using var client = platform.CreateGatewayClient(PlatformFixture.AdminApiKey);
+        // A served model: the scorer reads the body of a known model (an unknown one is answered 404 before its body is read).
+        var name = Online.OnlineScorerClient.UniqueName("chunked");
+        var (version, _) = await Online.OnlineScorerClient.RegisterAsync(client, name, "linear-v1.onnx");
+        await Online.OnlineScorerClient.SetAliasAsync(client, name, "production", version);
+        // No Content-Length: the gateway cannot refuse it from its headers; the server cuts it off at the route's limit.
+        using var content = new StreamContent(new MemoryStream(new byte[GatewayLimitsFixture.InferenceBodyLimit + 4096]));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/models/{name}/infer") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await client.SendAsync(request).WaitAsync(PlatformFixture.RequestTimeout);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.StartsWith($"The request body exceeds this route's limit of {GatewayLimitsFixture.InferenceBodyLimit} bytes",
+            body.RootElement.GetProperty("error").GetString());
+    }
+
     /// <summary>
     /// A body over the limit that the client goes on sending (HttpClient reads no answer before its body is sent): the gateway answers
     /// from the declared length, then reads and drops the rest, so the client reads its 413 instead of a reset connection. Sent in full

@@ -91,6 +91,45 @@ public sealed class ModelStatisticsTests(ScorerReplicasFixture platform)
     }
 
     [Fact]
+    public async Task CacheHitsCountInQueueAndCacheHitButNotInInferenceCountAsInTriton()
+    {
+        using var admin = platform.CreateGatewayClient();
+        var name = UniqueName("stats-cache");
+        var (version, _) = await RegisterAsync(admin, name, "linear-v1.onnx");
+        await SetServingAsync(admin, name, new { responseCache = new { enabled = true } });
+        await SetAliasAsync(admin, name, "production", version);
+        using var input = LinearInput(3f, rows: 2);
+        var cache = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (response, message) = await InferAsync(admin, $"/v2/models/{name}/infer", [input], binaryInputs: false);
+            using (response)
+            using (message)
+            {
+                cache.Add(message.Headers.GetValues("X-Inference-Cache").Single());
+            }
+        }
+        Assert.Equal(["miss", "hit", "hit"], cache);
+
+        JsonElement stats = default;
+        await EventuallyAsync(async () =>
+        {
+            var (status, body) = await GetJsonAsync(admin, $"/v2/models/{name}/versions/1/stats");
+            Assert.Equal(HttpStatusCode.OK, status);
+            stats = Assert.Single(body.RootElement.GetProperty("model_stats").EnumerateArray()).Clone();
+            return stats.GetProperty("inference_stats").GetProperty("success").GetProperty("count").GetInt64() == 3;
+        }, "the three answers are counted");
+
+        // Triton: "inference_count does not include cache hits"; the queue count does include them.
+        var s = stats.GetProperty("inference_stats");
+        Assert.Equal(2, stats.GetProperty("inference_count").GetInt64());
+        Assert.Equal(3, s.GetProperty("queue").GetProperty("count").GetInt64());
+        Assert.Equal(2, s.GetProperty("cache_hit").GetProperty("count").GetInt64());
+        Assert.Equal(1, s.GetProperty("cache_miss").GetProperty("count").GetInt64());
+        Assert.Equal(1, s.GetProperty("compute_infer").GetProperty("count").GetInt64());
+    }
+
+    [Fact]
     public async Task StatisticsOfAnUnknownModelOrVersionAreNotFoundAndStatsIsNoModelName()
     {
         using var admin = platform.CreateGatewayClient();

@@ -47,6 +47,21 @@ public sealed class RepositoryIndexTests(ScorerReplicasFixture platform)
     }
 
     [Fact]
+    public async Task ARepositoryBodyWithoutAContentTypeIsReadAsJsonAsTritonsClientSendsIt()
+    {
+        using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
+        using var content = new ByteArrayContent("""{"ready": true}"""u8.ToArray());
+        Assert.Null(content.Headers.ContentType);
+
+        using var response = await reader.PostAsync("/v2/repository/index", content).WaitAsync(PlatformFixture.RequestTimeout);
+        var index = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(JsonValueKind.Array, index.ValueKind);
+        Assert.All(index.EnumerateArray(), entry => Assert.Equal("READY", entry.GetProperty("state").GetString()));
+    }
+
+    [Fact]
     public async Task RepositoryWritesNeedTheOperatorRoleOnRestAndGrpc()
     {
         using var reader = platform.CreateGatewayClient(PlatformFixture.ReaderApiKey);
