@@ -20,7 +20,12 @@ internal static class V2ErrorPipeline
     /// <summary>Goes first in the pipeline: it catches what every later middleware and endpoint throws.</summary>
     public static WebApplication UseV2Errors(this WebApplication app)
     {
-        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteExceptionAsync });
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = WriteExceptionAsync,
+            // A body the client got wrong is not the scorer's error: no error-level log line and stack trace for each one a caller sends.
+            SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException,
+        });
         // A request that matched no route (404) or no method (405) gets the V2 shape too; answers that carry a body are left alone.
         app.UseStatusCodePages(context =>
         {
