@@ -38,13 +38,12 @@ public static class ReferenceApi
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid version", $"'{version}' is not a version number (an integer from 1).");
         }
-        var body = await ReadBodyAsync(request.Body, options.Value.MaxRequestBytes, cancellationToken);
-        if (body is null)
+        if (await RequestBodies.ReadBoundedAsync(request, options.Value.MaxRequestBytes, cancellationToken) is not { } body)
         {
             return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large",
                 $"The body is over {options.Value.MaxRequestBytes} bytes (Reference:MaxRequestBytes): send {{\"jobId\": \"...\"}}.");
         }
-        var (jobId, bodyError) = ReferenceRequestReader.Read(body.Value);
+        var (jobId, bodyError) = ReferenceRequestReader.Read(body);
         if (jobId is null)
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid reference", bodyError!);
@@ -81,19 +80,6 @@ public static class ReferenceApi
         {
             return Problem(StatusCodes.Status503ServiceUnavailable, "Registry unavailable", $"The reference could not be stored: {ex.Message}");
         }
-    }
-
-    /// <summary>The body, or null when it is longer than <paramref name="limit"/> bytes (read no further).</summary>
-    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(Stream body, int limit, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[limit + 1];
-        var length = 0;
-        int read;
-        while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
-        {
-            length += read;
-        }
-        return length > limit ? null : buffer.AsMemory(0, length);
     }
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>

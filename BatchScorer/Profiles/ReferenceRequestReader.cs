@@ -14,11 +14,7 @@ public static class ReferenceRequestReader
     /// <summary>The job id of <paramref name="body"/>, or why it has none.</summary>
     public static (string? JobId, string? Error) Read(ReadOnlyMemory<byte> body)
     {
-        var span = body.Span;
-        if (span.StartsWith("\uFEFF"u8))
-        {
-            body = body[3..];
-        }
+        body = RequestBodies.WithoutByteOrderMark(body);
         if (body.Span.Trim(" \t\r\n"u8).IsEmpty)
         {
             return (null, $"The body is empty: {Expected}.");

@@ -76,51 +76,37 @@ public sealed class ClientErrorBudget(IOptions<ClientErrorOptions> options, Time
     /// Whether <paramref name="keyId"/> may have <paramref name="bytes"/> more of a refused body drained in its current window
     /// (<see cref="ClientErrorOptions.MaxDrainedBytes"/>); starts a new window when the last one is over.
     /// </summary>
-    public bool MayDrain(string keyId, long bytes)
-    {
-        var state = _keys.GetOrAdd(keyId, static _ => new KeyState());
-        var settings = options.Value;
-        lock (state)
-        {
-            DrainWindow(state, settings);
-            return bytes <= settings.MaxDrainedBytes - state.Drained;
-        }
-    }
+    public bool MayDrain(string keyId, long bytes) =>
+        InDrainWindow(keyId, bytes, static (state, settings, bytes) => bytes <= settings.MaxDrainedBytes - state.Drained);
 
     /// <summary>Adds <paramref name="bytes"/> drained for <paramref name="keyId"/>; false once the key is past its bound in this window.</summary>
-    public bool AddDrained(string keyId, long bytes)
-    {
-        var state = _keys.GetOrAdd(keyId, static _ => new KeyState());
-        var settings = options.Value;
-        lock (state)
-        {
-            DrainWindow(state, settings);
-            state.Drained += bytes;
-            return state.Drained <= settings.MaxDrainedBytes;
-        }
-    }
+    public bool AddDrained(string keyId, long bytes) =>
+        InDrainWindow(keyId, bytes, static (state, settings, bytes) => (state.Drained += bytes) <= settings.MaxDrainedBytes);
 
     /// <summary>Notes that a refused body of <paramref name="keyId"/> was left unread; true for the first in the key's window (logged once).</summary>
-    public bool LeftUndrained(string keyId)
-    {
-        var state = _keys.GetOrAdd(keyId, static _ => new KeyState());
-        lock (state)
+    public bool LeftUndrained(string keyId) =>
+        InDrainWindow(keyId, 0L, static (state, _, _) =>
         {
-            DrainWindow(state, options.Value);
             var first = !state.DrainRefused;
             state.DrainRefused = true;
             return first;
-        }
-    }
+        });
 
-    private void DrainWindow(KeyState state, ClientErrorOptions settings)
+    /// <summary>Runs <paramref name="use"/> on the key's drain counters under its lock, in the current window (a new one when the last is over).</summary>
+    private bool InDrainWindow(string keyId, long bytes, Func<KeyState, ClientErrorOptions, long, bool> use)
     {
+        var state = _keys.GetOrAdd(keyId, static _ => new KeyState());
+        var settings = options.Value;
         var now = time.GetUtcNow().UtcTicks;
-        if (state.DrainWindowStart == 0 || now - state.DrainWindowStart >= settings.Window.Ticks)
+        lock (state)
         {
-            state.DrainWindowStart = now;
-            state.Drained = 0;
-            state.DrainRefused = false;
+            if (state.DrainWindowStart == 0 || now - state.DrainWindowStart >= settings.Window.Ticks)
+            {
+                state.DrainWindowStart = now;
+                state.Drained = 0;
+                state.DrainRefused = false;
+            }
+            return use(state, settings, bytes);
         }
     }
 

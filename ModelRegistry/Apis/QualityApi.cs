@@ -110,22 +110,11 @@ public static class QualityApi
         {
             return Problems.NotFound(settings.Error!);
         }
-        if (request.ContentLength > options.Value.MaxFeedbackBytes)
+        if (await RequestBodies.ReadBoundedAsync(request, options.Value.MaxFeedbackBytes, cancellationToken) is not { } body)
         {
             return FeedbackTooLarge(options.Value);
         }
-        using var body = new MemoryStream();
-        var buffer = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            if (body.Length + read > options.Value.MaxFeedbackBytes)
-            {
-                return FeedbackTooLarge(options.Value);
-            }
-            body.Write(buffer, 0, read);
-        }
-        var (items, error) = FeedbackParser.Parse(body.GetBuffer().AsMemory(0, (int)body.Length), settings.Value!.Quality, options.Value.MaxFeedbackItems);
+        var (items, error) = FeedbackParser.Parse(body, settings.Value!.Quality, options.Value.MaxFeedbackItems);
         if (error is not null)
         {
             return Problems.BadRequest("Invalid feedback", error);

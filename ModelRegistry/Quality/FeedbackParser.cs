@@ -15,11 +15,7 @@ public static class FeedbackParser
     /// <summary>The items of <paramref name="body"/>, or the first error; labels are checked against <paramref name="settings"/> when set.</summary>
     public static (List<FeedbackItem>? Items, string? Error) Parse(ReadOnlyMemory<byte> body, QualitySettings? settings, int maxItems)
     {
-        // Editors and Windows tools save UTF-8 with a byte-order mark; it is not part of the JSON.
-        if (body.Span.StartsWith("\uFEFF"u8))
-        {
-            body = body[3..];
-        }
+        body = RequestBodies.WithoutByteOrderMark(body);
         var span = body.Span.TrimStart(" \t\r\n"u8);
         if (span.IsEmpty)
         {
