@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MlPlatform.Inference.Fleet;
+using MlPlatform.ModelRegistry.Model;
 using MlPlatform.ModelRegistry.Rollouts;
 using MlPlatform.ModelRegistry.Storage;
 
@@ -111,15 +112,13 @@ public static class RolloutsApi
     /// <summary>The first member that names no gate, or the first gate out of its bounds, as a sentence naming it; null when all are valid.</summary>
     public static string? CheckGates(QualityGates? gates) => gates switch
     {
-        { Unknown: { Count: > 0 } unknown } => $"'gates.{Shorten(unknown.Keys.First())}' is not a gate: the gates are '{QualityGates.AccuracyDrop}', "
+        { Unknown: { Count: > 0 } unknown } => $"'gates.{ClientText.Shorten(unknown.Keys.First(), 64)}' is not a gate: the gates are '{QualityGates.AccuracyDrop}', "
             + $"'{QualityGates.DriftPsi}' and '{QualityGates.ShadowAgreement}'.",
         { AccuracyDropMax: { } d } when d is < 0 or > 1 || double.IsNaN(d) => "'gates.accuracyDropMax' is a fraction from 0 to 1.",
         { DriftPsiMax: { } p } when p is < 0 or > 100 || double.IsNaN(p) => "'gates.driftPsiMax' is a PSI from 0 to 100 (0.2 is a common shift threshold).",
         { ShadowAgreementMin: { } a } when a is < 0 or > 1 || double.IsNaN(a) => "'gates.shadowAgreementMin' is a fraction from 0 to 1.",
         _ => null,
     };
-
-    private static string Shorten(string member) => member.Length <= 64 ? member : member[..64] + "…";
 
     public static async Task<Results<Ok<IReadOnlyList<Rollout>>, BadRequest<ProblemDetails>>> ListRollouts(
         string name, RolloutStore store, CancellationToken cancellationToken) =>

@@ -80,7 +80,7 @@ public static class ServingSettingsValidation
         var names = string.Join(", ", outputs.Take(20).Select(o => $"'{o}'"));
         return new Dictionary<string, string[]>
         {
-            ["quality.output"] = [$"output '{(output.Length > 64 ? output[..64] + "…" : output)}' is not an output of any version of the model; its outputs: {names}."],
+            ["quality.output"] = [$"output '{ClientText.Shorten(output, 64)}' is not an output of any version of the model; its outputs: {names}."],
         };
     }
 }

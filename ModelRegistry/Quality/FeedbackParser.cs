@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MlPlatform.ModelRegistry.Model;
 
 namespace MlPlatform.ModelRegistry.Quality;
 
@@ -145,7 +146,7 @@ public static class FeedbackParser
         {
             if (value.ValueKind == JsonValueKind.Number && (!value.TryGetDouble(out var number) || !double.IsFinite(number)))
             {
-                return $"'label' {Shorten(value.GetRawText())} is not a finite number (a double's range is ±1.8e308).";
+                return $"'label' {ClientText.Shorten(value.GetRawText(), 32)} is not a finite number (a double's range is ±1.8e308).";
             }
         }
         if (label.ValueKind == JsonValueKind.Array)
@@ -159,8 +160,6 @@ public static class FeedbackParser
         }
         return Fits(label) ? null : $"'label' must be {expected}, not {label.ValueKind.ToString().ToLowerInvariant()}.";
     }
-
-    private static string Shorten(string text) => text.Length <= 32 ? text : text[..32] + "…";
 
     private static int LineOf(ReadOnlySpan<byte> body, long index) => body[..(int)Math.Min(index, body.Length)].Count((byte)'\n') + 1;
 
